@@ -1,0 +1,33 @@
+# The README's two commands: `make demo` and `make test`. Each creates .venv when
+# it is missing and installs the project into it before running.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.portflow-installed
+
+.PHONY: demo test check install bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m portflow.demo
+
+check: $(STAMP)
+	$(PY) starter.py check examples/good-request.yaml
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf var/ .pytest_cache

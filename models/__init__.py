@@ -1,0 +1,1 @@
+"""Data models shared by workflows, activities, the CLI and the API (no I/O here)."""

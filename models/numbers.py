@@ -1,0 +1,155 @@
+"""Telephone numbers: parsing North American notations and ranges into E.164.
+
+Everything that accepts a number from a person goes through :func:`parse_tn`; ranges
+(``4155550100-4155550199``) go through :func:`expand_entry`. Both raise
+:class:`NumberProblem`, whose ``code`` names what is wrong and whose message says what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+from pydantic import BeforeValidator
+
+# NANP toll-free area codes (RespOrg numbers, ported through Somos, not a CSR).
+TOLL_FREE_NPAS = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+# Regions of the North American Numbering Plan.
+NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
+
+_RANGE = re.compile(r"^\s*(?P<start>[^-\u2013]+?)\s*(?:-|\u2013|\bto\b|\.\.)\s*(?P<end>[^-\u2013]+?)\s*$")
+_DIGITS = re.compile(r"\D")
+
+
+class NumberProblem(ValueError):
+    """A number or range that cannot be used, with a machine code and a human message."""
+
+    def __init__(self, code: str, entry: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.entry = entry
+        self.message = message
+
+
+def parse_tn(text: str | int) -> str:
+    """Return the E.164 form of one North American number, or raise NumberProblem.
+
+    Accepts ``(415) 555-0123``, ``415.555.0123``, ``415-555-0123``, ``4155550123``,
+    ``1 415 555 0123`` and ``+1 415 555 0123``.
+    """
+    raw = str(text).strip()
+    if not raw:
+        raise NumberProblem("empty", raw, "empty phone number: give 10 digits such as (415) 555-0123")
+    region = None if raw.startswith("+") else "US"
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise NumberProblem(
+            "unparseable", raw, f"'{raw}' is not a phone number ({exc._msg}): give 10 digits such as (415) 555-0123"
+        ) from None
+    if parsed.country_code != 1:
+        raise NumberProblem(
+            "not_north_american",
+            raw,
+            f"'{raw}' is not a North American number (country code +{parsed.country_code}): "
+            "portflow ports NANP numbers (+1) only",
+        )
+    if parsed.extension:
+        raise NumberProblem("extension", raw, f"'{raw}' has an extension: give the number without it")
+    if not phonenumbers.is_valid_number(parsed):
+        national = str(parsed.national_number)
+        hint = "it must have 10 digits" if len(national) != 10 else "its area code or exchange does not exist"
+        raise NumberProblem("invalid", raw, f"'{raw}' is not a valid NANP number: {hint}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_toll_free(e164: str) -> bool:
+    """True for NANP toll-free numbers (ported as a RespOrg change)."""
+    if e164.startswith("+1") and e164[2:5] in TOLL_FREE_NPAS:
+        return True
+    try:
+        return phonenumbers.number_type(phonenumbers.parse(e164)) == PhoneNumberType.TOLL_FREE
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def region_of(e164: str) -> str | None:
+    """The NANP region (US, CA, PR, ...) a number belongs to."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+
+
+def format_national(e164: str) -> str:
+    """``+14155550123`` -> ``(415) 555-0123`` for people."""
+    return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def is_range(entry: str) -> bool:
+    """True when an entry is written as ``first-last`` rather than one number.
+
+    ``415-555-0123`` is one number with dashes, not a range: a range has a full
+    number on each side of the separator.
+    """
+    m = _RANGE.match(str(entry))
+    if not m:
+        return False
+    return len(_DIGITS.sub("", m["start"])) >= 10 and len(_DIGITS.sub("", m["end"])) >= 4
+
+
+def expand_entry(entry: str | int, max_range: int = 1000) -> list[str]:
+    """Expand one entry (a number or a range) into E.164 numbers.
+
+    A range's end may be a full number or only the last digits
+    (``4155550100-0199``). Both ends must share everything but the last digits that
+    differ, the end must not precede the start, and the count must not exceed
+    ``max_range``.
+    """
+    text = str(entry).strip()
+    if not is_range(text):
+        return [parse_tn(text)]
+    m = _RANGE.match(text)
+    assert m is not None
+    start = parse_tn(m["start"])
+    end_digits = _DIGITS.sub("", m["end"])
+    start_national = start[2:]
+    if len(end_digits) == 11 and end_digits.startswith("1"):
+        end_digits = end_digits[1:]
+    if len(end_digits) < 10:
+        end_national = start_national[: 10 - len(end_digits)] + end_digits
+    elif len(end_digits) == 10:
+        end_national = end_digits
+    else:
+        raise NumberProblem("bad_range", text, f"range '{text}': the end '{m['end']}' is not a number")
+    end = parse_tn(end_national)
+    if start_national[:6] != end_national[:6]:
+        raise NumberProblem(
+            "bad_range",
+            text,
+            f"range '{text}' crosses an exchange ({start_national[:6]} to {end_national[:6]}): "
+            "split it into one range per NPA-NXX",
+        )
+    first, last = int(start_national), int(end_national)
+    if last < first:
+        raise NumberProblem("bad_range", text, f"range '{text}' ends before it starts: write it low-high")
+    count = last - first + 1
+    if count > max_range:
+        raise NumberProblem(
+            "range_too_large",
+            text,
+            f"range '{text}' holds {count} numbers, more than the limit of {max_range}: "
+            "split it (PORTFLOW_MAX_RANGE_SIZE sets the limit)",
+        )
+    # Both ends are valid and share the NPA-NXX, so every number between is valid too.
+    assert end == f"+1{last:010d}"
+    return [f"+1{n:010d}" for n in range(first, last + 1)]
+
+
+def _tn_validator(value: object) -> str:
+    if not isinstance(value, (str, int)):
+        raise ValueError("a phone number must be text such as (415) 555-0123")
+    return parse_tn(value)
+
+
+# A pydantic type: any common notation in, E.164 out.
+TN = Annotated[str, BeforeValidator(_tn_validator)]

@@ -1,0 +1,152 @@
+"""The port status state machine: one table, one transition function.
+
+``TRANSITIONS`` is the only place that says which status may follow which. Every status
+change, of a request or of a port order, goes through :func:`transition`, which refuses an
+illegal move with :class:`InvalidTransition` and otherwise returns an immutable
+:class:`StatusChange` (from, to, who, why, when) for the timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class PortStatus(StrEnum):
+    INTAKE = "intake"  # request written down, nothing checked yet
+    DOCUMENTS = "documents"  # waiting for the CSR and bill from the customer
+    VALIDATED = "validated"  # data and documents complete and checked
+    LOA_SENT = "loa_sent"  # LOA out for signature
+    LOA_DECLINED = "loa_declined"  # signer declined or the envelope expired: fix and resend
+    LOA_SIGNED = "loa_signed"
+    SUBMITTED = "submitted"  # order sent to the carrier
+    CARRIER_PENDING = "carrier_pending"  # carrier accepted it for processing, no FOC yet
+    EXCEPTION = "exception"  # carrier rejected it: someone must fix data
+    SUPPLEMENT = "supplement"  # a SUP (date change or correction) is with the carrier
+    FOC_CONFIRMED = "foc_confirmed"
+    ACTIVATION = "activation"  # port day: numbers switching over
+    PORTED = "ported"  # carrier says the numbers are ours
+    VERIFIED = "verified"  # test calls in and out passed
+    COMPLETED = "completed"
+    CANCEL_REQUESTED = "cancel_requested"  # SUP1 sent, carrier has not confirmed
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    SNAPBACK = "snapback"  # activation went wrong: numbers back to the losing carrier
+
+
+S = PortStatus
+
+# Where a port may go next from each status. Cancel is possible from every status up to
+# activation; terminal statuses have no way out.
+TRANSITIONS: Mapping[PortStatus, frozenset[PortStatus]] = {
+    S.INTAKE: frozenset({S.DOCUMENTS, S.VALIDATED, S.CANCELLED, S.FAILED}),
+    S.DOCUMENTS: frozenset({S.VALIDATED, S.CANCELLED, S.FAILED}),
+    S.VALIDATED: frozenset({S.LOA_SENT, S.CANCELLED, S.FAILED}),
+    S.LOA_SENT: frozenset({S.LOA_SIGNED, S.LOA_DECLINED, S.CANCELLED}),
+    S.LOA_DECLINED: frozenset({S.LOA_SENT, S.CANCELLED}),
+    S.LOA_SIGNED: frozenset({S.SUBMITTED, S.LOA_SENT, S.CANCELLED}),
+    S.SUBMITTED: frozenset({S.CARRIER_PENDING, S.EXCEPTION, S.FOC_CONFIRMED, S.CANCEL_REQUESTED}),
+    S.CARRIER_PENDING: frozenset({S.EXCEPTION, S.FOC_CONFIRMED, S.SUPPLEMENT, S.CANCEL_REQUESTED}),
+    S.EXCEPTION: frozenset({S.SUPPLEMENT, S.LOA_SENT, S.CANCEL_REQUESTED, S.CANCELLED, S.FAILED}),
+    S.SUPPLEMENT: frozenset({S.CARRIER_PENDING, S.EXCEPTION, S.FOC_CONFIRMED, S.CANCEL_REQUESTED}),
+    S.FOC_CONFIRMED: frozenset({S.SUPPLEMENT, S.EXCEPTION, S.ACTIVATION, S.PORTED, S.CANCEL_REQUESTED}),
+    S.ACTIVATION: frozenset({S.PORTED, S.FAILED, S.SNAPBACK, S.EXCEPTION}),
+    S.PORTED: frozenset({S.VERIFIED, S.SNAPBACK}),
+    S.VERIFIED: frozenset({S.COMPLETED}),
+    S.SNAPBACK: frozenset({S.SUPPLEMENT, S.FAILED, S.CANCELLED}),
+    S.CANCEL_REQUESTED: frozenset({S.CANCELLED, S.CARRIER_PENDING, S.FOC_CONFIRMED, S.EXCEPTION}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.FAILED: frozenset(),
+}
+
+TERMINAL: frozenset[PortStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+ACTIVE: frozenset[PortStatus] = frozenset(PortStatus) - TERMINAL
+# Statuses from which a cancel can still be asked for (before the numbers switch).
+CANCELLABLE: frozenset[PortStatus] = frozenset(
+    s for s, nxt in TRANSITIONS.items() if S.CANCELLED in nxt or S.CANCEL_REQUESTED in nxt
+)
+# Statuses in which the carrier holds an order that a cancel must withdraw (SUP1).
+WITH_CARRIER: frozenset[PortStatus] = frozenset(
+    {S.SUBMITTED, S.CARRIER_PENDING, S.EXCEPTION, S.SUPPLEMENT, S.FOC_CONFIRMED}
+)
+
+# Progress order, for showing how far a port has come and for aggregating orders.
+STAGE_ORDER: tuple[PortStatus, ...] = (
+    S.INTAKE,
+    S.DOCUMENTS,
+    S.VALIDATED,
+    S.LOA_SENT,
+    S.LOA_DECLINED,
+    S.LOA_SIGNED,
+    S.SUBMITTED,
+    S.CARRIER_PENDING,
+    S.EXCEPTION,
+    S.SUPPLEMENT,
+    S.SNAPBACK,
+    S.CANCEL_REQUESTED,
+    S.FOC_CONFIRMED,
+    S.ACTIVATION,
+    S.PORTED,
+    S.VERIFIED,
+    S.COMPLETED,
+    S.CANCELLED,
+    S.FAILED,
+)
+
+
+class InvalidTransition(ValueError):
+    """A status change the table does not allow."""
+
+    def __init__(self, current: PortStatus, to: PortStatus, subject: str = "port") -> None:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing (it is finished)"
+        super().__init__(
+            f"{subject} is '{current}' and cannot move to '{to}'; from '{current}' it can move to: {allowed}"
+        )
+        self.current = current
+        self.to = to
+
+
+class StatusChange(BaseModel):
+    """One entry of a timeline: immutable once written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str = Field(description="what changed: the request id or an order id")
+    from_status: PortStatus | None
+    to_status: PortStatus
+    actor: str = Field(min_length=1, description="who: a person's e-mail, 'system', 'carrier:<name>'")
+    reason: str = Field(min_length=1, description="why, in words")
+    at: datetime
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("a status change time must carry its time zone (UTC)")
+        return v
+
+
+def can_transition(current: PortStatus, to: PortStatus) -> bool:
+    return to in TRANSITIONS[current]
+
+
+def transition(
+    current: PortStatus, to: PortStatus, *, subject: str, actor: str, reason: str, at: datetime
+) -> StatusChange:
+    """Check a status change against ``TRANSITIONS`` and record it.
+
+    Raises :class:`InvalidTransition` when the table does not allow it. Deterministic, so
+    workflows call it with ``workflow.now()``.
+    """
+    if to not in TRANSITIONS[current]:
+        raise InvalidTransition(current, to, subject)
+    return StatusChange(subject=subject, from_status=current, to_status=to, actor=actor, reason=reason, at=at)
+
+
+def initial(subject: str, *, actor: str, reason: str, at: datetime) -> StatusChange:
+    """The first entry of a timeline: a port is born in ``intake``."""
+    return StatusChange(subject=subject, from_status=None, to_status=S.INTAKE, actor=actor, reason=reason, at=at)

@@ -1,0 +1,1 @@
+"""The commands behind ``starter.py``: one module per group of commands."""

@@ -1,0 +1,136 @@
+"""All of portflow's settings, read from ``PORTFLOW_*`` environment variables or ``.env``.
+
+Every field here is documented in the README's settings table with its default. Secrets
+(DocuSign key, Telnyx key, SMTP password, webhook keys) have no usable default.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PORTFLOW_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -------------------------------------------------------------------
+    var_dir: Path = Field(default=ROOT / "var", description="Runtime files: database, documents, outbox")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means sqlite:///<var_dir>/portflow.db"
+    )
+
+    # --- Temporal ------------------------------------------------------------------
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "portflow"
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_api_key: SecretStr | None = None
+    temporal_ui_url: str = "http://localhost:8233"
+
+    # --- porting rules -------------------------------------------------------------
+    lead_time_days: int = Field(default=21, ge=0, description="Calendar days between documents complete and port date")
+    max_range_size: int = Field(default=1000, ge=1, description="Largest number range accepted in one entry")
+    porting_holidays: list[date] = Field(default_factory=list, description="Extra non-porting days (JSON list of dates)")
+    maintenance_timezone: str = "America/Denver"
+    default_time_zone: str = "America/New_York"
+    foc_guard_hours: int = Field(default=48, ge=0, description="No supplement or cancel this close to the FOC")
+    review_before_submit: bool = Field(default=False, description="A PM approves each order before carrier submission")
+
+    # --- reminders and deadlines (workflow timers) ---------------------------------
+    document_reminder_days: list[int] = Field(
+        default_factory=lambda: [7, 3, 1], description="Days before the documents due date to remind the contact"
+    )
+    loa_reminder_hours: int = Field(default=24, ge=1)
+    inventory_deadline_hours: int = Field(default=24, ge=1, description="Numbers in inventory after FOC within")
+    carrier_silence_hours: int = Field(default=48, ge=1, description="Remind the PM when the carrier says nothing for")
+    carrier_poll_seconds: int = Field(default=3600, ge=1, description="Carrier status poll interval")
+
+    # --- providers -----------------------------------------------------------------
+    esign_provider: Literal["local", "docusign"] = "local"
+    carrier_provider: Literal["simulator", "manual", "telnyx"] = "simulator"
+    notify_channels: list[str] = Field(default_factory=lambda: ["outbox"], description="outbox, smtp, teams, slack")
+    auto_sign: bool = Field(default=False, description="Local e-signature signs at once (demo only)")
+
+    # --- people --------------------------------------------------------------------
+    pm_email: str = "pm@portflow.local"
+    ops_email: str = "ops@portflow.local"
+    mail_from: str = "portflow <noreply@portflow.local>"
+
+    # --- DocuSign (issue 4) --------------------------------------------------------
+    docusign_integration_key: str = ""
+    docusign_user_id: str = ""
+    docusign_account_id: str = ""
+    docusign_private_key_file: Path | None = None
+    docusign_private_key: SecretStr | None = None
+    docusign_oauth_host: str = "account-d.docusign.com"
+    docusign_base_uri: str = ""
+    docusign_ca_cert: Path | None = None
+    docusign_hmac_keys: list[SecretStr] = Field(default_factory=list)
+    docusign_reminder_delay_days: int = 1
+    docusign_reminder_frequency_days: int = 2
+    docusign_expire_after_days: int = 14
+    docusign_expire_warn_days: int = 3
+    docusign_timeout_seconds: float = 30.0
+    docusign_poll_minutes: int = Field(default=15, ge=15)
+    public_url: str = Field(default="", description="Public base URL of the api/ service for webhooks")
+
+    # --- carrier APIs (issue 5) ----------------------------------------------------
+    telnyx_api_key: SecretStr | None = None
+    telnyx_base_url: str = "https://api.telnyx.com/v2"
+    telnyx_public_key: str = ""
+    simulator_profile: str = Field(default="", description="Path to a YAML of per-carrier simulator behaviour")
+
+    # --- notifications (issue 6) ---------------------------------------------------
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    teams_webhook_url: str = ""
+    slack_webhook_url: str = ""
+
+    # --- API service ---------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    @field_validator("var_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v if v.is_absolute() else (Path.cwd() / v)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'portflow.db'}"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.var_dir / "documents"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    get_settings.cache_clear()
+
+
+ACTIVATION_DEFAULT = time(9, 0)

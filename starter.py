@@ -1,0 +1,30 @@
+"""portflow's command line: check, start and steer ports.
+
+    python starter.py check examples/good-request.yaml
+    python starter.py start examples/good-request.yaml
+    python starter.py status PR-2026-0042
+
+Each group of commands lives in ``portflow/cli/``; this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(help="portflow: number-porting workflows on Temporal", no_args_is_help=True, add_completion=False)
+
+# Command modules register themselves on `app` with `register(app)`.
+for _name in ("check", "ports", "schedules"):
+    try:
+        _module = importlib.import_module(f"portflow.cli.{_name}")
+    except ModuleNotFoundError as exc:  # a group not written yet
+        if exc.name != f"portflow.cli.{_name}":
+            raise
+        continue
+    _module.register(app)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,34 @@
+"""Shared fixtures. Every test session gets its own var/ directory, so tests never touch
+the developer's database, documents or outbox."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_SESSION_VAR = Path(tempfile.mkdtemp(prefix="portflow-test-"))
+os.environ["PORTFLOW_VAR_DIR"] = str(_SESSION_VAR)
+os.environ.pop("PORTFLOW_DATABASE_URL", None)
+
+from portflow.settings import get_settings, reset_settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh var/ for one test (database, documents, outbox), with settings reloaded."""
+    monkeypatch.setenv("PORTFLOW_VAR_DIR", str(tmp_path / "var"))
+    reset_settings()
+    yield tmp_path / "var"
+    reset_settings()
+
+
+@pytest.fixture
+def settings():
+    return get_settings()
