@@ -1,0 +1,38 @@
+"""The HTTP service: webhooks from DocuSign Connect and carriers, and a health check.
+
+    uvicorn --factory api.app:create_app
+
+Each external system has its own router module (``api/docusign.py``, ``api/telnyx.py``);
+this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import FastAPI
+
+from api.events import EventSink
+
+ROUTERS = ("api.docusign", "api.telnyx")
+
+
+def create_app(sink: EventSink | None = None) -> FastAPI:
+    """Build the app. ``sink`` delivers events to workflows; by default a Temporal client
+    is connected on first use (settings: temporal_address, namespace, TLS)."""
+    app = FastAPI(title="portflow", version="0.1.0")
+    app.state.sink = sink
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for name in ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        app.include_router(module.router)
+    return app
