@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     auto_sign: bool = Field(default=False, description="Local e-signature signs at once (demo only)")
 
     # --- people --------------------------------------------------------------------
+    gaining_provider: str = Field(
+        default="portflow", min_length=1, description="Our name as the gaining provider, printed on the LOA"
+    )
     pm_email: str = "pm@portflow.local"
     ops_email: str = "ops@portflow.local"
     mail_from: str = "portflow <noreply@portflow.local>"

@@ -1,0 +1,289 @@
+"""The Letter of Authorization (LOA): one PDF per port order, rendered with reportlab.
+
+The LOA is what the customer's authorized signer signs to let us port the numbers: it names
+the gaining provider, the losing carrier, the account, the service address and every number
+(as many pages as needed). The signature block carries the anchor strings DocuSign's anchor
+tabs match (``/sig1/``, ``/date1/``) as white text, invisible to people.
+
+The account number is printed because carriers check it against the LOA; it comes in as a
+plain value from the activity that revealed it from the vault, so build :class:`LoaData`
+inside that activity and never pass it through workflow history. The PIN has no field
+here: it is never printed. Rendering is deterministic (reportlab's invariant mode), so a
+retried render stores the same bytes under the same sha256.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from datetime import UTC, date, datetime
+from xml.sax.saxutils import escape
+
+from pydantic import BaseModel, EmailStr, Field
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from models.numbers import TN, format_national, is_toll_free
+from models.request import Address, PortRequest, PortType, RemainingNumbers
+from portflow.settings import get_settings
+
+# DocuSign anchor strings (docusign-wire.md): the signHere and dateSigned tabs land on them.
+ANCHOR_SIGN = "/sig1/"
+ANCHOR_DATE = "/date1/"
+
+NUMBERS_PER_ROW = 4
+_MARGIN = 0.75 * inch
+_SHADE = colors.HexColor("#f2f4f7")
+
+
+class LoaData(BaseModel):
+    """Everything printed on one order's LOA. Build it inside an activity (see module doc)."""
+
+    request_id: str
+    order_id: str
+    customer_name: str = Field(min_length=1)
+    signer_name: str = Field(min_length=1)
+    signer_title: str = Field(min_length=1)
+    signer_email: EmailStr
+    carrier: str = Field(min_length=1, description="losing carrier")
+    account_number: str = Field(min_length=1, repr=False, description="plain value, for rendering only")
+    btn: TN
+    service_address: Address
+    port_type: PortType = PortType.FULL
+    remaining_numbers: RemainingNumbers | None = None
+    new_btn: TN | None = None
+    numbers: list[TN] = Field(min_length=1)
+    toll_free: bool = False
+    requested_port_date: date
+    generated_at: datetime
+    gaining_provider: str = Field(default="portflow", min_length=1)
+
+    @classmethod
+    def for_account(
+        cls,
+        request: PortRequest,
+        index: int,
+        *,
+        account_number: str,
+        generated_at: datetime,
+        gaining_provider: str | None = None,
+    ) -> LoaData:
+        """The LOA data of account ``index`` of ``request``; the caller reveals the account number.
+        The gaining provider's name defaults to ``settings.gaining_provider``."""
+        if not 0 <= index < len(request.accounts):
+            raise ValueError(f"{request.id} has {len(request.accounts)} account(s); there is no account {index}")
+        a = request.accounts[index]
+        return cls(
+            request_id=request.id,
+            order_id=request.order_id(index),
+            customer_name=request.customer.name,
+            signer_name=request.signer.name,
+            signer_title=request.signer.title,
+            signer_email=request.signer.email,
+            carrier=a.carrier,
+            account_number=account_number,
+            btn=a.btn,
+            service_address=a.service_address,
+            port_type=a.port_type,
+            remaining_numbers=a.remaining_numbers,
+            new_btn=a.new_btn,
+            numbers=a.numbers,
+            toll_free=bool(a.toll_free),
+            requested_port_date=request.requested_port_date,
+            generated_at=generated_at,
+            gaining_provider=gaining_provider or get_settings().gaining_provider,
+        )
+
+
+def _utc(dt: datetime) -> str:
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _long_date(d: date) -> str:
+    return f"{d:%A}, {d:%B} {d.day}, {d.year}"
+
+
+class _NumberedCanvas(Canvas):
+    """Holds pages back until the end so each footer can say "page N of M"."""
+
+    def __init__(self, *args: object, footer: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._footer = footer
+        self._pages: list[dict[str, object]] = []
+
+    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 8)
+            self.setFillColor(colors.grey)
+            self.drawString(_MARGIN, 0.5 * inch, self._footer)
+            self.drawRightString(LETTER[0] - _MARGIN, 0.5 * inch, f"page {number} of {total}")
+            super().showPage()
+        super().save()
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    body = ParagraphStyle("loa-body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5)
+    return {
+        "title": ParagraphStyle("loa-title", parent=base["Title"], fontName="Helvetica-Bold", fontSize=18),
+        "sub": ParagraphStyle("loa-sub", parent=body, alignment=1, textColor=colors.grey, fontSize=9),
+        "h2": ParagraphStyle("loa-h2", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=12),
+        "body": body,
+        "cell": ParagraphStyle("loa-cell", parent=body, leading=12),
+    }
+
+
+def _authorization(d: LoaData, st: dict[str, ParagraphStyle]) -> list[Paragraph]:
+    cust, gain, carrier = escape(d.customer_name), escape(d.gaining_provider), escape(d.carrier)
+    every_tf = all(is_toll_free(n) for n in d.numbers)
+    if every_tf:
+        first = (
+            f"The undersigned, an authorized signer of <b>{cust}</b> (the Customer), authorizes <b>{gain}</b> "
+            f"and its designated agents to change the Responsible Organization (RespOrg) of the toll-free "
+            f"numbers listed in this letter from <b>{carrier}</b> to {gain} or its designated RespOrg."
+        )
+    else:
+        first = (
+            f"The undersigned, an authorized signer of <b>{cust}</b> (the Customer), authorizes <b>{gain}</b> "
+            f"and its designated agents to act on the Customer's behalf to port the telephone numbers listed "
+            f"in this letter from <b>{carrier}</b> to {gain}, and to obtain the Customer's service records "
+            f"(CSR) from {carrier} for that purpose."
+        )
+    paras = [first]
+    if d.toll_free and not every_tf:
+        paras.append(
+            f"RespOrg change: for the toll-free numbers in the list (marked TF), the Customer also authorizes "
+            f"{gain} to change their Responsible Organization (RespOrg) to {gain} or its designated RespOrg."
+        )
+    if d.port_type is PortType.PARTIAL:
+        if d.remaining_numbers is RemainingNumbers.KEEP and d.new_btn:
+            rest = f"stay active with {carrier}, and the account's new billing telephone number is {format_national(d.new_btn)}"
+        else:
+            rest = f"are to be disconnected by {carrier} when the port completes"
+        paras.append(f"This is a partial port: only the numbers listed move. The other numbers on the account {rest}.")
+    paras.append(
+        f"The Customer understands that service from {carrier} on these numbers ends when the port completes, "
+        f"that it must not cancel its {carrier} account before {gain} confirms the port is complete (the numbers "
+        f"could be lost), and that it remains responsible for any charges owed to {carrier}."
+    )
+    paras.append(
+        "The undersigned confirms being authorized to act for the Customer on this account and that the "
+        "information in this letter is correct."
+    )
+    return [Paragraph(p, st["body"]) for p in paras]
+
+
+def _details(d: LoaData, st: dict[str, ParagraphStyle]) -> Table:
+    port = "Full port (every number on the account)" if d.port_type is PortType.FULL else "Partial port"
+    if d.port_type is PortType.PARTIAL and d.remaining_numbers is not None:
+        port += f"; remaining numbers: {d.remaining_numbers.value}"
+        if d.new_btn:
+            port += f", new BTN {format_national(d.new_btn)}"
+    rows = [
+        ("Customer", d.customer_name),
+        ("Losing carrier", d.carrier + ("; toll-free numbers: RespOrg change" if d.toll_free else "")),
+        ("Account number", d.account_number),
+        ("Billing telephone number (BTN)", format_national(d.btn)),
+        ("Service address", d.service_address.one_line()),
+        ("Port type", port),
+        ("Numbers to port", str(len(d.numbers))),
+        ("Requested port date", f"{_long_date(d.requested_port_date)} (subject to the carrier's FOC)"),
+    ]
+    data = [[Paragraph(f"<b>{escape(k)}</b>", st["cell"]), Paragraph(escape(v), st["cell"])] for k, v in rows]
+    table = Table(data, colWidths=[2.1 * inch, None])
+    grid = [("GRID", (0, 0), (-1, -1), 0.5, colors.lightgrey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    table.setStyle(TableStyle([*grid, ("BACKGROUND", (0, 0), (0, -1), _SHADE)]))
+    return table
+
+
+def _numbers(d: LoaData) -> Table:
+    cells = [
+        (f"{i}", format_national(n) + (" TF" if is_toll_free(n) else "")) for i, n in enumerate(d.numbers, start=1)
+    ]
+    rows: list[list[str]] = [["#", "Telephone number"] * NUMBERS_PER_ROW]
+    for start in range(0, len(cells), NUMBERS_PER_ROW):
+        chunk = cells[start : start + NUMBERS_PER_ROW]
+        chunk += [("", "")] * (NUMBERS_PER_ROW - len(chunk))
+        rows.append([text for pair in chunk for text in pair])
+    width = (LETTER[0] - 2 * _MARGIN) / NUMBERS_PER_ROW
+    table = Table(rows, colWidths=[0.4 * inch, width - 0.4 * inch] * NUMBERS_PER_ROW, repeatRows=1)
+    style = [
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
+        ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+        ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+    ]
+    # The running index (#) columns in grey, so the numbers stand out.
+    style += [("TEXTCOLOR", (c, 1), (c, -1), colors.grey) for c in range(0, 2 * NUMBERS_PER_ROW, 2)]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _signature(d: LoaData, st: dict[str, ParagraphStyle]) -> KeepTogether:
+    line = "_" * 48
+    # White anchor text sits on the line where the DocuSign tab is placed.
+    rows = [
+        ("Authorized signer", escape(d.signer_name)),
+        ("Title", escape(d.signer_title)),
+        ("E-mail", escape(str(d.signer_email))),
+        ("Signature", f'<font color="white" size="5">{ANCHOR_SIGN}</font>{line}'),
+        ("Date", f'<font color="white" size="5">{ANCHOR_DATE}</font>{line[:24]}'),
+    ]
+    table = Table(
+        [[Paragraph(f"<b>{k}</b>", st["cell"]), Paragraph(v, st["cell"])] for k, v in rows],
+        colWidths=[1.6 * inch, None],
+    )
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("TOPPADDING", (0, 3), (-1, -1), 18)]))
+    return KeepTogether([Spacer(1, 12), Paragraph("Authorized signature", st["h2"]), table])
+
+
+def render_loa(data: LoaData) -> bytes:
+    """The LOA as PDF bytes: identical input gives identical bytes."""
+    st = _styles()
+    every_tf = all(is_toll_free(n) for n in data.numbers)
+    title = "Letter of Authorization" + (": RespOrg change" if every_tf else "")
+    story = [
+        Paragraph(title, st["title"]),
+        Paragraph(
+            f"Request {escape(data.request_id)} · order {escape(data.order_id)} · generated {_utc(data.generated_at)}",
+            st["sub"],
+        ),
+        Spacer(1, 14),
+        *_authorization(data, st),
+        Spacer(1, 8),
+        Paragraph("Account", st["h2"]),
+        _details(data, st),
+        Spacer(1, 8),
+        Paragraph(f"Numbers to port ({len(data.numbers)})", st["h2"]),
+        *([Paragraph("TF: toll-free number (RespOrg change)", st["cell"]), Spacer(1, 4)] if data.toll_free else []),
+        _numbers(data),
+        _signature(data, st),
+    ]
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=LETTER,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN,
+        bottomMargin=_MARGIN,
+        title=f"Letter of Authorization {data.order_id}",
+        author=data.gaining_provider,
+        subject=f"Port of {len(data.numbers)} number(s) from {data.carrier}",
+        creator="portflow",
+        invariant=True,
+    )
+    footer = f"{data.gaining_provider} · Letter of Authorization · order {data.order_id} · {data.customer_name}"
+    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=footer))
+    return buf.getvalue()
