@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means sqlite:///<var_dir>/portflow.db"
     )
+    db_auto_migrate: bool = Field(
+        default=True, description="Apply pending migrations on first use of the default database"
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Vault key (Fernet key or 32+ char random string); empty: <var_dir>/vault.key, made once",
+    )
+    max_document_mb: float = Field(default=10, gt=0, description="Largest document accepted, in MB")
 
     # --- Temporal ------------------------------------------------------------------
     temporal_address: str = "localhost:7233"

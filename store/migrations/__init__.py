@@ -1,0 +1,1 @@
+"""Alembic migrations of portflow's database (a package so installs ship it)."""

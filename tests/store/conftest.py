@@ -1,0 +1,108 @@
+"""Database fixtures: every DB test runs on a fresh SQLite file and, when
+``PORTFLOW_TEST_DATABASE_URL`` is set, on a fresh PostgreSQL schema of that database
+(dropped afterwards), so runs are repeatable and never see each other's rows."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from portflow.settings import reset_settings
+from store.db import dispose_engine, get_engine, migrate
+
+PG_URL = os.environ.get("PORTFLOW_TEST_DATABASE_URL", "")
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(not PG_URL, reason="set PORTFLOW_TEST_DATABASE_URL to test on PostgreSQL"),
+    ),
+]
+
+
+def _pg_admin() -> Engine:
+    return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty database, also made the configured one (PORTFLOW_DATABASE_URL) with its own var/."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db' / 'portflow.db'}"
+        schema = None
+    else:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = _pg_admin()
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        url = (
+            make_url(PG_URL)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    monkeypatch.setenv("PORTFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("PORTFLOW_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("PORTFLOW_SECRET_KEY", raising=False)
+    reset_settings()
+    try:
+        yield url
+    finally:
+        dispose_engine(url)
+        reset_settings()
+        if schema:
+            admin = _pg_admin()
+            with admin.connect() as c:
+                c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Engine:
+    """The test database, migrated."""
+    engine = get_engine(db_url)
+    migrate(engine)
+    return engine
+
+
+@pytest.fixture
+def make_request():
+    """Build a valid PortRequest: ``make_request("PR-2026-0001", ["+14155550101", ...], ...)``."""
+    from models.request import PortRequest
+
+    def build(request_id: str, *accounts: list[str], pin: str | None = "4321") -> PortRequest:
+        return PortRequest.model_validate(
+            {
+                "id": request_id,
+                "customer": {"name": "Contoso Ltd"},
+                "contact": {"name": "Ana Pérez", "email": "ana@contoso.example", "phone": "+14155550100"},
+                "signer": {"name": "Bo Li", "title": "CFO", "email": "bo@contoso.example"},
+                "requested_port_date": date(2026, 7, 7).isoformat(),
+                "accounts": [
+                    {
+                        "carrier": f"Carrier {i + 1}",
+                        "account_number": f"ACCT-99887766{i}",
+                        "pin": pin,
+                        "btn": numbers[0],
+                        "service_address": {
+                            "street": "1 Main St",
+                            "city": "San Francisco",
+                            "state": "CA",
+                            "postal_code": "94105",
+                        },
+                        "numbers": numbers,
+                    }
+                    for i, numbers in enumerate(accounts)
+                ],
+            }
+        )
+
+    return build
