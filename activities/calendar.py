@@ -1,0 +1,51 @@
+"""The port-date calendar for workflows (holidays and time zones cannot run in the sandbox)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from temporalio import activity
+
+from models.workflow import PlanDatesInput, PortPlan
+from portflow.calendar import PortCalendar, zone
+
+
+@activity.defn(name="plan_dates")
+def plan_dates(inp: PlanDatesInput) -> PortPlan:
+    """Due date for documents, activation instant and assignment reminders of a port date."""
+    cal = PortCalendar.from_settings()
+    cal.lead_days = inp.lead_time_days
+    tz = zone(inp.time_zone)
+    if inp.foc_at is not None:
+        port_date = inp.foc_at.astimezone(tz).date()
+        activation_at = inp.foc_at.astimezone(UTC)
+    else:
+        port_date = inp.requested_port_date
+        activation_at = cal.activation_datetime(port_date, inp.activation_time, inp.time_zone)
+    due_day = cal.documents_due(port_date)
+    # documents are due by the end of the due day, in the customer's time zone
+    documents_due_at = datetime.combine(due_day + timedelta(days=1), time(0, 0), tz).astimezone(UTC)
+    complete = inp.documents_complete_at or inp.now
+    earliest = cal.earliest_port_date(complete)
+    problems = []
+    if not cal.is_business_day(port_date):
+        problems.append(f"{port_date} is not a business day ({cal.holiday_name(port_date) or 'weekend'})")
+    if port_date < earliest:
+        problems.append(f"{port_date} is closer than {inp.lead_time_days} days; earliest is {earliest}")
+    in_window = cal.in_maintenance_window(activation_at)
+    if in_window:
+        problems.append(f"activation {activation_at:%Y-%m-%d %H:%M} UTC falls in the maintenance window")
+    reminders = []
+    for days in (3, 1):
+        day = cal.subtract_business_days(port_date, days)
+        reminders.append(datetime.combine(day, time(9, 0), tz).astimezone(UTC))
+    return PortPlan(
+        port_date=port_date,
+        port_date_ok=not problems,
+        earliest_port_date=earliest,
+        documents_due_at=documents_due_at,
+        activation_at=activation_at,
+        assign_reminders_at=reminders,
+        in_maintenance_window=in_window,
+        problems=problems,
+    )

@@ -1,0 +1,97 @@
+"""Carrier submission through the adapter chosen in settings (simulator, manual, Telnyx).
+
+Secrets travel as vault refs; they are revealed here, for the one call that needs them,
+and never returned. Business refusals (invalid data, the FOC guard) fail the activity for
+good; network trouble and carrier outages are retried by the workflow's policy.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from models.carrier import CarrierOrderState, CarrierSubmission
+from models.workflow import CarrierCall, ExplainInput, ExplainResult, Remediation, SubmitInput, SupplementInput, WaitingOn
+from portflow.settings import get_settings
+from providers.carrier import carrier_from_settings
+from providers.carrier.base import CarrierError, CarrierProvider
+from providers.carrier.exceptions import remediation_for
+from store import vault
+
+
+def _provider() -> CarrierProvider:
+    return carrier_from_settings(get_settings())
+
+
+def _classify(exc: CarrierError) -> ApplicationError:
+    return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=not exc.retryable)
+
+
+def _secrets(*refs: str | None) -> dict[str, str]:
+    return {r: vault.reveal(r) for r in refs if r and r.startswith("sec_")}
+
+
+def _refs_of(sub: CarrierSubmission) -> dict[str, str]:
+    return _secrets(sub.account_number_ref, sub.pin_ref)
+
+
+@activity.defn(name="carrier_submit")
+async def carrier_submit(inp: SubmitInput) -> CarrierOrderState:
+    """Create and submit the order; idempotent on the submission's idempotency key."""
+    try:
+        return await _provider().submit(inp.submission, _refs_of(inp.submission))
+    except CarrierError as exc:
+        raise _classify(exc) from exc
+
+
+@activity.defn(name="carrier_supplement")
+async def carrier_supplement(inp: SupplementInput) -> CarrierOrderState:
+    try:
+        secrets = _secrets(*inp.supplement.corrections.values())
+        return await _provider().supplement(inp.carrier_order_id, inp.supplement, secrets)
+    except CarrierError as exc:
+        raise _classify(exc) from exc
+
+
+@activity.defn(name="carrier_cancel")
+async def carrier_cancel(call: CarrierCall) -> CarrierOrderState:
+    assert call.carrier_order_id
+    try:
+        return await _provider().cancel(call.carrier_order_id, call.reason)
+    except CarrierError as exc:
+        raise _classify(exc) from exc
+
+
+@activity.defn(name="carrier_status")
+async def carrier_status(call: CarrierCall) -> CarrierOrderState:
+    assert call.carrier_order_id
+    try:
+        return await _provider().status(call.carrier_order_id)
+    except CarrierError as exc:
+        raise _classify(exc) from exc
+
+
+@activity.defn(name="carrier_activate")
+async def carrier_activate(call: CarrierCall) -> CarrierOrderState:
+    assert call.carrier_order_id
+    try:
+        return await _provider().activate(call.carrier_order_id)
+    except CarrierError as exc:
+        raise _classify(exc) from exc
+
+
+@activity.defn(name="explain_exceptions")
+def explain_exceptions(inp: ExplainInput) -> ExplainResult:
+    """What each carrier exception means, who must act and which fields to amend."""
+    items = []
+    for exc in inp.exceptions:
+        r = remediation_for(exc.code)
+        who = {"customer": WaitingOn.CUSTOMER, "pm": WaitingOn.PM, "carrier": WaitingOn.CARRIER}.get(
+            str(r.who_acts), WaitingOn.PM
+        )
+        message = r.message if not exc.message else f"{r.message} (carrier: {exc.message})"
+        items.append(
+            Remediation(code=exc.code, message=message, who_acts=who, fields=list(r.fields_to_amend),
+                        action=str(r.action), numbers=list(exc.numbers))
+        )
+    return ExplainResult(items=items)

@@ -1,0 +1,54 @@
+"""E-signature of the LOA through the provider chosen in settings (local or DocuSign)."""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from models.esign import EnvelopeInfo, LoaEnvelopeRequest, SignedDocuments
+from models.workflow import EnvelopeQuery, FetchSigned
+from portflow.settings import get_settings
+from providers.esign import esign_from_settings
+from providers.esign.base import ESignError, ESignProvider
+
+
+def _provider() -> ESignProvider:
+    return esign_from_settings(get_settings())
+
+
+def _classify(exc: ESignError) -> ApplicationError:
+    return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=not exc.retryable)
+
+
+@activity.defn(name="send_loa")
+async def send_loa(req: LoaEnvelopeRequest) -> EnvelopeInfo:
+    """Idempotent on ``req.idempotency_key``: a retry finds the envelope the first try made."""
+    try:
+        return await _provider().send_loa(req)
+    except ESignError as exc:
+        raise _classify(exc) from exc
+
+
+@activity.defn(name="esign_status")
+async def esign_status(q: EnvelopeQuery) -> EnvelopeInfo:
+    try:
+        return await _provider().get_status(q.envelope_id)
+    except ESignError as exc:
+        raise _classify(exc) from exc
+
+
+@activity.defn(name="void_envelope")
+async def void_envelope(q: EnvelopeQuery) -> EnvelopeInfo:
+    """Already voided or completed is not an error (the provider says so)."""
+    try:
+        return await _provider().void(q.envelope_id, q.reason or "voided by portflow")
+    except ESignError as exc:
+        raise _classify(exc) from exc
+
+
+@activity.defn(name="fetch_signed")
+async def fetch_signed(q: FetchSigned) -> SignedDocuments:
+    try:
+        return await _provider().download_signed(q.envelope_id, request_id=q.request_id, order_id=q.order_id)
+    except ESignError as exc:
+        raise _classify(exc) from exc

@@ -1,0 +1,45 @@
+"""Our number inventory (Service Control): numbers ready, assigned, active, released."""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from models.workflow import AssignInput, InventoryChange, InventoryResult, NumberView
+from store import inventory
+from store.db import session_scope
+from store.tables import InventoryNumber
+
+
+def _views(rows: list[InventoryNumber]) -> InventoryResult:
+    return InventoryResult(
+        numbers=[NumberView(tn=r.tn, state=str(r.state), assigned_to=r.assigned_to) for r in rows]
+    )
+
+
+@activity.defn(name="inventory_update")
+def inventory_update(inp: InventoryChange) -> InventoryResult:
+    """Move numbers to a state; ``released`` releases them (cancel). Safe to repeat."""
+    with session_scope() as s:
+        if inp.state == "released":
+            inventory.release(session=s, request_id=inp.request_id, order_id=inp.order_id, reason=inp.reason)
+            return InventoryResult()
+        if inp.order_id is None:
+            raise ApplicationError("inventory_update needs an order id for that state", non_retryable=True)
+        try:
+            tns = inp.tns or [n.tn for n in inventory.numbers_of(session=s, request_id=inp.request_id)
+                              if n.order_id == inp.order_id]
+            rows = inventory.set_state(session=s, order_id=inp.order_id, tns=tns, state=inp.state)
+        except inventory.InventoryError as exc:
+            raise ApplicationError(str(exc), type="InventoryError", non_retryable=True) from None
+        return _views(rows)
+
+
+@activity.defn(name="assign_numbers")
+def assign_numbers(inp: AssignInput) -> InventoryResult:
+    with session_scope() as s:
+        try:
+            rows = inventory.assign(session=s, request_id=inp.request_id, assignments=inp.assignments, kind=inp.kind)
+        except inventory.InventoryError as exc:
+            raise ApplicationError(str(exc), type="InventoryError", non_retryable=True) from None
+        return _views(rows)

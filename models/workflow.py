@@ -1,0 +1,382 @@
+"""Inputs, updates and views of the port workflows.
+
+Every workflow run, update, signal, query and activity takes one model and returns one
+model (pydantic, through ``pydantic_data_converter``). Nothing here holds a plain secret:
+requests reach the workflows sealed (``models.secrets.SecretRef``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from pydantic import BaseModel, EmailStr, Field, field_validator
+
+from models.carrier import CarrierException, CarrierOrderState
+from models.request import Address, DocumentKind, DocumentRef, Language, PortRequest, Signer
+from models.secrets import SecretRef
+from models.status import PortStatus, StatusChange
+
+
+class WaitingOn(StrEnum):
+    CUSTOMER = "customer"
+    SIGNER = "signer"
+    PM = "pm"
+    CARRIER = "carrier"
+    OPS = "ops"
+    NOBODY = "nobody"
+
+
+class Verification(StrEnum):
+    PM = "pm"  # the PM confirms test calls in and out (update `verify`)
+    AUTO = "auto"  # the pluggable routing check decides (demo, or a real check)
+
+
+class PortOptions(BaseModel):
+    """Settings frozen into the workflow at start, so its behaviour never depends on the
+    worker's environment (and replays the same)."""
+
+    lead_time_days: int = 21
+    document_reminder_days: list[int] = Field(default_factory=lambda: [7, 3, 1])
+    loa_reminder_hours: int = 24
+    inventory_deadline_hours: int = 24
+    carrier_silence_hours: int = 48
+    carrier_poll_seconds: int = 3600
+    esign_poll_seconds: int = 900
+    foc_guard_hours: int = 48
+    review_before_submit: bool = False
+    verification: Verification = Verification.PM
+    pm_email: str = "pm@portflow.local"
+    ops_email: str = "ops@portflow.local"
+    ui_url: str = "http://localhost:8233"
+
+
+class Expedite(BaseModel):
+    actor: str = Field(min_length=1)
+    reason: str = Field(min_length=3, description="why the lead time is waived")
+    port_date: date | None = Field(default=None, description="a new port date; none keeps the requested one")
+
+
+class PortRequestInput(BaseModel):
+    request: PortRequest
+    options: PortOptions = Field(default_factory=PortOptions)
+    started_by: str = "pm"
+    expedite: Expedite | None = None
+
+
+class PortOrderInput(BaseModel):
+    request_id: str
+    order_id: str
+    index: int
+    customer_name: str
+    language: Language
+    contact_name: str
+    contact_email: str
+    signer: Signer
+    account: "AccountSpec"
+    port_date: date
+    activation_time: time | None = None
+    time_zone: str
+    documents: list[DocumentRef] = Field(default_factory=list)
+    options: PortOptions
+    expedited: bool = False
+
+
+class AccountSpec(BaseModel):
+    """One losing carrier account, sealed: what the order workflow carries."""
+
+    carrier: str
+    account_number: SecretRef
+    pin: SecretRef | None = None
+    btn: str
+    service_address: Address
+    port_type: str
+    remaining_numbers: str | None = None
+    new_btn: str | None = None
+    numbers: list[str]
+    toll_free: bool = False
+
+
+PortOrderInput.model_rebuild()
+
+
+# --- human steps (updates) ------------------------------------------------------------
+
+
+class Actor(BaseModel):
+    actor: str = Field(min_length=1, description="who does it: an e-mail or a name")
+
+
+class AttachDocument(Actor):
+    document: DocumentRef
+
+
+class AmendOrder(Actor):
+    """Corrections a PM makes to an order. Only the fields given change."""
+
+    order_id: str
+    reason: str = Field(min_length=3)
+    signer: Signer | None = None
+    service_address: Address | None = None
+    btn: str | None = None
+    new_btn: str | None = None
+    account_number: SecretRef | None = None
+    pin: SecretRef | None = None
+    port_date: date | None = None
+    remove_numbers: list[str] = Field(default_factory=list)
+
+    def changed_fields(self) -> list[str]:
+        names = ["signer", "service_address", "btn", "new_btn", "account_number", "pin", "port_date"]
+        out = [n for n in names if getattr(self, n) is not None]
+        if self.remove_numbers:
+            out.append("remove_numbers")
+        return out
+
+
+class Approve(Actor):
+    order_id: str
+    note: str = ""
+
+
+class ConfirmVerification(Actor):
+    order_id: str
+    ok: bool
+    notes: str = Field(min_length=3, description="what was tested: calls in and out")
+
+
+class AssignNumbers(Actor):
+    """TN (E.164) -> who gets it: a user's e-mail or a resource account."""
+
+    assignments: dict[str, str] = Field(min_length=1)
+    kind: str = Field(default="user", pattern=r"^(user|resource_account)$")
+
+
+class Cancel(Actor):
+    reason: str = Field(min_length=3, description="why the port is cancelled")
+
+
+class ExpediteRequest(Expedite):
+    pass
+
+
+class ManualCarrierEvent(Actor):
+    """A carrier event typed by a PM (manual adapter or any carrier by hand)."""
+
+    order_id: str
+    carrier_order_id: str | None = None
+    foc_at: datetime | None = None
+    reject_code: str | None = None
+    reject_text: str | None = None
+    completed: bool = False
+    note: str = ""
+
+    @field_validator("foc_at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("foc_at needs a time zone, e.g. 2026-12-21T09:00:00-05:00")
+        return v
+
+
+# --- views (queries) -------------------------------------------------------------------
+
+
+class Deadline(BaseModel):
+    what: str
+    due_at: datetime | None = None
+    waiting_on: WaitingOn = WaitingOn.NOBODY
+
+
+class NumberView(BaseModel):
+    tn: str
+    state: str = "porting"
+    assigned_to: str | None = None
+    carrier_outcome: str | None = None
+    reason: str | None = None
+
+
+class OrderView(BaseModel):
+    order_id: str
+    carrier: str
+    status: PortStatus
+    port_date: date
+    foc_at: datetime | None = None
+    toll_free: bool = False
+    envelope_id: str | None = None
+    carrier_order_id: str | None = None
+    carrier_raw_status: str | None = None
+    carrier_exceptions: list[CarrierException] = Field(default_factory=list)
+    remediation: list[str] = Field(default_factory=list, description="what to fix, for people")
+    numbers: list[NumberView] = Field(default_factory=list)
+    next: Deadline = Field(default_factory=lambda: Deadline(what="nothing"))
+    timeline: list[StatusChange] = Field(default_factory=list)
+    escalations: list[str] = Field(default_factory=list)
+
+
+class RequestView(BaseModel):
+    request_id: str
+    customer_name: str
+    status: PortStatus
+    requested_port_date: date
+    port_date: date
+    expedited: bool = False
+    documents: list[DocumentRef] = Field(default_factory=list)
+    missing_documents: list[str] = Field(default_factory=list)
+    orders: list[OrderView] = Field(default_factory=list)
+    next: Deadline = Field(default_factory=lambda: Deadline(what="nothing"))
+    timeline: list[StatusChange] = Field(default_factory=list)
+    escalations: list[str] = Field(default_factory=list)
+    ui_url: str | None = None
+
+
+class PortResult(BaseModel):
+    request_id: str
+    status: PortStatus
+    orders: list[OrderView]
+
+
+# --- activity payloads -----------------------------------------------------------------
+
+
+class PlanDatesInput(BaseModel):
+    requested_port_date: date
+    activation_time: time | None = None
+    time_zone: str
+    now: datetime
+    lead_time_days: int = 21
+    documents_complete_at: datetime | None = None
+    foc_at: datetime | None = Field(default=None, description="the carrier's FOC: port day and activation time")
+
+
+class PortPlan(BaseModel):
+    port_date: date
+    port_date_ok: bool = Field(description="a business day and at least the lead time after documents")
+    earliest_port_date: date
+    documents_due_at: datetime
+    activation_at: datetime
+    assign_reminders_at: list[datetime]
+    in_maintenance_window: bool = False
+    problems: list[str] = Field(default_factory=list)
+
+
+class RecordRequestInput(BaseModel):
+    request: PortRequest
+    pm_email: str
+
+
+class InventoryChange(BaseModel):
+    request_id: str
+    order_id: str | None = None
+    tns: list[str] = Field(default_factory=list, description="empty: every number of the order/request")
+    state: str
+    reason: str = ""
+
+
+class AssignInput(BaseModel):
+    request_id: str
+    assignments: dict[str, str]
+    kind: str = "user"
+
+
+class AuditInput(BaseModel):
+    change: StatusChange
+
+
+class RenderLoaInput(BaseModel):
+    request_id: str
+    order_id: str
+    customer_name: str
+    signer: Signer
+    account: AccountSpec
+    port_date: date
+
+
+class CarrierCall(BaseModel):
+    """One carrier operation for ``activities.carrier``."""
+
+    order_id: str
+    carrier: str
+    carrier_order_id: str | None = None
+    idempotency_key: str
+    reason: str = ""
+
+
+class CarrierResult(BaseModel):
+    state: CarrierOrderState
+
+
+class DocumentsNeeded(BaseModel):
+    kinds: list[DocumentKind]
+
+
+class RequestRecorded(BaseModel):
+    request_id: str
+    numbers: int
+
+
+class InventoryResult(BaseModel):
+    numbers: list[NumberView] = Field(default_factory=list)
+
+
+class EnvelopeQuery(BaseModel):
+    envelope_id: str
+    reason: str = ""
+
+
+class FetchSigned(BaseModel):
+    envelope_id: str
+    request_id: str
+    order_id: str
+
+
+class SupplementInput(BaseModel):
+    order_id: str
+    carrier: str
+    carrier_order_id: str
+    supplement: "Supplement"
+
+
+class SubmitInput(BaseModel):
+    submission: "CarrierSubmission"
+
+
+class Remediation(BaseModel):
+    code: str
+    message: str
+    who_acts: WaitingOn
+    fields: list[str] = Field(default_factory=list)
+    action: str = "amend"
+    numbers: list[str] = Field(default_factory=list)
+
+
+class ExplainInput(BaseModel):
+    exceptions: list[CarrierException]
+
+
+class ExplainResult(BaseModel):
+    items: list[Remediation]
+
+
+class NotifyResult(BaseModel):
+    channels: list[str] = Field(default_factory=list)
+    duplicates: int = 0
+
+
+class VerifyInput(BaseModel):
+    order_id: str
+    numbers: list[str]
+
+
+class VerifyResult(BaseModel):
+    ok: bool
+    detail: str = ""
+
+
+from models.carrier import CarrierSubmission, Supplement  # noqa: E402
+
+SupplementInput.model_rebuild()
+SubmitInput.model_rebuild()
+
+
+class AssignedSignal(BaseModel):
+    assignments: dict[str, str]

@@ -1,0 +1,59 @@
+"""The portflow worker: one process hosting the port workflows and their activities.
+
+    python worker.py            # connects per settings (PORTFLOW_TEMPORAL_*)
+
+Stops cleanly on SIGTERM or Ctrl-C: running activities finish (up to a grace period),
+workflows simply continue on the next worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import all_activities
+from portflow.settings import get_settings
+from portflow.temporal import connect
+from store.db import migrate
+from workflows.port_order import PortOrderWorkflow
+from workflows.port_request import PortRequestWorkflow
+
+WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow]
+log = logging.getLogger("portflow.worker")
+
+
+def build_worker(client: Client, *, task_queue: str | None = None, executor: ThreadPoolExecutor | None = None) -> Worker:
+    """The worker with every workflow and activity (tests use this too)."""
+    return Worker(
+        client,
+        task_queue=task_queue or get_settings().temporal_task_queue,
+        workflows=WORKFLOWS,
+        activities=all_activities(),
+        activity_executor=executor or ThreadPoolExecutor(max_workers=16),
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def main(client: Client | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    migrate()
+    client = client or await connect()
+    worker = build_worker(client)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling task queue %r on %s", worker.task_queue, get_settings().temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("shutting down")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

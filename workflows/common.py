@@ -1,0 +1,116 @@
+"""What both port workflows share: activity calls by name, retry policies, status moves.
+
+Activities are called by name (``activities/*`` register the same names) so the workflow
+modules never import sqlmodel, the carrier SDKs or DocuSign: the sandbox stays light.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+
+with workflow.unsafe.imports_passed_through():
+    from models.notify import Audience, Notification, Recipient
+    from models.workflow import NotifyResult, WaitingOn
+    from workflows import search
+
+T = TypeVar("T")
+
+# Side effects at external systems: retry transient failures for a long time, never
+# business refusals (activities raise those as non-retryable ApplicationErrors).
+EXTERNAL = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10))
+LOCAL = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+
+
+async def act(
+    name: str,
+    arg: Any,
+    result_type: type[T],
+    *,
+    summary: str,
+    timeout: timedelta = timedelta(seconds=60),
+    retry: RetryPolicy = EXTERNAL,
+    schedule_to_close: timedelta | None = None,
+) -> T:
+    """Run the activity ``name`` with an explicit timeout, retry policy and UI summary."""
+    return await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=timeout,
+        schedule_to_close_timeout=schedule_to_close,
+        retry_policy=retry,
+        summary=summary[:200],
+    )
+
+
+async def notify(
+    key: str,
+    template: str,
+    to: list[tuple[Audience, str, str]],
+    *,
+    request_id: str,
+    order_id: str | None = None,
+    language: Any = "en",
+    priority: str | None = None,
+    **context: Any,
+) -> None:
+    """Send one notification, at most once per ``key`` (the activity keeps a ledger)."""
+    note = Notification(
+        key=key,
+        template=template,
+        to=[Recipient(audience=a, address=addr, name=name) for a, addr, name in to],
+        language=language,
+        request_id=request_id,
+        order_id=order_id,
+        priority=priority,
+        context=context,
+    )
+    await act("notify", note, NotifyResult, summary=f"notify {template} ({', '.join(a for a, _, _ in to)})")
+
+
+def search_update(
+    *,
+    status: str | None = None,
+    waiting_on: WaitingOn | None = None,
+    next_deadline: datetime | None = None,
+    port_date: datetime | None = None,
+    escalated: bool | None = None,
+) -> None:
+    """Keep the ops-facing search attributes current (registered in workflows.search)."""
+    updates = []
+    if status is not None:
+        updates.append(search.PORT_STATUS.value_set(status))
+    if waiting_on is not None:
+        updates.append(search.WAITING_ON.value_set(waiting_on.value))
+    if next_deadline is not None:
+        updates.append(search.NEXT_DEADLINE.value_set(next_deadline))
+    if port_date is not None:
+        updates.append(search.PORT_DATE.value_set(port_date))
+    if escalated is not None:
+        updates.append(search.ESCALATED.value_set(escalated))
+    if updates:
+        workflow.upsert_search_attributes(updates)
+
+
+def initial_search_attributes(
+    *, request_id: str, customer: str, carriers: list[str], port_date: datetime, status: str
+) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(search.REQUEST_ID, request_id),
+            SearchAttributePair(search.CUSTOMER_NAME, customer),
+            SearchAttributePair(search.LOSING_CARRIER, carriers),
+            SearchAttributePair(search.PORT_DATE, port_date),
+            SearchAttributePair(search.PORT_STATUS, status),
+            SearchAttributePair(search.WAITING_ON, WaitingOn.NOBODY.value),
+            SearchAttributePair(search.ESCALATED, False),
+        ]
+    )
+
+
+def fmt(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "-"

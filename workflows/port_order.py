@@ -1,0 +1,815 @@
+"""PortOrderWorkflow: one losing carrier account, from LOA to verified port.
+
+Stages, each a method: LOA (send, remind, decline/expire and resend), review (optional PM
+approval), carrier (submit, exceptions and supplements, FOC, port-day wait), activation,
+verification. External systems and people reach it through updates whose validators
+refuse bad input before it touches history; the ``status`` query shows where it stands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from models.carrier import (
+        CarrierEvent,
+        CarrierOrderState,
+        CarrierOrderStatus,
+        CarrierSubmission,
+        NumberOutcome,
+        Supplement,
+        SupplementKind,
+    )
+    from models.esign import EnvelopeEvent, EnvelopeInfo, EnvelopeStatus, LoaEnvelopeRequest, SignedDocuments
+    from models.events import EventAck
+    from models.notify import Audience
+    from models.request import DocumentKind, DocumentRef
+    from models.status import CANCELLABLE, TERMINAL, WITH_CARRIER, PortStatus, StatusChange, transition
+    from models.workflow import (
+        AmendOrder,
+        Approve,
+        AssignedSignal,
+        AuditInput,
+        Cancel,
+        CarrierCall,
+        ConfirmVerification,
+        Deadline,
+        EnvelopeQuery,
+        ExplainInput,
+        ExplainResult,
+        FetchSigned,
+        InventoryChange,
+        InventoryResult,
+        NumberView,
+        OrderView,
+        PlanDatesInput,
+        PortOrderInput,
+        PortPlan,
+        Remediation,
+        RenderLoaInput,
+        SubmitInput,
+        SupplementInput,
+        Verification,
+        VerifyInput,
+        VerifyResult,
+        WaitingOn,
+    )
+    from workflows.common import LOCAL, act, fmt, notify, search_update
+    from workflows.guard import guard_problem
+
+S = PortStatus
+ESIGN_BAD = {EnvelopeStatus.DECLINED, EnvelopeStatus.EXPIRED, EnvelopeStatus.VOIDED, EnvelopeStatus.BOUNCED}
+
+
+class _CancelNow(Exception):
+    """Raised inside a stage when a cancel was accepted: unwinds to the cancel path."""
+
+
+@workflow.defn
+class PortOrderWorkflow:
+    def __init__(self) -> None:
+        self.inp: PortOrderInput | None = None
+        self.status = S.VALIDATED
+        self.timeline: list[StatusChange] = []
+        self.next = Deadline(what="starting")
+        self.escalations: list[str] = []
+        self.envelope: EnvelopeInfo | None = None
+        self.loa_version = 0
+        self.signed: SignedDocuments | None = None
+        self.carrier: CarrierOrderState | None = None
+        self.remediation: list[Remediation] = []
+        self.numbers: dict[str, NumberView] = {}
+        self.plan: PortPlan | None = None
+        self.seen: set[str] = set()
+        self.esign_q: list[EnvelopeEvent] = []
+        self.carrier_q: list[tuple[CarrierOrderState, str]] = []
+        self.amends: list[AmendOrder] = []
+        self.approval: Approve | None = None
+        self.verification: ConfirmVerification | None = None
+        self.cancel_req: Cancel | None = None
+        self.cancelling = False
+        self.sup_count = 0
+        self.inventory_task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ run
+    @workflow.run
+    async def run(self, inp: PortOrderInput) -> OrderView:
+        self.inp = inp
+        self.numbers = {tn: NumberView(tn=tn) for tn in inp.account.numbers}
+        self.status = S.INTAKE
+        await self._move(S.VALIDATED, "system",
+                         f"order for {inp.account.carrier} account with {len(inp.account.numbers)} numbers")
+        await self._replan()
+        stages = {
+            S.VALIDATED: self._loa_stage,
+            S.LOA_SENT: self._loa_stage,
+            S.LOA_DECLINED: self._loa_stage,
+            S.LOA_SIGNED: self._submit_stage,
+            S.ACTIVATION: self._activation_stage,
+            S.SNAPBACK: self._snapback_stage,
+            S.PORTED: self._verification_stage,
+            S.VERIFIED: self._complete,
+        }
+        try:
+            while self.status not in TERMINAL:
+                if self.cancel_req is not None:
+                    raise _CancelNow()
+                stage = stages.get(self.status, self._carrier_stage)
+                await stage()
+        except _CancelNow:
+            await self._cancel_flow()
+        await self._publish()
+        return self.view()
+
+    # ------------------------------------------------------------------ LOA
+    async def _loa_stage(self) -> None:
+        assert self.inp is not None
+        if self.status == S.VALIDATED:
+            await self._send_loa("first LOA")
+        opts = self.inp.options
+        next_reminder = workflow.now() + timedelta(hours=opts.loa_reminder_hours)
+        next_poll = workflow.now() + timedelta(seconds=opts.esign_poll_seconds)
+        reminders = 0
+        while self.status in (S.LOA_SENT, S.LOA_DECLINED):
+            if self.status == S.LOA_SENT:
+                self._set_next(f"{self.inp.signer.name} signs the LOA", next_reminder, WaitingOn.SIGNER)
+                wake: datetime | None = min(next_reminder, next_poll)
+                summary = f"LOA v{self.loa_version} awaits signature; reminder {fmt(next_reminder)}"
+            else:
+                self._set_next("PM corrects the signer and resends the LOA", None, WaitingOn.PM)
+                wake, summary = None, "LOA declined/expired: waiting for a corrected signer"
+            await self._publish()
+            got = await self._wait(lambda: bool(self.esign_q or self.amends), wake, summary)
+            while self.esign_q:
+                await self._apply_esign(self.esign_q.pop(0))
+            if self.amends:
+                await self._apply_amends()
+            if got or self.status != S.LOA_SENT:
+                continue
+            now = workflow.now()
+            if now >= next_poll and self.envelope is not None:
+                next_poll = now + timedelta(seconds=opts.esign_poll_seconds)
+                info = await act(
+                    "esign_status", EnvelopeQuery(envelope_id=self.envelope.envelope_id), EnvelopeInfo,
+                    summary=f"poll LOA envelope {self.envelope.envelope_id}",
+                )
+                if info.status != self.envelope.status:
+                    await self._apply_esign(self._event_from(info, "poll"))
+            if now >= next_reminder and self.status == S.LOA_SENT:
+                reminders += 1
+                next_reminder = now + timedelta(hours=opts.loa_reminder_hours)
+                await self._notify(
+                    f"loa_reminder:{self.loa_version}:{reminders}", "loa_reminder",
+                    [self._signer(), self._contact()], sign_hint=self.envelope.sign_url if self.envelope else "",
+                    reminder=reminders,
+                )
+
+    async def _send_loa(self, why: str) -> None:
+        assert self.inp is not None
+        self.loa_version += 1
+        acc = self.inp.account
+        doc = await act(
+            "render_loa",
+            RenderLoaInput(
+                request_id=self.inp.request_id, order_id=self.inp.order_id, customer_name=self.inp.customer_name,
+                signer=self.inp.signer, account=acc, port_date=self.inp.port_date,
+            ),
+            DocumentRef,
+            summary=f"render LOA v{self.loa_version}: {acc.carrier}, {len(acc.numbers)} numbers",
+        )
+        self.envelope = await act(
+            "send_loa",
+            LoaEnvelopeRequest(
+                idempotency_key=f"{self.inp.order_id}:loa:{self.loa_version}",
+                request_id=self.inp.request_id, order_id=self.inp.order_id,
+                signer_name=self.inp.signer.name, signer_title=self.inp.signer.title,
+                signer_email=self.inp.signer.email, language=self.inp.language,
+                subject=f"Letter of Authorization: port {len(acc.numbers)} numbers from {acc.carrier}",
+                loa=doc,
+            ),
+            EnvelopeInfo,
+            summary=f"send LOA v{self.loa_version} to {self.inp.signer.name}",
+        )
+        await self._move(S.LOA_SENT, "system", f"LOA v{self.loa_version} sent to {self.inp.signer.name} ({why})")
+        await self._notify(
+            f"loa_sent:{self.loa_version}", "loa_sent", [self._signer(), self._contact()],
+            signer_name=self.inp.signer.name, sign_hint=self.envelope.sign_url or "",
+        )
+        if self.envelope.status == EnvelopeStatus.COMPLETED:  # signed at once (local auto-sign)
+            await self._apply_esign(self._event_from(self.envelope, "send"))
+
+    def _event_from(self, info: EnvelopeInfo, source: str) -> EnvelopeEvent:
+        assert self.inp is not None
+        return EnvelopeEvent(
+            event_id=f"{info.envelope_id}:{info.status.value}", order_id=self.inp.order_id,
+            envelope_id=info.envelope_id, status=info.status, at=info.status_at or workflow.now(),
+            signer_name=info.signer_name, reason=info.reason, source=source,
+        )
+
+    async def _apply_esign(self, ev: EnvelopeEvent) -> None:
+        assert self.inp is not None
+        if self.envelope is None or ev.envelope_id != self.envelope.envelope_id:
+            return  # an old envelope we already replaced
+        self.envelope = self.envelope.model_copy(update={"status": ev.status, "reason": ev.reason})
+        if self.status != S.LOA_SENT:
+            return
+        if ev.status == EnvelopeStatus.COMPLETED:
+            self.signed = await act(
+                "fetch_signed",
+                FetchSigned(envelope_id=ev.envelope_id, request_id=self.inp.request_id, order_id=self.inp.order_id),
+                SignedDocuments, summary="store the signed LOA and certificate",
+            )
+            who = ev.signer_name or self.inp.signer.name
+            await self._move(S.LOA_SIGNED, f"signer:{who}", f"LOA v{self.loa_version} signed by {who}")
+            await self._notify(f"loa_signed:{self.loa_version}", "loa_signed", [self._contact(), self._pm()],
+                               signer_name=who)
+        elif ev.status in ESIGN_BAD:
+            why = {
+                EnvelopeStatus.DECLINED: f"signer declined: {ev.reason or 'no reason given'}",
+                EnvelopeStatus.EXPIRED: "the LOA expired unsigned",
+                EnvelopeStatus.BOUNCED: f"the signer's e-mail bounced: {ev.reason or self.inp.signer.email}",
+                EnvelopeStatus.VOIDED: f"the envelope was voided: {ev.reason or 'outside portflow'}",
+            }[ev.status]
+            await self._move(S.LOA_DECLINED, "esign", why)
+            template = "loa_expired" if ev.status == EnvelopeStatus.EXPIRED else "loa_declined"
+            await self._notify(f"{template}:{self.loa_version}", template, [self._pm()], reason=why,
+                               fix=f"python starter.py amend {self.inp.order_id} --signer-name ... --signer-email ...")
+
+    # ------------------------------------------------------------------ review + submit
+    async def _submit_stage(self) -> None:
+        assert self.inp is not None
+        while self.inp.options.review_before_submit and self.approval is None:
+            self._set_next("PM reviews the order and approves submission", None, WaitingOn.PM)
+            await self._publish()
+            await self._wait(lambda: self.approval is not None or bool(self.amends), None, "waiting for PM approval to submit")
+            await self._apply_amends()
+            if self.status != S.LOA_SIGNED:
+                return  # an amend sent a new LOA
+        acc = self.inp.account
+        docs = [d for d in self.inp.documents if d.order_id in (None, self.inp.order_id)]
+        if self.signed is not None:
+            docs.append(self.signed.signed_loa)
+        sub = CarrierSubmission(
+            idempotency_key=f"{self.inp.order_id}:submit",
+            request_id=self.inp.request_id, order_id=self.inp.order_id, carrier=acc.carrier,
+            entity_name=self.inp.customer_name, auth_person_name=self.inp.signer.name,
+            account_number_ref=acc.account_number.ref, pin_ref=acc.pin.ref if acc.pin else None,
+            btn=acc.btn, service_address=acc.service_address, port_type=acc.port_type,
+            remaining_numbers=acc.remaining_numbers, new_btn=acc.new_btn, numbers=self._live_numbers(),
+            toll_free=acc.toll_free, requested_foc_date=self.inp.port_date,
+            activation_time=self.inp.activation_time, time_zone=self.inp.time_zone, documents=docs,
+        )
+        state = await act("carrier_submit", SubmitInput(submission=sub), CarrierOrderState,
+                          summary=f"submit to {acc.carrier} for {self.inp.port_date}")
+        how = "RespOrg change" if acc.toll_free else "port order"
+        await self._move(S.SUBMITTED, self._pm_actor(), f"{how} submitted to {acc.carrier} as {state.carrier_order_id}")
+        await self._apply_carrier(state, f"carrier:{acc.carrier}")
+
+    # ------------------------------------------------------------------ carrier
+    async def _carrier_stage(self) -> None:
+        assert self.inp is not None
+        opts = self.inp.options
+        now = workflow.now()
+        next_poll = now + timedelta(seconds=opts.carrier_poll_seconds)
+        silence_at = now + timedelta(hours=opts.carrier_silence_hours)
+        reminded: set[datetime] = set()
+        while self.status in (S.SUBMITTED, S.CARRIER_PENDING, S.EXCEPTION, S.SUPPLEMENT, S.FOC_CONFIRMED):
+            now = workflow.now()
+            foc = self.carrier.foc_at if self.carrier else None
+            if self.status == S.FOC_CONFIRMED and foc is not None and now >= foc:
+                await self._move(S.ACTIVATION, "system", f"port day: FOC {fmt(foc)} reached")
+                return
+            wakes = [next_poll]
+            if self.status == S.EXCEPTION:
+                who = self.remediation[0].who_acts if self.remediation else WaitingOn.PM
+                self._set_next("fix the carrier exception: " + "; ".join(r.message for r in self.remediation), None, who)
+            elif self.status == S.FOC_CONFIRMED and foc is not None:
+                wakes.append(foc)
+                upcoming = [t for t in (self.plan.assign_reminders_at if self.plan else []) if t > now and t not in reminded]
+                wakes.extend(upcoming[:1])
+                unassigned = self._unassigned()
+                self._set_next(
+                    f"port day {fmt(foc)}" + (f"; {len(unassigned)} numbers to assign" if unassigned else ""),
+                    foc, WaitingOn.CUSTOMER if unassigned else WaitingOn.NOBODY,
+                )
+            else:
+                wakes.append(silence_at)
+                self._set_next(f"{self.inp.account.carrier} answers (FOC or exception)", silence_at, WaitingOn.CARRIER)
+            await self._publish()
+            wake = min(wakes)
+            got = await self._wait(lambda: bool(self.carrier_q or self.amends), wake, f"{self.next.what} (until {fmt(wake)})")
+            while self.carrier_q:
+                state, actor = self.carrier_q.pop(0)
+                await self._apply_carrier(state, actor)
+                silence_at = workflow.now() + timedelta(hours=opts.carrier_silence_hours)
+            if self.amends:
+                await self._apply_amends()
+            if got:
+                continue
+            now = workflow.now()
+            if now >= next_poll and self.carrier is not None:
+                next_poll = now + timedelta(seconds=opts.carrier_poll_seconds)
+                before = self.carrier.model_dump(exclude={"updated_at"})
+                state = await act("carrier_status", self._call("status"), CarrierOrderState,
+                                  summary=f"poll {self.inp.account.carrier} order {self.carrier.carrier_order_id}")
+                if state.model_dump(exclude={"updated_at"}) != before:
+                    silence_at = now + timedelta(hours=opts.carrier_silence_hours)
+                    await self._apply_carrier(state, f"carrier:{self.inp.account.carrier}")
+            if now >= silence_at and self.status in (S.SUBMITTED, S.CARRIER_PENDING, S.SUPPLEMENT):
+                silence_at = now + timedelta(hours=opts.carrier_silence_hours)
+                await self._notify(f"carrier_silent:{int(now.timestamp())}", "carrier_silent", [self._pm()],
+                                   carrier=self.inp.account.carrier, hours=opts.carrier_silence_hours,
+                                   carrier_order_id=self.carrier.carrier_order_id if self.carrier else "")
+            for t in [t for t in (self.plan.assign_reminders_at if self.plan else []) if t <= now and t not in reminded]:
+                reminded.add(t)
+                unassigned = self._unassigned()
+                if unassigned and self.status == S.FOC_CONFIRMED:
+                    await self._notify(f"assign_reminder:{t.isoformat()}", "assign_reminder",
+                                       [self._contact(), self._pm()], numbers=unassigned, port_at=fmt(foc))
+
+    async def _apply_carrier(self, state: CarrierOrderState, actor: str) -> None:
+        assert self.inp is not None
+        old_foc = self.carrier.foc_at if self.carrier else None
+        self.carrier = state
+        for ns in state.numbers:
+            if ns.tn in self.numbers:
+                self.numbers[ns.tn] = self.numbers[ns.tn].model_copy(update={"carrier_outcome": ns.outcome.value, "reason": ns.reason})
+        st = state.status
+        words = f"{state.raw_status}"
+        if st == CarrierOrderStatus.PENDING and self.status in (S.SUBMITTED, S.SUPPLEMENT):
+            await self._move(S.CARRIER_PENDING, actor, f"carrier accepted for processing ({words})")
+        elif st == CarrierOrderStatus.EXCEPTION and self.status != S.EXCEPTION and self.status in (
+            S.SUBMITTED, S.CARRIER_PENDING, S.SUPPLEMENT, S.FOC_CONFIRMED, S.ACTIVATION):
+            codes = ", ".join(e.code for e in state.exceptions) or "no code"
+            await self._move(S.EXCEPTION, actor, f"carrier exception {codes} ({words})")
+            self.remediation = (await act("explain_exceptions", ExplainInput(exceptions=state.exceptions), ExplainResult,
+                                          summary=f"explain {codes}", retry=LOCAL)).items
+            await self._on_exception()
+        elif st == CarrierOrderStatus.FOC_CONFIRMED and state.foc_at is not None:
+            if self.status == S.FOC_CONFIRMED and old_foc is not None and old_foc != state.foc_at:
+                await self._replan()
+                await self._record_note(actor, f"FOC moved from {fmt(old_foc)} to {fmt(state.foc_at)}")
+                await self._notify(f"foc_changed:{state.foc_at.isoformat()}", "foc_changed", [self._contact(), self._pm()],
+                                   old_foc=fmt(old_foc), new_foc=fmt(state.foc_at))
+            elif self.status in (S.SUBMITTED, S.CARRIER_PENDING, S.SUPPLEMENT, S.EXCEPTION):
+                self.remediation = []
+                await self._move(S.FOC_CONFIRMED, actor, f"FOC confirmed for {fmt(state.foc_at)} ({words})")
+                await self._replan()
+                await self._notify(f"foc_confirmed:{state.foc_at.isoformat()}", "foc_confirmed",
+                                   [self._contact(), self._pm()], foc=fmt(state.foc_at), carrier=self.inp.account.carrier,
+                                   numbers=self._live_numbers())
+                if self.inventory_task is None:
+                    self.inventory_task = asyncio.create_task(self._publish_inventory())
+        elif st == CarrierOrderStatus.PORTED and self.status in (S.FOC_CONFIRMED, S.ACTIVATION):
+            await self._move(S.PORTED, actor, f"carrier reports the numbers ported ({words})")
+        elif st == CarrierOrderStatus.CANCELLED and self.status not in (S.CANCEL_REQUESTED, *TERMINAL):
+            if self.cancel_req is None:
+                self.cancel_req = Cancel(actor=actor, reason=f"cancelled by the carrier ({words})")
+
+    async def _on_exception(self) -> None:
+        """Numbers the carrier calls not portable leave the order; the rest go on."""
+        assert self.inp is not None
+        drop = sorted({n for r in self.remediation if r.action == "remove_numbers" for n in r.numbers})
+        others = [r for r in self.remediation if r.action != "remove_numbers"]
+        if drop and not others:
+            await self._supplement(
+                SupplementKind.SUP3, f"removed not-portable numbers {', '.join(drop)}", remove=drop, actor="system",
+            )
+            return
+        await self._notify(
+            f"exception:{self.sup_count}:{','.join(r.code for r in self.remediation)}", "exception",
+            [self._contact(), self._pm()], carrier=self.inp.account.carrier,
+            problems=[f"{r.code}: {r.message} (fix: {', '.join(r.fields) or r.action}; by {r.who_acts.value})" for r in self.remediation],
+            fix=f"python starter.py amend {self.inp.order_id} ...",
+        )
+
+    async def _supplement(self, kind: SupplementKind, reason: str, *, remove: list[str] | None = None,
+                          corrections: dict[str, str] | None = None, actor: str, new_date=None) -> None:
+        assert self.inp is not None and self.carrier is not None
+        self.sup_count += 1
+        corrections = dict(corrections or {})
+        for tn in remove or []:
+            if tn in self.numbers:
+                self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "not_portable", "carrier_outcome": NumberOutcome.NOT_PORTABLE.value})
+        if remove:
+            corrections["remove_numbers"] = ",".join(remove)
+            await act("inventory_update", InventoryChange(request_id=self.inp.request_id, order_id=self.inp.order_id,
+                                                           tns=remove, state="not_portable", reason=reason),
+                      InventoryResult, summary=f"{len(remove)} numbers not portable", retry=LOCAL)
+        sup = Supplement(kind=kind, idempotency_key=f"{self.inp.order_id}:sup:{self.sup_count}",
+                         new_foc_date=new_date, corrections=corrections, reason=reason)
+        state = await act("carrier_supplement", SupplementInput(order_id=self.inp.order_id, carrier=self.inp.account.carrier,
+                                                                  carrier_order_id=self.carrier.carrier_order_id, supplement=sup),
+                          CarrierOrderState, summary=f"{kind.value} to {self.inp.account.carrier}: {reason}")
+        await self._move(S.SUPPLEMENT, actor, f"{kind.value}: {reason}")
+        await self._apply_carrier(state, f"carrier:{self.inp.account.carrier}")
+
+    async def _publish_inventory(self) -> None:
+        """Numbers into the inventory within the deadline after FOC; alert ops when late."""
+        assert self.inp is not None
+        hours = self.inp.options.inventory_deadline_hours
+        job = asyncio.ensure_future(act(
+            "inventory_update", InventoryChange(request_id=self.inp.request_id, order_id=self.inp.order_id,
+                                                tns=self._live_numbers(), state="awaiting_assignment", reason="FOC confirmed"),
+            InventoryResult, summary="numbers into the inventory, ready to assign", retry=LOCAL))
+        try:
+            await workflow.wait_condition(job.done, timeout=timedelta(hours=hours),
+                                          timeout_summary=f"inventory deadline: {hours} h after FOC")
+        except asyncio.TimeoutError:
+            await self._escalate("P2", f"numbers not in the inventory {hours} h after FOC", "inventory_late")
+        result = await job
+        for nv in result.numbers:
+            if nv.tn in self.numbers:
+                self.numbers[nv.tn] = self.numbers[nv.tn].model_copy(update={"state": nv.state, "assigned_to": nv.assigned_to})
+        await self._notify("numbers_ready", "numbers_ready", [self._contact(), self._pm()],
+                           numbers=self._unassigned() or self._live_numbers(),
+                           fix=f"python starter.py assign {self.inp.request_id} --tn +1... --to user@...")
+        await self._publish()
+
+    # ------------------------------------------------------------------ port day
+    async def _activation_stage(self) -> None:
+        assert self.inp is not None
+        unassigned = self._unassigned()
+        await self._notify("port_day", "port_day", [self._contact(), self._pm()], carrier=self.inp.account.carrier,
+                           numbers=self._live_numbers())
+        if unassigned:
+            await self._escalate("P3", f"port day with {len(unassigned)} numbers unassigned", "unassigned_escalation",
+                                 numbers=unassigned)
+        self._set_next("carrier activates the numbers", None, WaitingOn.CARRIER)
+        await self._publish()
+        state = await act("carrier_activate", self._call("activate"), CarrierOrderState,
+                          summary=f"activate {len(self._live_numbers())} numbers at {self.inp.account.carrier}")
+        tries = 0
+        while state.status not in (CarrierOrderStatus.PORTED, CarrierOrderStatus.ACTIVATION_FAILED) and tries < 24:
+            tries += 1
+            await workflow.sleep(timedelta(minutes=5), summary="activation in progress: check again in 5 minutes")
+            state = await act("carrier_status", self._call("status"), CarrierOrderState, summary="activation status")
+        self.carrier = state
+        for ns in state.numbers:
+            if ns.tn in self.numbers:
+                self.numbers[ns.tn] = self.numbers[ns.tn].model_copy(update={"carrier_outcome": ns.outcome.value, "reason": ns.reason})
+        failed = [n.tn for n in state.numbers if n.outcome == NumberOutcome.FAILED]
+        if state.status == CarrierOrderStatus.PORTED:
+            await self._move(S.PORTED, f"carrier:{self.inp.account.carrier}", f"numbers ported ({state.raw_status})")
+            if failed:
+                await self._escalate("P2", f"{len(failed)} numbers did not port: {', '.join(failed)}", "escalation", numbers=failed)
+        else:
+            await self._move(S.SNAPBACK, f"carrier:{self.inp.account.carrier}", f"activation failed ({state.raw_status}): numbers stay with the losing carrier")
+            await self._escalate("P1", "activation failed: ported numbers not routing", "activation_failed",
+                                 numbers=self._live_numbers())
+
+    async def _snapback_stage(self) -> None:
+        assert self.inp is not None
+        self._set_next("PM sets a new date (amend --port-date) or cancels", None, WaitingOn.PM)
+        await self._publish()
+        await self._wait(lambda: bool(self.amends), None, "snapback: waiting for the PM")
+        await self._apply_amends()
+
+    async def _verification_stage(self) -> None:
+        assert self.inp is not None
+        if self.inp.options.verification == Verification.AUTO:
+            res = await act("verify_routing", VerifyInput(order_id=self.inp.order_id, numbers=self._live_numbers()),
+                            VerifyResult, summary="test calls in and out")
+            self.verification = ConfirmVerification(actor="system", order_id=self.inp.order_id, ok=res.ok, notes=res.detail or "automatic check")
+        else:
+            self._set_next("PM confirms test calls in and out (starter.py verify)", None, WaitingOn.PM)
+            await self._publish()
+            await self._wait(lambda: self.verification is not None, None, "waiting for the PM to confirm test calls")
+        v = self.verification
+        assert v is not None
+        if v.ok:
+            await self._move(S.VERIFIED, v.actor, f"routing verified: {v.notes}")
+        else:
+            self.verification = None
+            await self._move(S.SNAPBACK, v.actor, f"verification failed: {v.notes}")
+            await self._escalate("P1", f"ported numbers not routing: {v.notes}", "activation_failed", numbers=self._live_numbers())
+
+    async def _complete(self) -> None:
+        assert self.inp is not None
+        await act("inventory_update", InventoryChange(request_id=self.inp.request_id, order_id=self.inp.order_id,
+                                                       tns=self._live_numbers(), state="active", reason="port verified"),
+                  InventoryResult, summary="numbers active in the inventory", retry=LOCAL)
+        for tn in self._live_numbers():
+            self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "active"})
+        await self._move(S.COMPLETED, "system", "ported and verified")
+        self._set_next("nothing: done", None, WaitingOn.NOBODY)
+
+    # ------------------------------------------------------------------ cancel
+    async def _cancel_flow(self) -> None:
+        assert self.inp is not None and self.cancel_req is not None
+        self.cancelling = True
+        c = self.cancel_req
+        if self.envelope is not None and self.envelope.status not in (EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED, EnvelopeStatus.COMPLETED, EnvelopeStatus.DECLINED):
+            self.envelope = await act("void_envelope", EnvelopeQuery(envelope_id=self.envelope.envelope_id, reason=f"port cancelled: {c.reason}"),
+                                      EnvelopeInfo, summary="void the LOA envelope")
+        if self.carrier is not None and self.status in WITH_CARRIER | {S.SNAPBACK}:
+            if self.status != S.SNAPBACK:
+                await self._move(S.CANCEL_REQUESTED, c.actor, f"SUP1 cancel sent: {c.reason}")
+            try:
+                state = await act("carrier_cancel", self._call("cancel", reason=c.reason), CarrierOrderState,
+                                  summary=f"SUP1: cancel at {self.inp.account.carrier}")
+                polls = 0
+                while state.status != CarrierOrderStatus.CANCELLED and polls < 48:
+                    polls += 1
+                    await workflow.sleep(timedelta(seconds=self.inp.options.carrier_poll_seconds), summary="waiting for the carrier to confirm the cancel")
+                    state = await act("carrier_status", self._call("status"), CarrierOrderState, summary="cancel status")
+                self.carrier = state
+            except ActivityError as err:
+                self.escalations.append(f"carrier refused the cancel: {err.cause}")
+        await act("inventory_update", InventoryChange(request_id=self.inp.request_id, order_id=self.inp.order_id,
+                                                       state="released", reason=f"cancelled: {c.reason}"),
+                  InventoryResult, summary="release the numbers", retry=LOCAL)
+        for tn in self.numbers:
+            self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "released"})
+        await self._move(S.CANCELLED, c.actor, c.reason)
+        self._set_next("nothing: cancelled", None, WaitingOn.NOBODY)
+
+    # ------------------------------------------------------------------ amend
+    async def _apply_amends(self) -> None:
+        assert self.inp is not None
+        while self.amends:
+            a = self.amends.pop(0)
+            acc = self.inp.account
+            updates = {k: getattr(a, k) for k in ("service_address", "btn", "new_btn", "account_number", "pin") if getattr(a, k) is not None}
+            if updates:
+                self.inp.account = acc.model_copy(update=updates)
+            if a.signer is not None:
+                self.inp.signer = a.signer
+            if a.port_date is not None:
+                self.inp.port_date = a.port_date
+            await self._record_note(a.actor, f"amended {', '.join(a.changed_fields())}: {a.reason}")
+            loa_content = a.signer is not None or bool(updates) or bool(a.remove_numbers)
+            if a.remove_numbers and self.status in (S.LOA_SENT, S.LOA_DECLINED, S.LOA_SIGNED):
+                for tn in a.remove_numbers:
+                    self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "released"})
+                self.inp.account = self.inp.account.model_copy(update={"numbers": self._live_numbers()})
+                await act("inventory_update", InventoryChange(request_id=self.inp.request_id, order_id=self.inp.order_id,
+                                                               tns=a.remove_numbers, state="released", reason=a.reason),
+                          InventoryResult, summary=f"release {len(a.remove_numbers)} numbers removed by the PM", retry=LOCAL)
+            if self.status in (S.LOA_SENT, S.LOA_DECLINED, S.LOA_SIGNED) and loa_content:
+                if self.status in (S.LOA_SENT, S.LOA_SIGNED) and self.envelope is not None and self.status == S.LOA_SENT:
+                    self.envelope = await act("void_envelope", EnvelopeQuery(envelope_id=self.envelope.envelope_id, reason="signer corrected"),
+                                              EnvelopeInfo, summary="void the LOA sent to the old signer")
+                    await self._move(S.LOA_DECLINED, a.actor, "LOA data corrected: old LOA voided")
+                await self._send_loa(f"corrected {', '.join(a.changed_fields())}: {a.reason}")
+            elif self.status in (S.EXCEPTION, S.FOC_CONFIRMED, S.CARRIER_PENDING, S.SNAPBACK) and self.carrier is not None:
+                corrections = {k: (v.ref if hasattr(v, "ref") else (v.model_dump_json() if hasattr(v, "model_dump_json") else str(v)))
+                               for k, v in updates.items()}
+                if a.signer is not None:
+                    corrections["auth_person_name"] = a.signer.name
+                kind = SupplementKind.SUP2 if a.port_date is not None and not corrections and not a.remove_numbers else SupplementKind.SUP3
+                await self._supplement(kind, a.reason, remove=a.remove_numbers, corrections=corrections,
+                                       actor=a.actor, new_date=a.port_date)
+
+    # ------------------------------------------------------------------ updates
+    @workflow.update
+    async def esign_event(self, ev: EnvelopeEvent) -> EventAck:
+        if ev.event_id in self.seen:
+            return EventAck(duplicate=True, status=self.status.value)
+        self.seen.add(ev.event_id)
+        self.esign_q.append(ev)
+        return EventAck(status=self.status.value)
+
+    @esign_event.validator
+    def _v_esign(self, ev: EnvelopeEvent) -> None:
+        self._v_order(ev.order_id)
+
+    @workflow.update
+    async def carrier_event(self, ev: CarrierEvent) -> EventAck:
+        if ev.event_id in self.seen:
+            return EventAck(duplicate=True, status=self.status.value)
+        self.seen.add(ev.event_id)
+        self.carrier_q.append((ev.state, ev.actor))
+        return EventAck(status=self.status.value)
+
+    @carrier_event.validator
+    def _v_carrier(self, ev: CarrierEvent) -> None:
+        self._v_order(ev.order_id)
+        if self.status in TERMINAL:
+            raise ValueError(f"order {ev.order_id} is {self.status}: carrier events no longer apply")
+        if self.carrier is None and self.status not in (S.SUBMITTED,):
+            raise ValueError(f"order {ev.order_id} is {self.status}: it has not been submitted to the carrier yet")
+
+    @workflow.update
+    async def amend(self, a: AmendOrder) -> OrderView:
+        self.amends.append(a)
+        await workflow.wait_condition(lambda: a not in self.amends)
+        return self.view()
+
+    @amend.validator
+    def _v_amend(self, a: AmendOrder) -> None:
+        self._v_order(a.order_id)
+        if not a.changed_fields():
+            raise ValueError("nothing to amend: give at least one field to change")
+        if self.status in TERMINAL or self.cancelling:
+            raise ValueError(f"order {a.order_id} is {self.status}: it can no longer be amended")
+        if self.status in (S.SUBMITTED, S.SUPPLEMENT, S.ACTIVATION, S.PORTED, S.VERIFIED, S.CANCEL_REQUESTED):
+            raise ValueError(f"order {a.order_id} is {self.status}: wait for the carrier's answer before amending")
+        if self.status in (S.LOA_SENT, S.LOA_DECLINED) and a.signer is None and a.port_date is None and not a.remove_numbers:
+            pass  # data fixed before submission: carried into the submission
+        foc = self.carrier.foc_at if self.carrier else None
+        if self.status == S.FOC_CONFIRMED:
+            problem = guard_problem(foc, workflow.now(), self.inp.options.foc_guard_hours if self.inp else 48, "change")
+            if problem:
+                raise ValueError(problem)
+        unknown = [n for n in a.remove_numbers if n not in self.numbers]
+        if unknown:
+            raise ValueError(f"not numbers of order {a.order_id}: {', '.join(unknown)}")
+        if a.remove_numbers and len(set(a.remove_numbers)) >= len(self._live_numbers()):
+            raise ValueError("that would remove every number: cancel the order instead")
+        if a.port_date is not None and a.port_date < workflow.now().date():
+            raise ValueError(f"port date {a.port_date} is in the past")
+
+    @workflow.update
+    async def approve(self, a: Approve) -> OrderView:
+        self.approval = a
+        await self._record_note(a.actor, f"submission approved{': ' + a.note if a.note else ''}")
+        return self.view()
+
+    @approve.validator
+    def _v_approve(self, a: Approve) -> None:
+        self._v_order(a.order_id)
+        if self.inp is not None and not self.inp.options.review_before_submit:
+            raise ValueError("review before submission is off: orders go to the carrier once the LOA is signed")
+        if self.approval is not None:
+            raise ValueError(f"already approved by {self.approval.actor}")
+        if self.status in TERMINAL:
+            raise ValueError(f"order is {self.status}")
+
+    @workflow.update
+    async def verify(self, v: ConfirmVerification) -> OrderView:
+        self.verification = v
+        await workflow.wait_condition(lambda: self.status != S.PORTED)
+        return self.view()
+
+    @verify.validator
+    def _v_verify(self, v: ConfirmVerification) -> None:
+        self._v_order(v.order_id)
+        if self.status != S.PORTED:
+            raise ValueError(f"order is {self.status}: test calls are confirmed once the numbers are ported")
+
+    @workflow.update
+    async def cancel(self, c: Cancel) -> OrderView:
+        self.cancel_req = c
+        await workflow.wait_condition(lambda: self.status in TERMINAL)
+        return self.view()
+
+    @cancel.validator
+    def _v_cancel(self, c: Cancel) -> None:
+        problem = self.cancel_problem()
+        if problem:
+            raise ValueError(problem)
+
+    @workflow.signal
+    async def cancel_order(self, c: Cancel) -> None:
+        """From the request workflow (its validator already checked every order)."""
+        if self.cancel_req is None and self.status in CANCELLABLE:
+            self.cancel_req = c
+
+    @workflow.signal
+    async def numbers_assigned(self, view: AssignedSignal) -> None:
+        for tn, who in view.assignments.items():
+            if tn in self.numbers:
+                self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "assigned", "assigned_to": who})
+
+    @workflow.query
+    def status(self) -> OrderView:
+        return self.view()
+
+    # ------------------------------------------------------------------ helpers
+    def cancel_problem(self) -> str | None:
+        if self.status not in CANCELLABLE or self.cancel_req is not None:
+            return f"order {self.inp.order_id if self.inp else ''} is {self.status}: it can no longer be cancelled"
+        foc = self.carrier.foc_at if self.carrier else None
+        if self.status in WITH_CARRIER and self.inp is not None:
+            return guard_problem(foc, workflow.now(), self.inp.options.foc_guard_hours, "cancel")
+        return None
+
+    def _v_order(self, order_id: str) -> None:
+        if self.inp is not None and order_id != self.inp.order_id:
+            raise ValueError(f"this is order {self.inp.order_id}, not {order_id}")
+
+    async def _wait(self, cond, until: datetime | None, summary: str) -> bool:
+        """Wait for ``cond`` or until ``until``; a cancel interrupts every wait."""
+        timeout = None
+        if until is not None:
+            timeout = until - workflow.now()
+            if timeout <= timedelta(0):
+                return bool(cond())
+        try:
+            await workflow.wait_condition(lambda: cond() or (self.cancel_req is not None and not self.cancelling),
+                                          timeout=timeout, timeout_summary=summary[:200])
+        except asyncio.TimeoutError:
+            return False
+        if self.cancel_req is not None and not self.cancelling:
+            raise _CancelNow()
+        return True
+
+    async def _move(self, to: PortStatus, actor: str, reason: str) -> None:
+        assert self.inp is not None
+        change = transition(self.status, to, subject=self.inp.order_id, actor=actor, reason=reason, at=workflow.now())
+        self.status = to
+        self.timeline.append(change)
+        await act("record_status", AuditInput(change=change), type(None), summary=f"{change.from_status} -> {to}", retry=LOCAL)
+        await self._publish()
+
+    async def _record_note(self, actor: str, reason: str) -> None:
+        """A timeline entry that does not change the status (amends, approvals, FOC moves)."""
+        assert self.inp is not None
+        self.timeline.append(StatusChange(subject=self.inp.order_id, from_status=self.status, to_status=self.status,
+                                          actor=actor, reason=reason, at=workflow.now()))
+
+    async def _escalate(self, priority: str, why: str, template: str, **ctx) -> None:
+        assert self.inp is not None
+        self.escalations.append(f"{priority}: {why}")
+        search_update(escalated=True)
+        await self._notify(f"{template}:{len(self.escalations)}", template, [self._pm(), self._ops()],
+                           priority=priority, reason=why, carrier=self.inp.account.carrier, **ctx)
+
+    async def _replan(self) -> None:
+        assert self.inp is not None
+        foc = self.carrier.foc_at if self.carrier else None
+        self.plan = await act("plan_dates", PlanDatesInput(
+            requested_port_date=self.inp.port_date, activation_time=self.inp.activation_time, time_zone=self.inp.time_zone,
+            now=workflow.now(), lead_time_days=self.inp.options.lead_time_days, foc_at=foc), PortPlan,
+            summary="port-day calendar: activation time and assignment reminders", retry=LOCAL)
+
+    async def _publish(self) -> None:
+        """Keep ops' view current: search attributes, current details, the parent's copy."""
+        assert self.inp is not None
+        search_update(status=self.status.value, waiting_on=self.next.waiting_on, next_deadline=self.next.due_at)
+        workflow.set_current_details(self._details())
+        parent = workflow.info().parent
+        if parent is not None:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal("order_progress", self.view(brief=True))
+
+    def _details(self) -> str:
+        lines = [f"**{self.status.value}** · {self.inp.account.carrier if self.inp else ''}",
+                 f"Next: {self.next.what} · waiting on {self.next.waiting_on.value} · due {fmt(self.next.due_at)}"]
+        if self.carrier:
+            lines.append(f"Carrier: {self.carrier.carrier_order_id} raw status '{self.carrier.raw_status}'")
+        if self.remediation:
+            lines.append("Open exceptions: " + "; ".join(f"{r.code}: {r.message}" for r in self.remediation))
+        if self.escalations:
+            lines.append("Escalations: " + "; ".join(self.escalations))
+        return "\n\n".join(lines)
+
+    def _set_next(self, what: str, due: datetime | None, who: WaitingOn) -> None:
+        self.next = Deadline(what=what, due_at=due, waiting_on=who)
+
+    def _live_numbers(self) -> list[str]:
+        return [tn for tn, v in self.numbers.items() if v.state not in ("not_portable", "released")]
+
+    def _unassigned(self) -> list[str]:
+        return [tn for tn in self._live_numbers() if self.numbers[tn].assigned_to is None]
+
+    def _call(self, op: str, reason: str = "") -> CarrierCall:
+        assert self.inp is not None and self.carrier is not None
+        return CarrierCall(order_id=self.inp.order_id, carrier=self.inp.account.carrier,
+                           carrier_order_id=self.carrier.carrier_order_id,
+                           idempotency_key=f"{self.inp.order_id}:{op}", reason=reason)
+
+    def _pm_actor(self) -> str:
+        return self.approval.actor if self.approval else "system"
+
+    def _contact(self) -> tuple[Audience, str, str]:
+        assert self.inp is not None
+        return (Audience.CUSTOMER, self.inp.contact_email, self.inp.contact_name)
+
+    def _signer(self) -> tuple[Audience, str, str]:
+        assert self.inp is not None
+        return (Audience.SIGNER, self.inp.signer.email, self.inp.signer.name)
+
+    def _pm(self) -> tuple[Audience, str, str]:
+        assert self.inp is not None
+        return (Audience.PM, self.inp.options.pm_email, "PM")
+
+    def _ops(self) -> tuple[Audience, str, str]:
+        assert self.inp is not None
+        return (Audience.OPS, self.inp.options.ops_email, "Ops")
+
+    async def _notify(self, key: str, template: str, to: list[tuple[Audience, str, str]], **ctx) -> None:
+        assert self.inp is not None
+        await notify(f"{self.inp.order_id}:{key}", template, to, request_id=self.inp.request_id,
+                     order_id=self.inp.order_id, language=self.inp.language, customer=self.inp.customer_name,
+                     order=self.inp.order_id, **ctx)
+
+    def view(self, brief: bool = False) -> OrderView:
+        assert self.inp is not None
+        return OrderView(
+            order_id=self.inp.order_id, carrier=self.inp.account.carrier, status=self.status,
+            port_date=self.inp.port_date, foc_at=self.carrier.foc_at if self.carrier else None,
+            toll_free=self.inp.account.toll_free,
+            envelope_id=self.envelope.envelope_id if self.envelope else None,
+            carrier_order_id=self.carrier.carrier_order_id if self.carrier else None,
+            carrier_raw_status=self.carrier.raw_status if self.carrier else None,
+            carrier_exceptions=self.carrier.exceptions if self.carrier else [],
+            remediation=[f"{r.code}: {r.message} (fix {', '.join(r.fields) or r.action}; {r.who_acts.value})" for r in self.remediation],
+            numbers=list(self.numbers.values()), next=self.next,
+            timeline=[] if brief else list(self.timeline), escalations=list(self.escalations),
+        )
+

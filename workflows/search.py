@@ -1,0 +1,31 @@
+"""Search attributes ops filter ports by (Temporal UI and ``starter.py list``).
+
+They must be registered on the server before a workflow upserts them (``make demo`` and
+the test fixtures do it from ``SEARCH_ATTRIBUTES``). Never a phone number, PIN or account
+number here: these values are visible to everyone with UI access.
+"""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+PORT_STATUS = SearchAttributeKey.for_keyword("PortStatus")
+PORT_DATE = SearchAttributeKey.for_datetime("PortDate")
+LOSING_CARRIER = SearchAttributeKey.for_keyword_list("LosingCarrier")
+CUSTOMER_NAME = SearchAttributeKey.for_keyword("CustomerName")
+WAITING_ON = SearchAttributeKey.for_keyword("WaitingOn")
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+ESCALATED = SearchAttributeKey.for_bool("Escalated")
+REQUEST_ID = SearchAttributeKey.for_keyword("PortRequestId")
+
+# name -> type, as the dev server's --search-attribute flag and the operator API want them.
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    "PortStatus": "Keyword",
+    "PortDate": "Datetime",
+    "LosingCarrier": "KeywordList",
+    "CustomerName": "Keyword",
+    "WaitingOn": "Keyword",
+    "NextDeadline": "Datetime",
+    "Escalated": "Bool",
+    "PortRequestId": "Keyword",
+}
