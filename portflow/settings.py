@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     porting_holidays: list[date] = Field(default_factory=list, description="Extra non-porting days (JSON list of dates)")
     maintenance_timezone: str = "America/Denver"
     default_time_zone: str = "America/New_York"
+    default_activation_time: time = Field(
+        default=time(9, 0), description="Local activation time on the port date when a request gives none"
+    )
     foc_guard_hours: int = Field(default=48, ge=0, description="No supplement or cancel this close to the FOC")
     review_before_submit: bool = Field(default=False, description="A PM approves each order before carrier submission")
 
