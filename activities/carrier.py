@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from models.carrier import CarrierOrderState, CarrierSubmission
 from models.workflow import CarrierCall, ExplainInput, ExplainResult, Remediation, SubmitInput, SupplementInput, WaitingOn
+from activities.clock import temporal_now
 from portflow.settings import get_settings
 from providers.carrier import carrier_from_settings
 from providers.carrier.base import CarrierError, CarrierProvider
@@ -20,7 +21,7 @@ from store import vault
 
 
 def _provider() -> CarrierProvider:
-    return carrier_from_settings(get_settings())
+    return carrier_from_settings(get_settings(), clock=temporal_now)
 
 
 def _classify(exc: CarrierError) -> ApplicationError:

@@ -7,13 +7,14 @@ from temporalio.exceptions import ApplicationError
 
 from models.esign import EnvelopeInfo, LoaEnvelopeRequest, SignedDocuments
 from models.workflow import EnvelopeQuery, FetchSigned
+from activities.clock import temporal_now
 from portflow.settings import get_settings
 from providers.esign import esign_from_settings
 from providers.esign.base import ESignError, ESignProvider
 
 
 def _provider() -> ESignProvider:
-    return esign_from_settings(get_settings())
+    return esign_from_settings(get_settings(), clock=temporal_now)
 
 
 def _classify(exc: ESignError) -> ApplicationError:

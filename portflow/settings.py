@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     )
     foc_guard_hours: int = Field(default=48, ge=0, description="No supplement or cancel this close to the FOC")
     review_before_submit: bool = Field(default=False, description="A PM approves each order before carrier submission")
+    verification: Literal["pm", "auto"] = Field(
+        default="pm", description="After activation: the PM confirms test calls (pm) or the routing check decides (auto)"
+    )
 
     # --- reminders and deadlines (workflow timers) ---------------------------------
     document_reminder_days: list[int] = Field(
@@ -97,6 +100,15 @@ class Settings(BaseSettings):
     docusign_expire_warn_days: int = 3
     docusign_timeout_seconds: float = 30.0
     docusign_poll_minutes: int = Field(default=15, ge=15)
+    docusign_redirect_uri: str = Field(
+        default="https://www.docusign.com",
+        description="Redirect URI registered on the integration key; used in the consent URL",
+    )
+    docusign_max_attempts: int = Field(default=4, ge=1, description="Tries per DocuSign call on 5xx/network errors")
+    docusign_backoff_seconds: float = Field(default=1.0, ge=0, description="First retry delay; doubles each try")
+    docusign_rate_limit_max_wait_seconds: float = Field(
+        default=60.0, ge=0, description="Longest wait for a rate-limit reset; longer: retryable error"
+    )
     public_url: str = Field(default="", description="Public base URL of the api/ service for webhooks")
 
     # --- carrier APIs (issue 5) ----------------------------------------------------

@@ -1,0 +1,134 @@
+"""Starting and steering ports from the client side (CLI, API, demo, tests).
+
+``start_port`` is the only way a port begins: it refuses what the offline check refuses,
+seals the secrets into the vault, stores the documents the file names, and starts the
+request workflow with the request id as workflow id, so the same request never runs twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from models.request import DocumentKind, PortRequest
+from models.workflow import AttachDocument, Expedite, PortOptions, PortRequestInput, RequestView, Verification
+from portflow.settings import Settings, get_settings
+from sqlmodel import col, select
+
+from store import documents, vault
+from store.tables import InventoryNumber
+from store.db import migrate, session_scope
+from workflows.common import initial_search_attributes
+from workflows.port_request import PortRequestWorkflow
+
+
+class PortRefused(ValueError):
+    """The port cannot start: the message says why and what to do."""
+
+
+def options_from_settings(s: Settings | None = None, **overrides: object) -> PortOptions:
+    s = s or get_settings()
+    opts = PortOptions(
+        lead_time_days=s.lead_time_days,
+        document_reminder_days=s.document_reminder_days,
+        loa_reminder_hours=s.loa_reminder_hours,
+        inventory_deadline_hours=s.inventory_deadline_hours,
+        carrier_silence_hours=s.carrier_silence_hours,
+        carrier_poll_seconds=s.carrier_poll_seconds,
+        esign_poll_seconds=max(60, s.docusign_poll_minutes * 60) if s.esign_provider == "docusign" else 900,
+        foc_guard_hours=s.foc_guard_hours,
+        review_before_submit=s.review_before_submit,
+        verification=Verification(s.verification),
+        pm_email=s.pm_email,
+        ops_email=s.ops_email,
+        ui_url=s.temporal_ui_url,
+    )
+    return opts.model_copy(update=overrides)
+
+
+def _busy_numbers(request: PortRequest) -> list[str]:
+    with session_scope() as s:
+        rows = s.exec(select(InventoryNumber).where(col(InventoryNumber.tn).in_(request.all_numbers),
+                                                    col(InventoryNumber.released_at).is_(None))).all()
+    return [f"{r.tn} is in {r.request_id}" for r in rows if r.request_id != request.id]
+
+
+async def start_port(
+    client: Client,
+    request: PortRequest,
+    *,
+    started_by: str,
+    base_dir: Path | None = None,
+    expedite: Expedite | None = None,
+    options: PortOptions | None = None,
+    settings: Settings | None = None,
+) -> WorkflowHandle:
+    """Start ``request``. Raises :class:`PortRefused` for a duplicate or a number in
+    another port; nothing is left half-started (documents are stored content-addressed,
+    and the numbers are claimed by the workflow's first step in one transaction)."""
+    s = settings or get_settings()
+    migrate()
+    busy = _busy_numbers(request)
+    if busy:
+        raise PortRefused("numbers already in another active port: " + "; ".join(busy[:10])
+                          + ". Cancel that port first, or remove the numbers from this request.")
+    existing = client.get_workflow_handle(request.id)
+    try:
+        await existing.describe()
+        raise PortRefused(f"{request.id} was already started: see `python starter.py status {request.id}`")
+    except PortRefused:
+        raise
+    except Exception:  # noqa: BLE001 - not found: a new request
+        pass
+    docs = []
+    for d in request.documents:
+        path = Path(d.path) if Path(d.path).is_absolute() else (base_dir or Path.cwd()) / d.path
+        if not path.exists():
+            raise PortRefused(f"document {d.path} ({d.kind.value}) not found: fix the path in the request file")
+        order_id = request.order_id(d.account) if d.account is not None else None
+        docs.append(documents.put_file(path, kind=d.kind, file_name=path.name, request_id=request.id,
+                                       order_id=order_id, uploaded_by=started_by))
+    sealed = vault.seal(request)
+    opts = options or options_from_settings(s)
+    port_date = datetime.combine(request.requested_port_date, time(0), UTC)
+    try:
+        handle = await client.start_workflow(
+            PortRequestWorkflow.run,
+            PortRequestInput(request=sealed, options=opts, started_by=started_by, expedite=expedite),
+            id=request.id,
+            task_queue=s.temporal_task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=initial_search_attributes(
+                request_id=request.id, customer=request.customer.name,
+                carriers=sorted({a.carrier for a in request.accounts}), port_date=port_date, status="intake",
+            ),
+            memo={"customer": request.customer.name, "carriers": sorted({a.carrier for a in request.accounts}),
+                  "numbers": len(request.all_numbers), "accounts": len(request.accounts)},
+            static_summary=f"Port {request.id}: {request.customer.name}, {len(request.all_numbers)} numbers "
+                           f"from {', '.join(sorted({a.carrier for a in request.accounts}))}",
+            static_details=(f"Requested port date {request.requested_port_date}. Contact {request.contact.name}; "
+                            f"signer {request.signer.name} ({request.signer.title}). PM {opts.pm_email}."),
+        )
+    except WorkflowAlreadyStartedError:
+        raise PortRefused(f"{request.id} was already started: see `python starter.py status {request.id}`") from None
+    for doc in docs:
+        await handle.execute_update(PortRequestWorkflow.attach_document, AttachDocument(actor=started_by, document=doc))
+    return handle
+
+
+async def attach(client: Client, request_id: str, path: Path, kind: DocumentKind, *, actor: str,
+                 order_id: str | None = None) -> RequestView:
+    doc = documents.put_file(path, kind=kind, file_name=path.name, request_id=request_id, order_id=order_id,
+                             uploaded_by=actor)
+    handle = client.get_workflow_handle(request_id)
+    return await handle.execute_update(PortRequestWorkflow.attach_document, AttachDocument(actor=actor, document=doc))
+
+
+async def status(client: Client, request_id: str) -> RequestView:
+    handle = client.get_workflow_handle(request_id)
+    return await handle.query(PortRequestWorkflow.status)

