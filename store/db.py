@@ -160,7 +160,9 @@ def run_migrations(connection: sa.Connection, target_metadata: sa.MetaData) -> N
 
     with connection.begin():
         if connection.dialect.name == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
+            )
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -44,7 +44,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value.isoformat()}: give a time zone, e.g. datetime.now(UTC)")
+            raise ValueError(
+                f"naive datetime {value.isoformat()}: give a time zone, e.g. datetime.now(UTC)"
+            )
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
@@ -91,9 +93,7 @@ class PortOrderRow(SQLModel, table=True):
     __tablename__ = "port_orders"
 
     id: str = Field(primary_key=True, sa_type=sa.String(40), description="PR-2026-0042-1")
-    request_id: str = Field(
-        sa_type=sa.String(32), foreign_key="port_requests.id", index=True
-    )
+    request_id: str = Field(sa_type=sa.String(32), foreign_key="port_requests.id", index=True)
     carrier: str = Field(sa_type=sa.String(100))
     port_type: str = Field(sa_type=sa.String(16))
     status: str = Field(sa_type=sa.String(32), index=True)
@@ -136,9 +136,7 @@ class InventoryNumber(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     tn: str = Field(sa_type=sa.String(16), index=True, description="E.164")
     state: str = Field(sa_type=sa.String(24))
-    request_id: str = Field(
-        sa_type=sa.String(32), foreign_key="port_requests.id", index=True
-    )
+    request_id: str = Field(sa_type=sa.String(32), foreign_key="port_requests.id", index=True)
     order_id: str = Field(sa_type=sa.String(40), foreign_key="port_orders.id", index=True)
     assigned_to: str | None = Field(default=None, sa_type=sa.String(320))
     assigned_kind: str | None = Field(default=None, sa_type=sa.String(24))
@@ -170,12 +168,8 @@ class DocumentRow(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: str = Field(
-        sa_type=sa.String(32), foreign_key="port_requests.id", index=True
-    )
-    order_id: str | None = Field(
-        default=None, sa_type=sa.String(40), foreign_key="port_orders.id"
-    )
+    request_id: str = Field(sa_type=sa.String(32), foreign_key="port_requests.id", index=True)
+    order_id: str | None = Field(default=None, sa_type=sa.String(40), foreign_key="port_orders.id")
     kind: str = Field(sa_type=sa.String(24))
     file_name: str = Field(sa_type=sa.String(255))
     size: int = Field(sa_type=sa.BigInteger())

@@ -21,8 +21,12 @@ target_metadata = SQLModel.metadata
 
 
 def _offline() -> None:
-    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
-    context.configure(url=url or get_engine().url, target_metadata=target_metadata, literal_binds=True)
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
+        "sqlalchemy.url"
+    )
+    context.configure(
+        url=url or get_engine().url, target_metadata=target_metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -34,7 +38,9 @@ def _online() -> None:
         return
     if config.config_file_name is not None:
         fileConfig(config.config_file_name, disable_existing_loggers=False)
-    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
+        "sqlalchemy.url"
+    )
     with get_engine(url or None).connect() as connection:
         run_migrations(connection, target_metadata)
 

@@ -38,7 +38,9 @@ def _version(engine: Engine) -> list[str]:
 
 def _diffs(engine: Engine, metadata: sa.MetaData) -> list:
     with engine.connect() as c:
-        return compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), metadata)
+        return compare_metadata(
+            MigrationContext.configure(c, opts={"compare_type": True}), metadata
+        )
 
 
 def test_migration_matches_the_tables(engine: Engine) -> None:
@@ -95,12 +97,15 @@ def test_two_processes_migrate_at_once(db_url: str) -> None:
     code = "import sys; from store.db import migrate; migrate(sys.argv[1])"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", code, db_url], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [sys.executable, "-c", code, db_url],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         for _ in range(2)
     ]
     results = [p.communicate(timeout=60) + (p.returncode,) for p in procs]
-    for out, err, rc in results:
+    for _out, err, rc in results:
         assert rc == 0, err.decode()
     engine = get_engine(db_url)
     assert _version(engine) == [HEAD]
@@ -110,8 +115,17 @@ def test_two_processes_migrate_at_once(db_url: str) -> None:
 def test_alembic_command_line_uses_the_shipped_ini(db_url: str) -> None:
     """``alembic -c store/alembic.ini upgrade head`` works for operators too."""
     proc = subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", str(ROOT / "store" / "alembic.ini"), "-x", f"url={db_url}",
-         "upgrade", "head"],
+        [
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            str(ROOT / "store" / "alembic.ini"),
+            "-x",
+            f"url={db_url}",
+            "upgrade",
+            "head",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -78,7 +78,8 @@ def upgrade() -> None:
         sa.Column("release_reason", sa.String(500), nullable=True),
         sa.CheckConstraint(_in("state", STATES), name="ck_inventory_state"),
         sa.CheckConstraint(
-            "assigned_kind IS NULL OR " + _in("assigned_kind", KINDS), name="ck_inventory_assigned_kind"
+            "assigned_kind IS NULL OR " + _in("assigned_kind", KINDS),
+            name="ck_inventory_assigned_kind",
         ),
     )
     op.create_index("ix_inventory_numbers_tn", "inventory_numbers", ["tn"])
