@@ -23,7 +23,9 @@ BACKENDS = [
     "sqlite",
     pytest.param(
         "postgresql",
-        marks=pytest.mark.skipif(not PG_URL, reason="set PORTFLOW_TEST_DATABASE_URL to test on PostgreSQL"),
+        marks=pytest.mark.skipif(
+            not PG_URL, reason="set PORTFLOW_TEST_DATABASE_URL to test on PostgreSQL"
+        ),
     ),
 ]
 
@@ -33,7 +35,9 @@ def _pg_admin() -> Engine:
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """An empty database, also made the configured one (PORTFLOW_DATABASE_URL) with its own var/."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'db' / 'portflow.db'}"
@@ -83,7 +87,11 @@ def make_request():
             {
                 "id": request_id,
                 "customer": {"name": "Contoso Ltd"},
-                "contact": {"name": "Ana Pérez", "email": "ana@contoso.example", "phone": "+14155550100"},
+                "contact": {
+                    "name": "Ana Pérez",
+                    "email": "ana@contoso.example",
+                    "phone": "+14155550100",
+                },
                 "signer": {"name": "Bo Li", "title": "CFO", "email": "bo@contoso.example"},
                 "requested_port_date": date(2026, 7, 7).isoformat(),
                 "accounts": [
@@ -106,3 +114,19 @@ def make_request():
         )
 
     return build
+
+
+@pytest.fixture
+def saved(engine: Engine, make_request):
+    """Seal and save a request: ``saved("PR-2026-0001", ["+14155550101"], ["+12125550101"])``."""
+    from store.db import session_scope
+    from store.requests import save_request
+    from store.vault import seal
+
+    def save(request_id: str, *accounts: list[str]):
+        request = seal(make_request(request_id, *accounts))
+        with session_scope(engine) as s:
+            save_request(session=s, request=request, pm_email="pm@portflow.example")
+        return request
+
+    return save

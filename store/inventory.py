@@ -1,0 +1,319 @@
+"""The number inventory: which port holds each telephone number, and who it is assigned to.
+
+A number is in at most one active port. The database enforces it (the partial unique
+index ``uq_inventory_active_tn``), so two requests claiming the same number at the same
+moment cannot both win, even from two processes: the loser's insert fails and becomes a
+:class:`NumberInAnotherPort` that names the number and the request holding it. Rows are
+never deleted; :func:`release` closes them (``released_at``) so the number can be ported
+again and the history stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from models.numbers import parse_tn
+from store.requests import UnknownSubject
+from store.tables import AssigneeKind, InventoryNumber, NumberState, PortOrderRow, PortRequestRow
+
+_RETRIES = 3
+
+
+class NumberInAnotherPort(ValueError):
+    """A number that another request already holds (in a port, or active in our inventory)."""
+
+    def __init__(
+        self,
+        tn: str,
+        other_request_id: str,
+        *,
+        state: str | None = None,
+        more: dict[str, str] | None = None,
+    ) -> None:
+        self.tn = tn
+        self.other_request_id = other_request_id
+        self.state = state
+        self.conflicts = {tn: other_request_id, **(more or {})}
+        if state == NumberState.ACTIVE:
+            where = f"is already active in our inventory (ported by {other_request_id})"
+            todo = "remove it from this request: it is ours already"
+        else:
+            where = f"is already in port request {other_request_id}"
+            todo = f"remove it from this request, or cancel or finish {other_request_id} first"
+        others = [f"{n} ({r})" for n, r in self.conflicts.items() if n != tn]
+        extra = f"; also held elsewhere: {', '.join(others)}" if others else ""
+        super().__init__(f"{tn} {where}: {todo}{extra}")
+
+
+class InventoryError(ValueError):
+    """A number operation that does not fit the inventory (unknown number, wrong request...)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _tns(tns: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for tn in tns:
+        e164 = parse_tn(tn)
+        if e164 not in out:
+            out.append(e164)
+    return out
+
+
+def _live(session: Session, tns: list[str]) -> dict[str, InventoryNumber]:
+    if not tns:
+        return {}
+    stmt = select(InventoryNumber).where(
+        col(InventoryNumber.tn).in_(tns), col(InventoryNumber.released_at).is_(None)
+    )
+    return {row.tn: row for row in session.exec(stmt).all()}
+
+
+def _conflict(tn: str, holder: InventoryNumber, request_id: str, order_id: str) -> Exception:
+    if holder.request_id != request_id:
+        return NumberInAnotherPort(tn, holder.request_id, state=holder.state)
+    return InventoryError(
+        f"{tn} is already claimed by order {holder.order_id} of {request_id}, not {order_id}: "
+        "a number belongs to one account only"
+    )
+
+
+def claim_numbers(
+    *, session: Session, request_id: str, order_id: str, tns: Iterable[str]
+) -> list[InventoryNumber]:
+    """Put ``tns`` in the inventory as ``porting`` for ``order_id`` of ``request_id``.
+
+    Re-claiming numbers this order already holds is a no-op, so a retried activity is
+    safe. If another request holds any of them, nothing is claimed (when the caller's
+    transaction rolls back) and :class:`NumberInAnotherPort` names each such number.
+    """
+    order = session.get(PortOrderRow, order_id)
+    if order is None:
+        raise UnknownSubject(order_id)
+    if order.request_id != request_id:
+        raise InventoryError(f"order {order_id} belongs to {order.request_id}, not {request_id}")
+    numbers = _tns(tns)
+    live = _live(session, numbers)
+    conflicts = [
+        _conflict(tn, row, request_id, order_id)
+        for tn, row in live.items()
+        if row.order_id != order_id
+    ]
+    _raise_first(conflicts)
+
+    claimed: list[InventoryNumber] = []
+    for tn in numbers:
+        row = live.get(tn)
+        if row is None:
+            row = _insert(session, tn, request_id, order_id)
+        claimed.append(row)
+    return claimed
+
+
+def _raise_first(conflicts: list[Exception]) -> None:
+    if not conflicts:
+        return
+    first = conflicts[0]
+    if isinstance(first, NumberInAnotherPort):
+        more = {
+            e.tn: e.other_request_id for e in conflicts[1:] if isinstance(e, NumberInAnotherPort)
+        }
+        raise NumberInAnotherPort(first.tn, first.other_request_id, state=first.state, more=more)
+    raise first
+
+
+def _insert(session: Session, tn: str, request_id: str, order_id: str) -> InventoryNumber:
+    """Insert one live row; a concurrent claim that won becomes NumberInAnotherPort."""
+    for _ in range(_RETRIES):
+        row = InventoryNumber(
+            tn=tn, state=NumberState.PORTING, request_id=request_id, order_id=order_id
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+            return row
+        except IntegrityError:
+            # uq_inventory_active_tn: someone committed a live row for this number after we
+            # looked. Find out who (the winner may also have rolled back: then try again).
+            holder = _live(session, [tn]).get(tn)
+            if holder is not None:
+                if holder.order_id == order_id:
+                    return holder
+                raise _conflict(tn, holder, request_id, order_id) from None
+    raise InventoryError(f"{tn}: could not claim it after {_RETRIES} tries; try again")
+
+
+def _own(
+    session: Session, *, request_id: str, order_id: str | None, tns: list[str]
+) -> dict[str, InventoryNumber]:
+    """The live rows of ``tns`` held by this request (and order); refuses anything else."""
+    live = _live(session, tns)
+    problems: list[str] = []
+    for tn in tns:
+        row = live.get(tn)
+        if row is None:
+            problems.append(f"{tn} is not in the inventory of {order_id or request_id}")
+        elif row.request_id != request_id:
+            problems.append(f"{tn} belongs to port request {row.request_id}, not {request_id}")
+        elif order_id is not None and row.order_id != order_id:
+            problems.append(f"{tn} belongs to order {row.order_id}, not {order_id}")
+    if problems:
+        raise InventoryError("; ".join(problems) + ": check the numbers against the request")
+    return live
+
+
+def _order(session: Session, order_id: str) -> PortOrderRow:
+    order = session.get(PortOrderRow, order_id)
+    if order is None:
+        raise UnknownSubject(order_id)
+    return order
+
+
+def set_state(
+    *, session: Session, order_id: str, tns: Iterable[str], state: NumberState | str
+) -> list[InventoryNumber]:
+    """Move the order's numbers to ``state`` (e.g. ``awaiting_assignment`` after the FOC).
+
+    A number that already has an assignee stays ``assigned`` when asked to await
+    assignment. Use :func:`release` to release numbers.
+    """
+    try:
+        new = NumberState(state)
+    except ValueError:
+        raise InventoryError(
+            f"unknown inventory state {state!r}: use one of "
+            + ", ".join(s.value for s in NumberState)
+        ) from None
+    if new is NumberState.RELEASED:
+        raise InventoryError(
+            "to release numbers call store.inventory.release (it records when and why)"
+        )
+    order = _order(session, order_id)
+    numbers = _tns(tns)
+    rows = _own(session, request_id=order.request_id, order_id=order_id, tns=numbers)
+    now = _now()
+    out = []
+    for tn in numbers:
+        row = rows[tn]
+        target = (
+            NumberState.ASSIGNED
+            if new is NumberState.AWAITING_ASSIGNMENT and row.assigned_to
+            else new
+        )
+        if row.state != target:
+            row.state = target
+            row.updated_at = now
+            session.add(row)
+        out.append(row)
+    session.flush()
+    return out
+
+
+def assign(
+    *,
+    session: Session,
+    request_id: str,
+    assignments: dict[str, str],
+    kind: AssigneeKind | str = "user",
+) -> list[InventoryNumber]:
+    """Record who each number goes to: ``{"+14155550123": "ana@contoso.com"}``.
+
+    ``kind`` is ``user`` or ``resource_account`` (auto attendant, call queue). Refuses, all
+    or nothing, numbers that are not this request's live numbers or that the carrier
+    refused (``not_portable``).
+    """
+    try:
+        assignee_kind = AssigneeKind(kind)
+    except ValueError:
+        raise InventoryError(
+            f"unknown assignee kind {kind!r}: use 'user' or 'resource_account'"
+        ) from None
+    if session.get(PortRequestRow, request_id) is None:
+        raise UnknownSubject(request_id)
+    if not assignments:
+        raise InventoryError("no assignments given: map each number to a user or resource account")
+    cleaned: dict[str, str] = {}
+    for tn, who in assignments.items():
+        e164 = parse_tn(tn)
+        who = (who or "").strip()
+        if not who:
+            raise InventoryError(
+                f"{e164}: the assignee is empty: give the user's or resource account's address"
+            )
+        if len(who) > 320:
+            raise InventoryError(f"{e164}: the assignee is longer than 320 characters")
+        cleaned[e164] = who
+    rows = _own(session, request_id=request_id, order_id=None, tns=list(cleaned))
+    refused = [tn for tn in cleaned if rows[tn].state == NumberState.NOT_PORTABLE]
+    if refused:
+        raise InventoryError(
+            f"{', '.join(refused)}: the carrier refused to port it, so it cannot be assigned"
+        )
+    now = _now()
+    out = []
+    for tn, who in cleaned.items():
+        row = rows[tn]
+        row.assigned_to = who
+        row.assigned_kind = assignee_kind
+        if row.state != NumberState.ACTIVE:
+            row.state = NumberState.ASSIGNED
+        row.updated_at = now
+        session.add(row)
+        out.append(row)
+    session.flush()
+    return out
+
+
+def release(
+    *, session: Session, request_id: str, order_id: str | None = None, reason: str
+) -> list[InventoryNumber]:
+    """Release the live numbers of a request (or of one order) so they may be ported again.
+
+    Idempotent: numbers already released are left alone. Returns the rows released now.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InventoryError("release needs a reason (e.g. 'port cancelled by the customer')")
+    stmt = select(InventoryNumber).where(
+        InventoryNumber.request_id == request_id, col(InventoryNumber.released_at).is_(None)
+    )
+    if order_id is not None:
+        stmt = stmt.where(InventoryNumber.order_id == order_id)
+    now = _now()
+    rows = list(session.exec(stmt.with_for_update()).all())
+    for row in rows:
+        row.state = NumberState.RELEASED
+        row.released_at = now
+        row.release_reason = reason[:500]
+        row.updated_at = now
+        session.add(row)
+    session.flush()
+    return rows
+
+
+def numbers_of(
+    *, session: Session, request_id: str, include_released: bool = False
+) -> list[InventoryNumber]:
+    """The request's live numbers (and its released history when asked), by order and number."""
+    stmt = select(InventoryNumber).where(InventoryNumber.request_id == request_id)
+    if not include_released:
+        stmt = stmt.where(col(InventoryNumber.released_at).is_(None))
+    stmt = stmt.order_by(
+        col(InventoryNumber.order_id), col(InventoryNumber.tn), col(InventoryNumber.id)
+    )
+    return list(session.exec(stmt).all())
+
+
+def unassigned(*, session: Session, request_id: str) -> list[str]:
+    """The request's live numbers that nobody has been assigned yet (not counting refused ones)."""
+    return sorted(
+        row.tn
+        for row in numbers_of(session=session, request_id=request_id)
+        if row.assigned_to is None and row.state != NumberState.NOT_PORTABLE
+    )
