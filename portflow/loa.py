@@ -50,7 +50,9 @@ class LoaData(BaseModel):
     signer_title: str = Field(min_length=1)
     signer_email: EmailStr
     carrier: str = Field(min_length=1, description="losing carrier")
-    account_number: str = Field(min_length=1, repr=False, description="plain value, for rendering only")
+    account_number: str = Field(
+        min_length=1, repr=False, description="plain value, for rendering only"
+    )
     btn: TN
     service_address: Address
     port_type: PortType = PortType.FULL
@@ -75,7 +77,9 @@ class LoaData(BaseModel):
         """The LOA data of account ``index`` of ``request``; the caller reveals the account number.
         The gaining provider's name defaults to ``settings.gaining_provider``."""
         if not 0 <= index < len(request.accounts):
-            raise ValueError(f"{request.id} has {len(request.accounts)} account(s); there is no account {index}")
+            raise ValueError(
+                f"{request.id} has {len(request.accounts)} account(s); there is no account {index}"
+            )
         a = request.accounts[index]
         return cls(
             request_id=request.id,
@@ -116,7 +120,7 @@ class _NumberedCanvas(Canvas):
         self._footer = footer
         self._pages: list[dict[str, object]] = []
 
-    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+    def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
@@ -134,11 +138,19 @@ class _NumberedCanvas(Canvas):
 
 def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
-    body = ParagraphStyle("loa-body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5)
+    body = ParagraphStyle(
+        "loa-body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5
+    )
     return {
-        "title": ParagraphStyle("loa-title", parent=base["Title"], fontName="Helvetica-Bold", fontSize=18),
-        "sub": ParagraphStyle("loa-sub", parent=body, alignment=1, textColor=colors.grey, fontSize=9),
-        "h2": ParagraphStyle("loa-h2", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=12),
+        "title": ParagraphStyle(
+            "loa-title", parent=base["Title"], fontName="Helvetica-Bold", fontSize=18
+        ),
+        "sub": ParagraphStyle(
+            "loa-sub", parent=body, alignment=1, textColor=colors.grey, fontSize=9
+        ),
+        "h2": ParagraphStyle(
+            "loa-h2", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=12
+        ),
         "body": body,
         "cell": ParagraphStyle("loa-cell", parent=body, leading=12),
     }
@@ -146,61 +158,76 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 def _authorization(d: LoaData, st: dict[str, ParagraphStyle]) -> list[Paragraph]:
     cust, gain, carrier = escape(d.customer_name), escape(d.gaining_provider), escape(d.carrier)
-    every_tf = all(is_toll_free(n) for n in d.numbers)
-    if every_tf:
+    who = f"The undersigned, an authorized signer of <b>{cust}</b> (the Customer), authorizes"
+    resporg = f"Responsible Organization (RespOrg) to {gain} or its designated RespOrg"
+    if all(is_toll_free(n) for n in d.numbers):
         first = (
-            f"The undersigned, an authorized signer of <b>{cust}</b> (the Customer), authorizes <b>{gain}</b> "
-            f"and its designated agents to change the Responsible Organization (RespOrg) of the toll-free "
-            f"numbers listed in this letter from <b>{carrier}</b> to {gain} or its designated RespOrg."
+            f"{who} <b>{gain}</b> and its designated agents to change the Responsible Organization "
+            f"(RespOrg) of the toll-free numbers listed in this letter from <b>{carrier}</b> to "
+            f"{gain} or its designated RespOrg."
         )
     else:
         first = (
-            f"The undersigned, an authorized signer of <b>{cust}</b> (the Customer), authorizes <b>{gain}</b> "
-            f"and its designated agents to act on the Customer's behalf to port the telephone numbers listed "
-            f"in this letter from <b>{carrier}</b> to {gain}, and to obtain the Customer's service records "
-            f"(CSR) from {carrier} for that purpose."
+            f"{who} <b>{gain}</b> and its designated agents to act on the Customer's behalf to "
+            f"port the telephone numbers listed in this letter from <b>{carrier}</b> to {gain}, "
+            f"and to obtain the Customer's service records (CSR) from {carrier} for that purpose."
         )
+        if d.toll_free:
+            first += (
+                " RespOrg change: for the toll-free numbers in the list (marked TF), the Customer "
+                f"also authorizes the change of their {resporg}."
+            )
     paras = [first]
-    if d.toll_free and not every_tf:
-        paras.append(
-            f"RespOrg change: for the toll-free numbers in the list (marked TF), the Customer also authorizes "
-            f"{gain} to change their Responsible Organization (RespOrg) to {gain} or its designated RespOrg."
-        )
     if d.port_type is PortType.PARTIAL:
         if d.remaining_numbers is RemainingNumbers.KEEP and d.new_btn:
-            rest = f"stay active with {carrier}, and the account's new billing telephone number is {format_national(d.new_btn)}"
+            new_btn = format_national(d.new_btn)
+            rest = f"stay with {carrier}; the account's new billing telephone number is {new_btn}"
         else:
             rest = f"are to be disconnected by {carrier} when the port completes"
-        paras.append(f"This is a partial port: only the numbers listed move. The other numbers on the account {rest}.")
+        paras.append(f"This is a partial port: only the numbers listed move. The others {rest}.")
     paras.append(
-        f"The Customer understands that service from {carrier} on these numbers ends when the port completes, "
-        f"that it must not cancel its {carrier} account before {gain} confirms the port is complete (the numbers "
-        f"could be lost), and that it remains responsible for any charges owed to {carrier}."
+        f"The Customer understands that service from {carrier} on these numbers ends when the "
+        f"port completes, that it must not cancel its {carrier} account before {gain} confirms "
+        "the port is complete (the numbers could be lost), and that it remains responsible for "
+        f"any charges owed to {carrier}."
     )
     paras.append(
-        "The undersigned confirms being authorized to act for the Customer on this account and that the "
-        "information in this letter is correct."
+        "The undersigned confirms being authorized to act for the Customer on this account and "
+        "that the information in this letter is correct."
     )
     return [Paragraph(p, st["body"]) for p in paras]
 
 
 def _details(d: LoaData, st: dict[str, ParagraphStyle]) -> Table:
-    port = "Full port (every number on the account)" if d.port_type is PortType.FULL else "Partial port"
+    port = (
+        "Full port (every number on the account)"
+        if d.port_type is PortType.FULL
+        else "Partial port"
+    )
     if d.port_type is PortType.PARTIAL and d.remaining_numbers is not None:
         port += f"; remaining numbers: {d.remaining_numbers.value}"
         if d.new_btn:
             port += f", new BTN {format_national(d.new_btn)}"
     rows = [
         ("Customer", d.customer_name),
-        ("Losing carrier", d.carrier + ("; toll-free numbers: RespOrg change" if d.toll_free else "")),
+        (
+            "Losing carrier",
+            d.carrier + ("; toll-free numbers: RespOrg change" if d.toll_free else ""),
+        ),
         ("Account number", d.account_number),
         ("Billing telephone number (BTN)", format_national(d.btn)),
         ("Service address", d.service_address.one_line()),
         ("Port type", port),
         ("Numbers to port", str(len(d.numbers))),
-        ("Requested port date", f"{_long_date(d.requested_port_date)} (subject to the carrier's FOC)"),
+        (
+            "Requested port date",
+            f"{_long_date(d.requested_port_date)} (subject to the carrier's FOC)",
+        ),
     ]
-    data = [[Paragraph(f"<b>{escape(k)}</b>", st["cell"]), Paragraph(escape(v), st["cell"])] for k, v in rows]
+    data = [
+        [Paragraph(f"<b>{escape(k)}</b>", st["cell"]), Paragraph(escape(v), st["cell"])]
+        for k, v in rows
+    ]
     table = Table(data, colWidths=[2.1 * inch, None])
     grid = [("GRID", (0, 0), (-1, -1), 0.5, colors.lightgrey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
     table.setStyle(TableStyle([*grid, ("BACKGROUND", (0, 0), (0, -1), _SHADE)]))
@@ -209,7 +236,8 @@ def _details(d: LoaData, st: dict[str, ParagraphStyle]) -> Table:
 
 def _numbers(d: LoaData) -> Table:
     cells = [
-        (f"{i}", format_national(n) + (" TF" if is_toll_free(n) else "")) for i, n in enumerate(d.numbers, start=1)
+        (f"{i}", format_national(n) + (" TF" if is_toll_free(n) else ""))
+        for i, n in enumerate(d.numbers, start=1)
     ]
     rows: list[list[str]] = [["#", "Telephone number"] * NUMBERS_PER_ROW]
     for start in range(0, len(cells), NUMBERS_PER_ROW):
@@ -244,7 +272,9 @@ def _signature(d: LoaData, st: dict[str, ParagraphStyle]) -> KeepTogether:
         [[Paragraph(f"<b>{k}</b>", st["cell"]), Paragraph(v, st["cell"])] for k, v in rows],
         colWidths=[1.6 * inch, None],
     )
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("TOPPADDING", (0, 3), (-1, -1), 18)]))
+    table.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("TOPPADDING", (0, 3), (-1, -1), 18)])
+    )
     return KeepTogether([Spacer(1, 12), Paragraph("Authorized signature", st["h2"]), table])
 
 
@@ -256,7 +286,8 @@ def render_loa(data: LoaData) -> bytes:
     story = [
         Paragraph(title, st["title"]),
         Paragraph(
-            f"Request {escape(data.request_id)} · order {escape(data.order_id)} · generated {_utc(data.generated_at)}",
+            f"Request {escape(data.request_id)} · order {escape(data.order_id)} · "
+            f"generated {_utc(data.generated_at)}",
             st["sub"],
         ),
         Spacer(1, 14),
@@ -266,7 +297,11 @@ def render_loa(data: LoaData) -> bytes:
         _details(data, st),
         Spacer(1, 8),
         Paragraph(f"Numbers to port ({len(data.numbers)})", st["h2"]),
-        *([Paragraph("TF: toll-free number (RespOrg change)", st["cell"]), Spacer(1, 4)] if data.toll_free else []),
+        *(
+            [Paragraph("TF: toll-free number (RespOrg change)", st["cell"]), Spacer(1, 4)]
+            if data.toll_free
+            else []
+        ),
         _numbers(data),
         _signature(data, st),
     ]
@@ -284,6 +319,13 @@ def render_loa(data: LoaData) -> bytes:
         creator="portflow",
         invariant=True,
     )
-    footer = f"{data.gaining_provider} · Letter of Authorization · order {data.order_id} · {data.customer_name}"
+    footer = " · ".join(
+        [
+            data.gaining_provider,
+            "Letter of Authorization",
+            f"order {data.order_id}",
+            data.customer_name,
+        ]
+    )
     doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=footer))
     return buf.getvalue()

@@ -25,7 +25,12 @@ def _request(numbers: list[str], **account: object) -> PortRequest:
         "account_number": ACCOUNT,
         "pin": PIN,
         "btn": numbers[0],
-        "service_address": {"street": "100 Market St", "city": "San Francisco", "state": "CA", "postal_code": "94105"},
+        "service_address": {
+            "street": "100 Market St",
+            "city": "San Francisco",
+            "state": "CA",
+            "postal_code": "94105",
+        },
         "numbers": numbers,
     }
     acct.update(account)
@@ -33,7 +38,11 @@ def _request(numbers: list[str], **account: object) -> PortRequest:
         {
             "id": "PR-2026-0042",
             "customer": {"name": "Acme Dental & Sons, LLC"},
-            "contact": {"name": "Sam Contact", "email": "sam@acme.example", "phone": "415-555-0199"},
+            "contact": {
+                "name": "Sam Contact",
+                "email": "sam@acme.example",
+                "phone": "415-555-0199",
+            },
             "signer": {"name": "Jane Q. Doe", "title": "CFO", "email": "jane@acme.example"},
             "requested_port_date": "2026-03-16",
             "accounts": [acct],
@@ -43,7 +52,9 @@ def _request(numbers: list[str], **account: object) -> PortRequest:
 
 def _data(count: int, **account: object) -> LoaData:
     numbers = [f"+1415555{n:04d}" for n in range(1000, 1000 + count)]
-    return LoaData.for_account(_request(numbers, **account), 0, account_number=ACCOUNT, generated_at=AT)
+    return LoaData.for_account(
+        _request(numbers, **account), 0, account_number=ACCOUNT, generated_at=AT
+    )
 
 
 def _pages(pdf: bytes) -> list[str]:
@@ -68,7 +79,9 @@ def test_page_count_grows_and_every_page_says_n_of_m() -> None:
         assert f"page {i} of {len(many)}" in page
         assert "order PR-2026-0042-1" in page
     # The signature block comes once, after the last number.
-    assert "Authorized signature" in many[-1] and all("Authorized signature" not in p for p in many[:-1])
+    assert "Authorized signature" in many[-1] and all(
+        "Authorized signature" not in p for p in many[:-1]
+    )
 
 
 def test_account_details_and_authorization_text() -> None:
@@ -90,7 +103,9 @@ def test_account_details_and_authorization_text() -> None:
         assert expected in text, expected
 
 
-def test_gaining_provider_name_comes_from_settings(var_dir: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gaining_provider_name_comes_from_settings(
+    var_dir: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PORTFLOW_GAINING_PROVIDER", "Northwind Voice")
     text = _pages(render_loa(_data(1)))[0]
     assert "authorizes Northwind Voice" in text and "portflow" not in text.replace("portflow ·", "")
@@ -102,7 +117,9 @@ def test_signature_anchors_are_in_the_text_layer_in_white() -> None:
     assert ANCHOR_SIGN in last.extract_text() and ANCHOR_DATE in last.extract_text()
     stream = last.get_contents().get_data().decode("latin-1")
     for anchor in (ANCHOR_SIGN, ANCHOR_DATE):
-        assert re.search(r"1 1 1 rg[^()]*\(" + re.escape(anchor) + r"\)", stream), f"{anchor} is not white"
+        assert re.search(r"1 1 1 rg[^()]*\(" + re.escape(anchor) + r"\)", stream), (
+            f"{anchor} is not white"
+        )
     assert all(ANCHOR_SIGN not in p for p in _pages(pdf)[:-1])
 
 
@@ -123,7 +140,9 @@ def test_identical_input_gives_identical_bytes() -> None:
 
 
 def test_toll_free_numbers_are_a_resporg_change() -> None:
-    all_tf = _pages(render_loa(_data(1).model_copy(update={"numbers": ["+18005550100"], "toll_free": True})))[0]
+    all_tf = _pages(
+        render_loa(_data(1).model_copy(update={"numbers": ["+18005550100"], "toll_free": True}))
+    )[0]
     assert "Letter of Authorization: RespOrg change" in all_tf
     assert "Responsible Organization (RespOrg)" in all_tf
     mixed = LoaData.for_account(
@@ -131,7 +150,11 @@ def test_toll_free_numbers_are_a_resporg_change() -> None:
     )
     assert mixed.toll_free
     text = _pages(render_loa(mixed))[0]
-    assert "RespOrg change" in text and "(888) 555-0123 TF" in text and "port the telephone numbers" in text
+    assert (
+        "RespOrg change" in text
+        and "(888) 555-0123 TF" in text
+        and "port the telephone numbers" in text
+    )
 
 
 def test_partial_port_names_the_new_btn() -> None:
@@ -151,3 +174,9 @@ def test_bad_input_is_refused_clearly() -> None:
         LoaData.model_validate({**_data(1).model_dump(), "numbers": []})
     with pytest.raises(ValueError, match="not a valid NANP number"):
         LoaData.model_validate({**_data(1).model_dump(), "numbers": ["+1415555"]})
+
+
+def test_anchors_match_what_the_docusign_provider_asks_for() -> None:
+    """Both sides must use the same strings, or DocuSign places no signature tab."""
+    docusign = pytest.importorskip("providers.esign.docusign")
+    assert (docusign.ANCHOR_SIGN, docusign.ANCHOR_DATE) == (ANCHOR_SIGN, ANCHOR_DATE)
