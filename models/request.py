@@ -207,12 +207,16 @@ class PortRequest(BaseModel):
 
     @model_validator(mode="after")
     def _unique_numbers(self) -> PortRequest:
-        seen: dict[str, str] = {}
-        for account in self.accounts:
+        # Keyed by account, not carrier name: two accounts at the same carrier are two orders.
+        seen: dict[str, int] = {}
+        for i, account in enumerate(self.accounts):
             for n in account.numbers:
-                if n in seen and seen[n] != account.carrier:
-                    raise ValueError(f"{n} is listed under both {seen[n]} and {account.carrier}")
-                seen[n] = account.carrier
+                if n in seen and seen[n] != i:
+                    first = self.accounts[seen[n]].carrier
+                    raise ValueError(
+                        f"{n} is listed under both accounts[{seen[n]}] ({first}) and accounts[{i}] ({account.carrier})"
+                    )
+                seen[n] = i
         return self
 
     @property
