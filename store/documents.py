@@ -17,11 +17,11 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.request import DocumentKind, DocumentRef
+from models.request import REQUEST_ID, DocumentKind, DocumentRef
 from portflow.settings import get_settings
 from store.db import session_scope
-from store.requests import UnknownSubject
-from store.tables import DocumentRow, PortOrderRow, PortRequestRow
+from store.requests import ORDER_ID
+from store.tables import DocumentRow
 
 
 class DocumentError(ValueError):
@@ -111,17 +111,20 @@ def _existing(
     return session.exec(stmt).first()
 
 
+def _check_ids(request_id: str, order_id: str | None) -> None:
+    """Ids must be well formed; the request itself may not be saved yet (the starter stores
+    documents before the workflow records the request)."""
+    if not REQUEST_ID.match(request_id or ""):
+        raise DocumentError(f"request id {request_id!r} must look like PR-2026-0042")
+    if order_id is not None:
+        match = ORDER_ID.match(order_id)
+        if match is None:
+            raise DocumentError(f"order id {order_id!r} must look like {request_id}-1")
+        if match.group(1) != request_id:
+            raise DocumentError(f"order {order_id} belongs to {match.group(1)}, not {request_id}")
+
+
 def _record(session: Session, row: DocumentRow) -> DocumentRow:
-    if session.get(PortRequestRow, row.request_id) is None:
-        raise UnknownSubject(row.request_id)
-    if row.order_id is not None:
-        order = session.get(PortOrderRow, row.order_id)
-        if order is None:
-            raise UnknownSubject(row.order_id)
-        if order.request_id != row.request_id:
-            raise DocumentError(
-                f"order {row.order_id} belongs to {order.request_id}, not {row.request_id}"
-            )
     found = _existing(session, row.request_id, row.order_id, row.kind, row.sha256)
     if found is not None:
         return found
@@ -147,10 +150,11 @@ def put_bytes(
 ) -> DocumentRef:
     """Store a document of a request (or of one of its orders) and return its reference.
 
-    Refuses empty documents and documents over ``max_document_mb``. The request (and
-    order) must be saved already.
+    Refuses empty documents and documents over ``max_document_mb``. The request need not
+    be saved yet.
     """
     doc_kind = _kind(kind)
+    _check_ids(request_id, order_id)
     name = _clean_name(file_name)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise DocumentError(f"{name}: document content must be bytes, not {type(data).__name__}")

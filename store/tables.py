@@ -168,8 +168,10 @@ class DocumentRow(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: str = Field(sa_type=sa.String(32), foreign_key="port_requests.id", index=True)
-    order_id: str | None = Field(default=None, sa_type=sa.String(40), foreign_key="port_orders.id")
+    # No foreign keys: the starter stores a request's documents before the workflow's
+    # first activity saves the request itself.
+    request_id: str = Field(sa_type=sa.String(32), index=True)
+    order_id: str | None = Field(default=None, sa_type=sa.String(40))
     kind: str = Field(sa_type=sa.String(24))
     file_name: str = Field(sa_type=sa.String(255))
     size: int = Field(sa_type=sa.BigInteger())

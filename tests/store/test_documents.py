@@ -21,7 +21,6 @@ from store.documents import (
     put_file,
     read_bytes,
 )
-from store.requests import UnknownSubject
 
 PDF = b"%PDF-1.4 a phone bill\n" * 50
 
@@ -134,8 +133,14 @@ def test_bad_documents_are_refused(
         put_bytes(PDF, kind="invoice", file_name="bill.pdf", request_id=request_saved)
     with pytest.raises(DocumentError, match="file name '' is empty"):
         put_bytes(PDF, kind="bill", file_name="", request_id=request_saved)
-    with pytest.raises(UnknownSubject, match="PR-2026-0404 is not in the database"):
-        put_bytes(PDF, kind="bill", file_name="bill.pdf", request_id="PR-2026-0404")
+    with pytest.raises(DocumentError, match="request id 'PR-42' must look like PR-2026-0042"):
+        put_bytes(PDF, kind="bill", file_name="bill.pdf", request_id="PR-42")
+    with pytest.raises(
+        DocumentError, match="order id 'PR-2026-0001' must look like PR-2026-0001-1"
+    ):
+        put_bytes(
+            PDF, kind="bill", file_name="b.pdf", request_id=request_saved, order_id=request_saved
+        )
     with pytest.raises(DocumentError, match="belongs to PR-2026-0002, not PR-2026-0001"):
         put_bytes(
             PDF,
@@ -155,6 +160,14 @@ def test_bad_documents_are_refused(
         == 1000
     )
     assert _rows(engine) == 1
+
+
+def test_documents_may_come_before_the_request_is_saved(engine: Engine) -> None:
+    """The starter stores a request file's documents, then starts the workflow that saves it."""
+    ref = put_bytes(
+        PDF, kind="csr", file_name="csr.pdf", request_id="PR-2026-0077", order_id="PR-2026-0077-2"
+    )
+    assert documents_of(request_id="PR-2026-0077", order_id="PR-2026-0077-2") == [ref]
 
 
 def test_file_names_lose_their_directories(engine: Engine, request_saved: str) -> None:

@@ -98,8 +98,9 @@ def upgrade() -> None:
     op.create_table(
         "documents",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("request_id", sa.String(32), sa.ForeignKey("port_requests.id"), nullable=False),
-        sa.Column("order_id", sa.String(40), sa.ForeignKey("port_orders.id"), nullable=True),
+        # no foreign keys: documents may be stored before their request is saved
+        sa.Column("request_id", sa.String(32), nullable=False),
+        sa.Column("order_id", sa.String(40), nullable=True),
         sa.Column("kind", sa.String(24), nullable=False),
         sa.Column("file_name", sa.String(255), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
