@@ -1,4 +1,4 @@
-"""E-signature providers, chosen by ``PORTFLOW_ESIGN_PROVIDER``: ``local`` (default), ``docusign``."""
+"""E-signature providers, chosen by ``PORTFLOW_ESIGN_PROVIDER``: ``local`` or ``docusign``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ __all__ = [
 ]
 
 
-def esign_from_settings(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> ESignProvider:
+def esign_from_settings(
+    settings: Settings, *, clock: Callable[[], datetime] | None = None
+) -> ESignProvider:
     """The provider the settings name. DocuSign is imported only when chosen, so the local
     flow needs neither its SDK loaded nor its keys configured. ``clock`` is the time the
     local flow records (activities pass Temporal's)."""
