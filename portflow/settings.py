@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     telnyx_base_url: str = "https://api.telnyx.com/v2"
     telnyx_public_key: str = ""
     simulator_profile: str = Field(default="", description="Path to a YAML of per-carrier simulator behaviour")
+    telnyx_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of one Telnyx API call")
+    telnyx_webhook_tolerance_seconds: int = Field(
+        default=300, ge=1, description="Refuse Telnyx webhooks whose signed timestamp is further off than this"
+    )
 
     # --- notifications (issue 6) ---------------------------------------------------
     smtp_host: str = "localhost"
