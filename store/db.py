@@ -37,6 +37,8 @@ _PG_MIGRATION_LOCK = 0x706F7274666C6F77  # "portflow"
 _engines: dict[str, Engine] = {}
 _migrated: set[str] = set()
 _lock = threading.Lock()
+# Alembic keeps its running context in module globals: one migration per process at a time.
+_migrate_lock = threading.Lock()
 
 
 class DatabaseUrlError(ValueError):
@@ -147,7 +149,7 @@ def migrate(engine_or_url: Engine | str | None = None) -> None:
 
     engine = engine_or_url if isinstance(engine_or_url, Engine) else get_engine(engine_or_url)
     cfg = alembic_config()
-    with engine.connect() as connection:
+    with _migrate_lock, engine.connect() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     with _lock:
