@@ -130,6 +130,24 @@ class Settings(BaseSettings):
     smtp_tls: bool = False
     teams_webhook_url: str = ""
     slack_webhook_url: str = ""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Connect and command timeout at the SMTP relay")
+    smtp_ca_cert: Path | None = Field(
+        default=None, description="PEM file of the CA that signed the SMTP relay's certificate; empty: system CAs"
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Timeout of a Teams or Slack webhook post")
+
+    @field_validator("notify_channels")
+    @classmethod
+    def _known_channels(cls, v: list[str]) -> list[str]:
+        known = ("outbox", "smtp", "teams", "slack")
+        names = list(dict.fromkeys(name.strip().lower() for name in v))
+        unknown = [n for n in names if n not in known]
+        if unknown or not names:
+            raise ValueError(
+                f"PORTFLOW_NOTIFY_CHANNELS: {'unknown channel ' + repr(unknown[0]) if unknown else 'no channel'}; "
+                f'give a JSON list of {", ".join(known)}, e.g. ["outbox", "smtp"]'
+            )
+        return names
 
     # --- API service ---------------------------------------------------------------
     api_host: str = "127.0.0.1"

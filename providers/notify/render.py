@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -69,11 +69,15 @@ STAFF_AUDIENCES = frozenset({Audience.PM, Audience.OPS})
 
 # Variables every template may use; render() fills them from the Notification and settings,
 # so they must not be in ``note.context``.
-INJECTED = frozenset({"request_id", "order_id", "priority", "language", "recipient_names", "ui_url"})
+INJECTED = frozenset(
+    {"request_id", "order_id", "priority", "language", "recipient_names", "ui_url"}
+)
 PRIORITIES = ("P1", "P2", "P3", "P4")
 PRIORITY_REQUIRED = frozenset({"escalation"})
 
-_SECRET_WORDS = frozenset({"pin", "pins", "passcode", "passcodes", "password", "passwd", "secret", "token"})
+_SECRET_WORDS = frozenset(
+    {"pin", "pins", "passcode", "passcodes", "password", "passwd", "secret", "token"}
+)
 _SECRET_JOINED = ("accountnumber", "accountno", "acctnumber", "acctno", "acctnum", "accountnum")
 _VAULT_REF = re.compile(r"\bsec_[0-9a-f]{32}\b")
 
@@ -154,7 +158,9 @@ def _names_used(path: str, seen: set[str] | None = None) -> tuple[set[str], set[
     source = env.loader.get_source(env, path)[0]
     ast = env.parse(source)
     undeclared = set(meta.find_undeclared_variables(ast))
-    referenced = {n.name for n in ast.find_all(nodes.Name)} | {n.attr for n in ast.find_all(nodes.Getattr)}
+    referenced = {n.name for n in ast.find_all(nodes.Name)} | {
+        n.attr for n in ast.find_all(nodes.Getattr)
+    }
     for ref in meta.find_referenced_templates(ast):
         if ref and ref not in seen:
             sub_undeclared, sub_referenced = _names_used(ref, seen)
@@ -171,7 +177,7 @@ def referenced_names(name: str, language: str) -> frozenset[str]:
     return frozenset(_names_used(path)[1])
 
 
-@lru_cache(maxsize=None)
+@cache
 def required_variables(name: str, language: str = FALLBACK_LANGUAGE) -> frozenset[str]:
     """The context keys template ``name`` needs in ``language``, beyond those render() fills.
 
@@ -214,7 +220,9 @@ def check(note: Notification) -> str:
         )
     refs = sorted(k for k, v in note.context.items() if _holds_vault_ref(v))
     if refs:
-        raise TemplateError(f"{where}: context keys {', '.join(refs)} hold vault references; remove them")
+        raise TemplateError(
+            f"{where}: context keys {', '.join(refs)} hold vault references; remove them"
+        )
     clash = sorted(INJECTED & note.context.keys())
     if clash:
         raise TemplateError(
@@ -222,14 +230,18 @@ def check(note: Notification) -> str:
             "(request_id, order_id, priority, language, recipients): set them there, not in context"
         )
     if name in STAFF_TEMPLATES:
-        outsiders = [f"{r.audience.value} {r.address}" for r in note.to if r.audience not in STAFF_AUDIENCES]
+        outsiders = [
+            f"{r.audience.value} {r.address}" for r in note.to if r.audience not in STAFF_AUDIENCES
+        ]
         if outsiders:
             raise TemplateError(
                 f"{where}: template {name!r} is for PMs and ops only, but it is addressed to "
                 f"{', '.join(outsiders)}; send the customer a customer template instead"
             )
     if name in PRIORITY_REQUIRED and note.priority not in PRIORITIES:
-        raise TemplateError(f"{where}: template {name!r} needs priority P1..P4 (got {note.priority!r})")
+        raise TemplateError(
+            f"{where}: template {name!r} needs priority P1..P4 (got {note.priority!r})"
+        )
     path = template_path(name, note.language.value)
     if path is None:  # pragma: no cover - every name in TEMPLATE_NAMES has an English file (tested)
         raise TemplateError(f"{where}: template file for {name!r} is missing")

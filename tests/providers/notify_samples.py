@@ -182,7 +182,9 @@ CUSTOMER = [
 ]
 
 
-def sample_note(template: str, language: str = "en", key: str | None = None, **overrides: Any) -> Notification:
+def sample_note(
+    template: str, language: str = "en", key: str | None = None, **overrides: Any
+) -> Notification:
     """A realistic notification for ``template``; customers for customer templates, a PM otherwise."""
     from providers.notify.render import STAFF_TEMPLATES
 

@@ -23,7 +23,9 @@ from providers.notify.render import (
 )
 from tests.providers.notify_samples import CONTEXTS, CUSTOMER, sample_note
 
-ALL_RENDERINGS = [(name, lang) for name in sorted(TEMPLATE_NAMES) for lang in available_languages(name)]
+ALL_RENDERINGS = [
+    (name, lang) for name in sorted(TEMPLATE_NAMES) for lang in available_languages(name)
+]
 
 
 def _numbers_in(context: dict) -> list[str]:
@@ -119,13 +121,24 @@ def test_a_missing_variable_is_a_clear_non_retryable_error() -> None:
 
 
 def test_a_number_that_is_not_e164_is_refused() -> None:
-    note = sample_note("numbers_ready", context={**CONTEXTS["numbers_ready"], "numbers": ["415 555 0123x"]})
+    note = sample_note(
+        "numbers_ready", context={**CONTEXTS["numbers_ready"], "numbers": ["415 555 0123x"]}
+    )
     with pytest.raises(TemplateError, match="not an E.164 phone number"):
         render(note)
 
 
 @pytest.mark.parametrize(
-    "key", ["account_number", "pin", "passcode", "pin_passcode", "accountNumber", "losing_pin", "smtp_password"]
+    "key",
+    [
+        "account_number",
+        "pin",
+        "passcode",
+        "pin_passcode",
+        "accountNumber",
+        "losing_pin",
+        "smtp_password",
+    ],
 )
 def test_context_keys_named_like_secrets_are_refused(key: str) -> None:
     note = sample_note("loa_signed", context={**CONTEXTS["loa_signed"], key: "1234"})
@@ -141,7 +154,9 @@ def test_secret_names_are_matched_by_word() -> None:
 
 
 def test_vault_references_are_refused_as_values() -> None:
-    note = sample_note("loa_signed", context={**CONTEXTS["loa_signed"], "signer_name": "sec_" + "0" * 32})
+    note = sample_note(
+        "loa_signed", context={**CONTEXTS["loa_signed"], "signer_name": "sec_" + "0" * 32}
+    )
     with pytest.raises(TemplateError, match="vault references"):
         render(note)
 
@@ -150,7 +165,9 @@ def test_vault_references_are_refused_as_values() -> None:
 def test_templates_never_reference_secrets(name: str, lang: str) -> None:
     used = referenced_names(name, lang)
     assert not [n for n in used if secret_like(n)], used
-    assert not {"account_number", "pin", "pin_passcode", "passcode"} & required_variables(name, lang)
+    assert not {"account_number", "pin", "pin_passcode", "passcode"} & required_variables(
+        name, lang
+    )
 
 
 def test_staff_templates_are_never_sent_to_customers() -> None:
@@ -166,7 +183,9 @@ def test_escalation_needs_a_priority() -> None:
 
 
 def test_injected_variables_cannot_be_overridden_from_context() -> None:
-    note = sample_note("loa_signed", context={**CONTEXTS["loa_signed"], "request_id": "PR-0000-0000"})
+    note = sample_note(
+        "loa_signed", context={**CONTEXTS["loa_signed"], "request_id": "PR-0000-0000"}
+    )
     with pytest.raises(TemplateError, match="filled from the Notification"):
         render(note)
     assert "request_id" in INJECTED
@@ -212,7 +231,11 @@ def test_exception_mail_covers_the_carrier_catalogue_in_every_language(lang: str
         rem = catalogue.remediation_for(code, numbers=["+14155550123"])
         assert code in words.fixes, f"{lang}: no customer wording of the fix for {code}"
         assert code == "OTHER" or code in words.reasons, f"{lang}: no customer wording of {code}"
-        assert set(rem.fields_to_amend) <= set(labels.field_names), (lang, code, rem.fields_to_amend)
+        assert set(rem.fields_to_amend) <= set(labels.field_names), (
+            lang,
+            code,
+            rem.fields_to_amend,
+        )
         assert rem.who_acts in labels.who_names
         ctx = {
             **CONTEXTS["exception"],
