@@ -41,7 +41,9 @@ def zone(name: str) -> ZoneInfo:
 def _as_date(d: date) -> date:
     # A datetime is a date too, but which day it is depends on the zone: make callers choose.
     if isinstance(d, datetime):
-        raise TypeError(f"expected a date, got the datetime {d.isoformat()}: pass .date() in the zone you mean")
+        raise TypeError(
+            f"expected a date, got the datetime {d.isoformat()}: pass .date() in the zone you mean"
+        )
     if not isinstance(d, date):
         raise TypeError(f"expected a date, got {type(d).__name__}")
     return d
@@ -99,7 +101,9 @@ class PortCalendar:
             extra_holidays=settings.porting_holidays,
             lead_days=settings.lead_time_days,
             maintenance_tz=settings.maintenance_timezone,
-            default_activation_time=getattr(settings, "default_activation_time", DEFAULT_ACTIVATION_TIME),
+            default_activation_time=getattr(
+                settings, "default_activation_time", DEFAULT_ACTIVATION_TIME
+            ),
         )
 
     def __repr__(self) -> str:
@@ -183,7 +187,11 @@ class PortCalendar:
         the same instant always gives the same answer whoever asks. A naive datetime is refused.
         """
         if isinstance(documents_complete_at, datetime):
-            day = _require_aware(documents_complete_at, "documents_complete_at").astimezone(UTC).date()
+            day = (
+                _require_aware(documents_complete_at, "documents_complete_at")
+                .astimezone(UTC)
+                .date()
+            )
         else:
             day = _as_date(documents_complete_at)
         return self.next_business_day(day + timedelta(days=self.lead_days))
@@ -213,7 +221,9 @@ class PortCalendar:
         start, end = self.maintenance_window(local.year, local.month)
         return start <= at < end
 
-    def activation_datetime(self, port_date: date, activation_time: time | None, tz: str) -> datetime:
+    def activation_datetime(
+        self, port_date: date, activation_time: time | None, tz: str
+    ) -> datetime:
         """When the numbers switch over, as an aware UTC datetime.
 
         ``activation_time`` is local wall-clock time in ``tz``; None means the configured
@@ -223,5 +233,7 @@ class PortCalendar:
         port_date = _as_date(port_date)
         at = activation_time if activation_time is not None else self.default_activation_time
         if at.tzinfo is not None:
-            raise ValueError(f"activation time {at.isoformat()} must be a local time without a zone: the zone is tz")
+            raise ValueError(
+                f"activation time {at.isoformat()} must be a local time without a zone: the zone is tz"
+            )
         return datetime.combine(port_date, at, zone(tz)).astimezone(UTC)

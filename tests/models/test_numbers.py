@@ -8,7 +8,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from models.numbers import TN, NumberProblem, expand_entry, format_national, is_range, is_toll_free, parse_tn
+from models.numbers import (
+    TN,
+    NumberProblem,
+    expand_entry,
+    format_national,
+    is_range,
+    is_toll_free,
+    parse_tn,
+)
 
 NOTATIONS = (
     "({a}) {b}-{c}",
@@ -69,7 +77,11 @@ def test_integers_and_the_national_format_round_trip(digits: str) -> None:
         ("212-555-0100 x12", "extension", "without it"),
         ("312-555-015", "invalid", "must have 10 digits"),
         ("555-555-0150", "invalid", "area code or exchange does not exist"),
-        ("212-055-0100", "invalid", "area code or exchange does not exist"),  # exchanges never start with 0
+        (
+            "212-055-0100",
+            "invalid",
+            "area code or exchange does not exist",
+        ),  # exchanges never start with 0
     ],
 )
 def test_bad_numbers_are_refused_with_their_code(text: str, code: str, says: str) -> None:
@@ -100,9 +112,13 @@ def ranges(draw: st.DrawFn) -> tuple[str, int, int]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(r=ranges(), sep=st.sampled_from(["-", " - ", "\u2013", " to ", ".."]), short_end=st.booleans())
-def test_ranges_expand_to_exactly_the_consecutive_numbers(r: tuple[str, int, int], sep: str, short_end: bool) -> None:
-    digits, line, count = r
+@given(
+    r=ranges(), sep=st.sampled_from(["-", " - ", "\u2013", " to ", ".."]), short_end=st.booleans()
+)
+def test_ranges_expand_to_exactly_the_consecutive_numbers(
+    r: tuple[str, int, int], sep: str, short_end: bool
+) -> None:
+    digits, _, count = r
     first, last = int(digits), int(digits) + count - 1
     end = f"{last % 10000:04d}" if short_end else f"{last}"
     numbers = expand_entry(f"{digits}{sep}{end}")

@@ -22,7 +22,12 @@ def account(**changes: Any) -> dict[str, Any]:
         "account_number": ACCOUNT_NUMBER,
         "pin": PIN,
         "btn": "(312) 555-0100",
-        "service_address": {"street": "200 W Madison St", "city": "Chicago", "state": "IL", "postal_code": "60606"},
+        "service_address": {
+            "street": "200 W Madison St",
+            "city": "Chicago",
+            "state": "IL",
+            "postal_code": "60606",
+        },
         "port_type": "full",
         "numbers": ["3125550100-3125550104", "312.555.0150", "+1 800 555 0142"],
     }
@@ -48,7 +53,11 @@ def partial(**changes: Any) -> dict[str, Any]:
 def request(**changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "customer": {"name": "Acme Dental Group", "language": "en"},
-        "contact": {"name": "Dana Whitfield", "email": "dana@acmedental.example", "phone": "(312) 555-0142"},
+        "contact": {
+            "name": "Dana Whitfield",
+            "email": "dana@acmedental.example",
+            "phone": "(312) 555-0142",
+        },
         "signer": {"name": "Robert Okafor", "title": "CFO", "email": "robert@acmedental.example"},
         "requested_port_date": "2027-11-16",
         "activation_time": "10:00",
@@ -112,12 +121,16 @@ def test_a_partial_port_that_disconnects_needs_no_new_btn() -> None:
 
 def test_a_number_under_two_accounts_is_refused() -> None:
     with pytest.raises(ValidationError, match="listed under both"):
-        PortRequest.model_validate(request(accounts=[account(), partial(numbers=["847-555-0180", "312-555-0150"])]))
+        PortRequest.model_validate(
+            request(accounts=[account(), partial(numbers=["847-555-0180", "312-555-0150"])])
+        )
 
 
 def test_a_number_under_two_accounts_of_the_same_carrier_is_refused() -> None:
     # Two Lumen accounts (say, two sites) must not both port the same TN: one TN, one active port.
-    second = account(account_number="555-000-1111", btn="312-555-0160", numbers=["312-555-0160", "312-555-0150"])
+    second = account(
+        account_number="555-000-1111", btn="312-555-0160", numbers=["312-555-0160", "312-555-0150"]
+    )
     with pytest.raises(ValidationError, match="listed under both"):
         PortRequest.model_validate(request(accounts=[account(), second]))
 
@@ -156,7 +169,13 @@ def test_documents_refs_check_their_hash() -> None:
 
 
 def _views(obj: Any) -> list[str]:
-    return [repr(obj), str(obj), obj.model_dump_json(), str(obj.model_dump()), str(obj.model_dump(mode="json"))]
+    return [
+        repr(obj),
+        str(obj),
+        obj.model_dump_json(),
+        str(obj.model_dump()),
+        str(obj.model_dump(mode="json")),
+    ]
 
 
 def test_secrets_never_appear_in_repr_str_or_json() -> None:

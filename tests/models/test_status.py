@@ -39,12 +39,21 @@ def test_every_pair_follows_the_table(current: PortStatus, to: PortStatus) -> No
     allowed = to in TRANSITIONS[current]
     assert can_transition(current, to) is allowed
     if allowed:
-        change = transition(current, to, subject="PR-2027-0001", actor="pm@example.com", reason="test", at=AT)
+        change = transition(
+            current, to, subject="PR-2027-0001", actor="pm@example.com", reason="test", at=AT
+        )
         assert (change.from_status, change.to_status) == (current, to)
-        assert (change.subject, change.actor, change.reason, change.at) == ("PR-2027-0001", "pm@example.com", "test", AT)
+        assert (change.subject, change.actor, change.reason, change.at) == (
+            "PR-2027-0001",
+            "pm@example.com",
+            "test",
+            AT,
+        )
     else:
         with pytest.raises(InvalidTransition) as err:
-            transition(current, to, subject="PR-2027-0001", actor="pm@example.com", reason="test", at=AT)
+            transition(
+                current, to, subject="PR-2027-0001", actor="pm@example.com", reason="test", at=AT
+            )
         assert (err.value.current, err.value.to) == (current, to)
         message = str(err.value)
         assert f"'{current}'" in message and f"'{to}'" in message and "PR-2027-0001" in message
@@ -79,8 +88,20 @@ def test_every_status_is_reachable_from_intake_and_can_finish() -> None:
 
 
 def test_the_happy_path_is_allowed() -> None:
-    path = [S.INTAKE, S.DOCUMENTS, S.VALIDATED, S.LOA_SENT, S.LOA_SIGNED, S.SUBMITTED, S.CARRIER_PENDING,
-            S.FOC_CONFIRMED, S.ACTIVATION, S.PORTED, S.VERIFIED, S.COMPLETED]
+    path = [
+        S.INTAKE,
+        S.DOCUMENTS,
+        S.VALIDATED,
+        S.LOA_SENT,
+        S.LOA_SIGNED,
+        S.SUBMITTED,
+        S.CARRIER_PENDING,
+        S.FOC_CONFIRMED,
+        S.ACTIVATION,
+        S.PORTED,
+        S.VERIFIED,
+        S.COMPLETED,
+    ]
     for a, b in itertools.pairwise(path):
         assert can_transition(a, b), f"{a} -> {b}"
 
@@ -102,10 +123,23 @@ def test_stage_order_lists_every_status_once() -> None:
 
 def test_status_change_requires_an_aware_time() -> None:
     with pytest.raises(ValidationError, match="time zone"):
-        transition(S.INTAKE, S.DOCUMENTS, subject="PR-2027-0001", actor="system", reason="intake", at=datetime(2027, 1, 4))
+        transition(
+            S.INTAKE,
+            S.DOCUMENTS,
+            subject="PR-2027-0001",
+            actor="system",
+            reason="intake",
+            at=datetime(2027, 1, 4),
+        )
     eastern = timezone(timedelta(hours=-5))
-    change = transition(S.INTAKE, S.DOCUMENTS, subject="PR-2027-0001", actor="system", reason="intake",
-                        at=datetime(2027, 1, 4, 9, tzinfo=eastern))
+    change = transition(
+        S.INTAKE,
+        S.DOCUMENTS,
+        subject="PR-2027-0001",
+        actor="system",
+        reason="intake",
+        at=datetime(2027, 1, 4, 9, tzinfo=eastern),
+    )
     assert change.at.utcoffset() == timedelta(hours=-5)
 
 
@@ -118,7 +152,9 @@ def test_status_change_requires_who_and_why(field: str) -> None:
 
 
 def test_status_changes_are_immutable() -> None:
-    change = transition(S.INTAKE, S.DOCUMENTS, subject="PR-2027-0001", actor="system", reason="intake", at=AT)
+    change = transition(
+        S.INTAKE, S.DOCUMENTS, subject="PR-2027-0001", actor="system", reason="intake", at=AT
+    )
     with pytest.raises(ValidationError):
         change.to_status = S.COMPLETED  # type: ignore[misc]
     assert StatusChange.model_validate_json(change.model_dump_json()) == change

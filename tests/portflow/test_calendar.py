@@ -64,8 +64,12 @@ def test_a_datetime_is_refused_where_a_date_is_meant() -> None:
 def test_next_business_day_and_include_today() -> None:
     wed = date(2026, 11, 25)
     assert CAL.next_business_day(wed) == wed
-    assert CAL.next_business_day(wed, include_today=False) == date(2026, 11, 27)  # skips Thanksgiving
-    assert CAL.next_business_day(date(2026, 12, 25)) == date(2026, 12, 28)  # Christmas Friday -> Monday
+    assert CAL.next_business_day(wed, include_today=False) == date(
+        2026, 11, 27
+    )  # skips Thanksgiving
+    assert CAL.next_business_day(date(2026, 12, 25)) == date(
+        2026, 12, 28
+    )  # Christmas Friday -> Monday
 
 
 def test_add_subtract_and_count_across_a_holiday_weekend() -> None:
@@ -82,7 +86,9 @@ def test_add_subtract_and_count_across_a_holiday_weekend() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(d=days, n=st.integers(min_value=0, max_value=40), extra=extra_days)
-def test_add_business_days_lands_on_business_days_and_counts_back(d: date, n: int, extra: list[date]) -> None:
+def test_add_business_days_lands_on_business_days_and_counts_back(
+    d: date, n: int, extra: list[date]
+) -> None:
     cal = PortCalendar(extra_holidays=extra)
     later = cal.add_business_days(d, n)
     assert cal.business_days_between(d, later) == n
@@ -151,17 +157,44 @@ def test_negative_lead_time_is_refused() -> None:
     ("year", "month", "start", "end"),
     [
         # winter, Mountain Standard Time (UTC-7); Jan 1st 2027 is a Friday -> third Friday the 15th
-        (2027, 1, datetime(2027, 1, 16, 5, 0, tzinfo=UTC), datetime(2027, 1, 16, 11, 0, tzinfo=UTC)),
+        (
+            2027,
+            1,
+            datetime(2027, 1, 16, 5, 0, tzinfo=UTC),
+            datetime(2027, 1, 16, 11, 0, tzinfo=UTC),
+        ),
         # March: DST began on the 8th, so the 20th is already MDT (UTC-6)
-        (2026, 3, datetime(2026, 3, 21, 4, 0, tzinfo=UTC), datetime(2026, 3, 21, 10, 0, tzinfo=UTC)),
-        (2027, 7, datetime(2027, 7, 17, 4, 0, tzinfo=UTC), datetime(2027, 7, 17, 10, 0, tzinfo=UTC)),
+        (
+            2026,
+            3,
+            datetime(2026, 3, 21, 4, 0, tzinfo=UTC),
+            datetime(2026, 3, 21, 10, 0, tzinfo=UTC),
+        ),
+        (
+            2027,
+            7,
+            datetime(2027, 7, 17, 4, 0, tzinfo=UTC),
+            datetime(2027, 7, 17, 10, 0, tzinfo=UTC),
+        ),
         # November: DST ended on the 1st, back to MST
-        (2026, 11, datetime(2026, 11, 21, 5, 0, tzinfo=UTC), datetime(2026, 11, 21, 11, 0, tzinfo=UTC)),
+        (
+            2026,
+            11,
+            datetime(2026, 11, 21, 5, 0, tzinfo=UTC),
+            datetime(2026, 11, 21, 11, 0, tzinfo=UTC),
+        ),
         # May 1st 2027 is a Saturday -> third Friday the 21st
-        (2027, 5, datetime(2027, 5, 22, 4, 0, tzinfo=UTC), datetime(2027, 5, 22, 10, 0, tzinfo=UTC)),
+        (
+            2027,
+            5,
+            datetime(2027, 5, 22, 4, 0, tzinfo=UTC),
+            datetime(2027, 5, 22, 10, 0, tzinfo=UTC),
+        ),
     ],
 )
-def test_maintenance_window_known_months(year: int, month: int, start: datetime, end: datetime) -> None:
+def test_maintenance_window_known_months(
+    year: int, month: int, start: datetime, end: datetime
+) -> None:
     assert CAL.maintenance_window(year, month) == (start, end)
     got_start, got_end = CAL.maintenance_window(year, month)
     assert got_start.tzinfo is UTC and got_end.tzinfo is UTC
@@ -177,7 +210,9 @@ def test_maintenance_window_edges() -> None:
     assert CAL.in_maintenance_window(end - timedelta(seconds=1))
     assert not CAL.in_maintenance_window(end)  # 04:00 sharp is open again
     # same instant written in another zone
-    assert CAL.in_maintenance_window(datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("America/Chicago")))
+    assert CAL.in_maintenance_window(
+        datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("America/Chicago"))
+    )
     # 22:30 on the *second* Friday is an ordinary evening
     assert not CAL.in_maintenance_window(datetime(2026, 11, 13, 22, 30, tzinfo=DENVER))
 
@@ -200,7 +235,11 @@ def test_unknown_maintenance_zone_is_refused_clearly() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(at=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)))
+@given(
+    at=st.datetimes(
+        min_value=datetime(2025, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+    )
+)
 def test_in_maintenance_window_matches_the_local_wall_clock_rule(at: datetime) -> None:
     local = at.astimezone(DENVER)
     friday = third_friday(local.year, local.month)
@@ -210,7 +249,9 @@ def test_in_maintenance_window_matches_the_local_wall_clock_rule(at: datetime) -
     assert CAL.in_maintenance_window(at) is expected
 
 
-@given(year=st.integers(min_value=2000, max_value=2100), month=st.integers(min_value=1, max_value=12))
+@given(
+    year=st.integers(min_value=2000, max_value=2100), month=st.integers(min_value=1, max_value=12)
+)
 def test_third_friday(year: int, month: int) -> None:
     d = third_friday(year, month)
     assert d.weekday() == 4 and 15 <= d.day <= 21 and (d.year, d.month) == (year, month)
@@ -251,4 +292,6 @@ def test_from_settings_reads_holidays_lead_time_and_zone(monkeypatch: pytest.Mon
     assert cal.holiday_name(date(2027, 3, 3)) == PORTING_HOLIDAY
     assert cal.lead_days == 10
     assert cal.maintenance_window(2027, 7)[0].hour == 5  # Phoenix: no DST
-    assert cal.earliest_port_date(date(2027, 2, 21)) == date(2027, 3, 4)  # Mar 3rd is the porting holiday
+    assert cal.earliest_port_date(date(2027, 2, 21)) == date(
+        2027, 3, 4
+    )  # Mar 3rd is the porting holiday
