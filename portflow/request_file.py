@@ -1,0 +1,408 @@
+"""Reading a port request file (YAML or CSV) into plain data, with the line of each field.
+
+YAML (``.yaml``, ``.yml``; ``.json`` too, JSON being YAML) mirrors :class:`models.request.PortRequest`;
+see ``examples/good-request.yaml``. It is read with YAML 1.1's surprises turned off: ``0123``
+stays the text ``0123`` (a PIN keeps its leading zero instead of becoming octal 83) and
+``10:30`` stays ``10:30`` (instead of the sexagesimal integer 630).
+
+CSV has one row per number (or range) and a header row. Required columns: ``carrier``,
+``account_number``, ``btn``, ``number``. Optional columns, per account: ``pin``, ``port_type``,
+``remaining_numbers``, ``new_btn``, and the service address ``street``, ``line2``, ``city``,
+``state``, ``postal_code``, ``country``. Header names are case-insensitive and spaces count
+as underscores (``Account Number`` works). Rows with the same carrier and account number
+form one account; its per-account columns may be filled on one row only or repeated, but
+rows that disagree are an error. The request's own fields come from ``# key: value`` lines
+above the header, which a PM can type into the first cells of a spreadsheet::
+
+    # customer: Acme Dental Group
+    # language: en
+    # contact_name: Dana Whitfield
+    # contact_email: dana@acmedental.example
+    # contact_phone: (312) 555-0142
+    # signer_name: Robert Acme
+    # signer_title: CFO
+    # signer_email: robert@acmedental.example
+    # requested_port_date: 2027-11-16
+    # activation_time: 10:00
+    # time_zone: America/Chicago
+    carrier,account_number,pin,btn,port_type,street,city,state,postal_code,number
+
+Other ``#`` lines are comments. Documents are attached later, not named in a CSV. The file
+must be UTF-8 (Excel: "CSV UTF-8"); commas, semicolons or tabs separate the cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+REQUIRED_COLUMNS = ("carrier", "account_number", "btn", "number")
+ACCOUNT_COLUMNS = (
+    "carrier",
+    "account_number",
+    "pin",
+    "btn",
+    "port_type",
+    "remaining_numbers",
+    "new_btn",
+)
+ADDRESS_COLUMNS = ("street", "line2", "city", "state", "postal_code", "country")
+COLUMN_ALIASES = {
+    "tn": "number",
+    "numbers": "number",
+    "zip": "postal_code",
+    "zip_code": "postal_code",
+}
+# ``# key: value`` preamble keys of a CSV -> where they go in the request.
+PREAMBLE_KEYS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "customer": ("customer", "name"),
+    "language": ("customer", "language"),
+    "contact_name": ("contact", "name"),
+    "contact_email": ("contact", "email"),
+    "contact_phone": ("contact", "phone"),
+    "signer_name": ("signer", "name"),
+    "signer_title": ("signer", "title"),
+    "signer_email": ("signer", "email"),
+    "requested_port_date": ("requested_port_date",),
+    "documents_complete_on": ("documents_complete_on",),
+    "activation_time": ("activation_time",),
+    "time_zone": ("time_zone",),
+    "notes": ("notes",),
+    "pm_email": ("pm_email",),
+}
+_PREAMBLE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_ ]*?)\s*:\s*(.*?)\s*$")
+
+
+class FileProblem(Exception):
+    """A request file that cannot be read or parsed at all (the CLI exits 2)."""
+
+    def __init__(self, code: str, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.code = code
+        self.path = path
+        self.message = message
+
+
+@dataclass
+class LoadedFile:
+    """A request file as plain data, ready for :func:`portflow.check.check_request_data`."""
+
+    data: dict[str, Any]
+    lines: dict[str, int] = field(default_factory=dict)  # field path -> line in the file
+    kind: str = "yaml"
+    # (severity, code, where, message) found while reading, e.g. duplicate YAML keys.
+    problems: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+# --- YAML ----------------------------------------------------------------------------------
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader minus octal, hex, binary and sexagesimal numbers (see the module docstring)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def _path(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else key
+
+
+def _walk(
+    node: Node, path: str, lines: dict[str, int], problems: list[tuple[str, str, str, str]]
+) -> None:
+    if isinstance(node, MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
+            line = key_node.start_mark.line + 1
+            child = _path(path, key)
+            if key in seen:
+                problems.append(
+                    (
+                        "error",
+                        "duplicate_key",
+                        child,
+                        (
+                            f"'{key}' is written twice (lines {seen[key]} and {line}); only the "
+                            "last one would count: merge them into one"
+                        ),
+                    )
+                )
+            seen[key] = line
+            lines[child] = line
+            _walk(value_node, child, lines, problems)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            child = _path(path, i)
+            lines[child] = item.start_mark.line + 1
+            _walk(item, child, lines, problems)
+
+
+def load_yaml(text: str, source: str) -> LoadedFile:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc)
+        raise FileProblem(
+            "bad_yaml",
+            source,
+            f"not valid YAML ({where}{what}): check the indentation and quoting there",
+        ) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        raise FileProblem(
+            "empty", source, "the file is empty: start from examples/good-request.yaml"
+        )
+    if not isinstance(data, dict):
+        raise FileProblem(
+            "not_a_request",
+            source,
+            f"the file holds a {type(data).__name__}, not a port request: a request is a mapping with "
+            "customer, contact, signer, requested_port_date and accounts (see examples/good-request.yaml)",
+        )
+    loaded = LoadedFile(data=data, kind="yaml")
+    _walk(node, "", loaded.lines, loaded.problems)
+    return loaded
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def _column(name: str) -> str:
+    key = re.sub(r"[\s\-]+", "_", name.strip().lower())
+    return COLUMN_ALIASES.get(key, key)
+
+
+def csv_hint(where: str) -> str:
+    """Where a field lives in a CSV, for messages about a missing or wrong field."""
+    keys = [k for k, path in PREAMBLE_KEYS.items() if ".".join(path) == where or path[0] == where]
+    if keys:
+        return "in a CSV: " + ", ".join(f"a '# {k}: ...' line" for k in keys) + " above the header"
+    field_name = where.rsplit(".", 1)[-1]
+    if ".service_address" in where:
+        cols = (
+            [field_name]
+            if field_name in ADDRESS_COLUMNS
+            else ["street", "city", "state", "postal_code"]
+        )
+        return "in a CSV: the " + ", ".join(cols) + " column(s)"
+    if where.startswith("accounts[") and field_name in ACCOUNT_COLUMNS:
+        return f"in a CSV: the {field_name} column"
+    return ""
+
+
+def _set(data: dict[str, Any], keys: tuple[str, ...], value: str) -> None:
+    for k in keys[:-1]:
+        data = data.setdefault(k, {})
+    data[keys[-1]] = value
+
+
+def load_csv(text: str, source: str) -> LoadedFile:
+    raw_lines = text.splitlines()
+    data: dict[str, Any] = {}
+    loaded = LoadedFile(data=data, kind="csv")
+    # The header is the first line that is neither blank nor a '#' line; its separator
+    # (comma, semicolon or tab: spreadsheets differ by locale) applies to the preamble too.
+    header_at = next(
+        (
+            i
+            for i, line in enumerate(raw_lines)
+            if line.strip(' \t,;"') and not line.lstrip(' "').startswith("#")
+        ),
+        None,
+    )
+    if header_at is None:
+        raise FileProblem(
+            "empty",
+            source,
+            "no header row: the first line that is not a '# key: value' line must name the "
+            f"columns {', '.join(REQUIRED_COLUMNS)}",
+        )
+    delimiter = max(",;\t", key=raw_lines[header_at].count)
+    for i, line in enumerate(raw_lines[:header_at]):
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+        while cells and not cells[-1].strip():
+            cells.pop()
+        m = _PREAMBLE.match(delimiter.join(cells).strip())
+        if not m:
+            continue  # a blank line or a plain comment
+        key, value = _column(m[1]), m[2]
+        if key in PREAMBLE_KEYS:
+            _set(data, PREAMBLE_KEYS[key], value)
+            loaded.lines[".".join(PREAMBLE_KEYS[key])] = i + 1
+        else:
+            close = difflib.get_close_matches(key, list(PREAMBLE_KEYS), n=1)
+            fix = (
+                f"did you mean '# {close[0]}:'?"
+                if close
+                else f"the preamble keys are {', '.join(PREAMBLE_KEYS)}"
+            )
+            loaded.lines[key] = i + 1
+            loaded.problems.append(
+                (
+                    "warning",
+                    "unknown_field",
+                    key,
+                    f"'# {m[1]}:' is not a request field and is ignored: {fix}",
+                )
+            )
+    body = "\n".join(raw_lines[header_at:])
+    try:
+        reader = csv.reader(io.StringIO(body), delimiter=delimiter, strict=True)
+        rows = [(reader.line_num + header_at, row) for row in reader]
+    except csv.Error as exc:
+        raise FileProblem(
+            "bad_csv", source, f"not valid CSV ({exc}): check the quotes on that row"
+        ) from None
+    header = [_column(c) for c in rows[0][1]]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise FileProblem(
+            "bad_csv",
+            source,
+            f"the header row (line {header_at + 1}) lacks the column(s) {', '.join(missing)}; "
+            f"it must name {', '.join(REQUIRED_COLUMNS)} (see examples/good-request.csv)",
+        )
+    known = set(ACCOUNT_COLUMNS) | set(ADDRESS_COLUMNS) | {"number"}
+    for name in header:
+        if name and name not in known:
+            loaded.lines[name] = header_at + 1
+            loaded.problems.append(
+                (
+                    "warning",
+                    "unknown_column",
+                    name,
+                    f"column '{name}' is not a request field and is ignored",
+                )
+            )
+    accounts: list[dict[str, Any]] = []
+    by_key: dict[tuple[str, str], int] = {}
+    for line_no, row in rows[1:]:
+        cells = {
+            name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header) if name
+        }
+        if not any(cells.values()):
+            continue
+        key = (cells.get("carrier", "").lower(), cells.get("account_number", ""))
+        if key not in by_key:
+            by_key[key] = len(accounts)
+            accounts.append({"numbers": []})
+            loaded.lines[f"accounts[{by_key[key]}]"] = line_no
+        index = by_key[key]
+        account, prefix = accounts[index], f"accounts[{index}]"
+        for name in ACCOUNT_COLUMNS + ADDRESS_COLUMNS:
+            value = cells.get(name, "")
+            if not value:
+                continue
+            target = (
+                account.setdefault("service_address", {}) if name in ADDRESS_COLUMNS else account
+            )
+            where = (
+                f"{prefix}.service_address.{name}"
+                if name in ADDRESS_COLUMNS
+                else f"{prefix}.{name}"
+            )
+            if name not in target:
+                target[name] = value
+                loaded.lines[where] = line_no
+            elif target[name] != value:
+                shown = (
+                    ""
+                    if name in ("pin", "account_number")
+                    else f" ('{target[name]}' and '{value}')"
+                )
+                loaded.problems.append(
+                    (
+                        "error",
+                        "csv_conflict",
+                        where,
+                        (
+                            f"rows {loaded.lines[where]} and {line_no} of the same account give "
+                            f"different {name}{shown}: keep one value"
+                        ),
+                    )
+                )
+        loaded.lines[f"{prefix}.numbers[{len(account['numbers'])}]"] = line_no
+        account["numbers"].append(cells.get("number", ""))
+    data["accounts"] = accounts
+    return loaded
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def read_text(path: Path) -> str:
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise FileProblem("not_found", source, "no such file: check the path") from None
+    except IsADirectoryError:
+        raise FileProblem(
+            "not_a_file", source, "this is a directory: give the request file inside it"
+        ) from None
+    except OSError as exc:
+        raise FileProblem(
+            "unreadable", source, f"cannot read the file ({exc.strerror or exc})"
+        ) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FileProblem(
+            "bad_encoding",
+            source,
+            f"line {line} is not UTF-8 (byte 0x{raw[exc.start]:02x}): save the file as UTF-8 "
+            "(in Excel: 'CSV UTF-8 (Comma delimited)')",
+        ) from None
+
+
+def load_request_file(path: Path) -> LoadedFile:
+    """Read a ``.yaml``/``.yml``/``.json`` or ``.csv`` request file, or raise :class:`FileProblem`."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise FileProblem(
+            "not_a_file", str(path), "this is a directory: give the request file inside it"
+        )
+    if suffix not in (".yaml", ".yml", ".json", ".csv"):
+        raise FileProblem(
+            "unknown_type",
+            str(path),
+            f"unknown file type '{suffix or '(none)'}': write the request as .yaml or .csv",
+        )
+    text = read_text(path)
+    if suffix == ".csv":
+        return load_csv(text, str(path))
+    return load_yaml(text, str(path))
