@@ -120,9 +120,22 @@ def national(value: Any) -> Any:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
+class _PrintedNone(Exception):
+    """Raised inside Jinja when an expression would print ``None``; render() explains it."""
+
+
+def _finalize(value: Any) -> Any:
+    # None is allowed in the context ("does not apply") but never printed: a template must
+    # guard it (``{% if x %}`` or ``x or "..."``), so no mail ever says "sign by None".
+    if value is None:
+        raise _PrintedNone
+    return value
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        finalize=_finalize,
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
@@ -304,6 +317,18 @@ def render(note: Notification, settings: Settings | None = None) -> RenderedMess
             )
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"notification {note.key!r}: template {path}: {exc}") from None
+    except _PrintedNone:
+        nones = sorted(k for k, v in context.items() if v is None)
+        raise TemplateError(
+            f"notification {note.key!r}: template {path} would print None; one of the variables that "
+            f"are None ({', '.join(nones)}) needs a value here"
+        ) from None
     except jinja2.TemplateError as exc:
         raise TemplateError(f"template {path} is broken: {exc}") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        # e.g. a list variable given as None or a number given as text
+        raise TemplateError(
+            f"notification {note.key!r}: template {path} cannot use the context it was given "
+            f"({type(exc).__name__}: {exc}); check the variables' types"
+        ) from None
     return RenderedMessage(subject=subject, text=text, html=html, language=language)

@@ -264,3 +264,36 @@ def test_an_unknown_carrier_code_shows_the_carriers_words() -> None:
     assert "the carrier said: E1234: customer on credit hold" in text
     assert "n'a pas accepté la demande de portabilité." in text
     assert "Vous n'avez rien à faire pour le moment" in text
+
+
+FALLBACK_CARRIER = {
+    "en": "your previous provider",
+    "es": "su proveedor anterior",
+    "pt": "sua operadora anterior",
+    "fr": "votre ancien fournisseur",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_port_complete_for_a_request_with_several_carriers(lang: str) -> None:
+    ctx = {**CONTEXTS["port_complete"], "losing_carrier": None, "first_invoice_date": None}
+    text = render(sample_note("port_complete", lang, context=ctx)).text
+    assert ONLY_NOW[lang].split(",")[0] in text
+    assert FALLBACK_CARRIER[lang] in text and "None" not in text
+
+
+def test_a_none_that_would_be_printed_is_refused() -> None:
+    note = sample_note("loa_sent", context={**CONTEXTS["loa_sent"], "sign_by": None})
+    with pytest.raises(TemplateError, match="would print None.*sign_by"):
+        render(note)
+
+
+@pytest.mark.parametrize(("name", "lang"), ALL_RENDERINGS)
+def test_any_variable_set_to_none_renders_cleanly_or_is_refused(name: str, lang: str) -> None:
+    for var in sorted(required_variables(name, lang)):
+        note = sample_note(name, lang, context={**CONTEXTS[name], var: None})
+        try:
+            msg = render(note)
+        except TemplateError:
+            continue
+        assert "None" not in msg.text and "None" not in msg.subject, (name, lang, var)
