@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from models.notify import Notification
 from models.workflow import NotifyResult
+from portflow.calendar import zone
 from providers.notify.base import NotifyError
 from providers.notify.dispatch import dispatch
+
+
+def localize(context: dict[str, Any]) -> dict[str, Any]:
+    """Workflows keep UTC and cannot use time zones; people read local dates.
+
+    Every ``<name>_utc`` ISO instant becomes ``<name>_date`` and ``<name>_time`` in the
+    context's ``time_zone`` (``foc_utc`` -> ``foc_date``, ``foc_time``).
+    """
+    out = {k: v for k, v in context.items() if not k.endswith("_utc")}
+    tz_name = str(context.get("time_zone") or "UTC")
+    tz = zone(tz_name)
+    for key, value in context.items():
+        if not key.endswith("_utc"):
+            continue
+        name = key[: -len("_utc")]
+        if not value:
+            out.setdefault(f"{name}_date", None)
+            out.setdefault(f"{name}_time", None)
+            continue
+        local = datetime.fromisoformat(str(value)).astimezone(tz)
+        out.setdefault(f"{name}_date", local.date().isoformat())
+        out.setdefault(f"{name}_time", local.strftime("%H:%M"))
+    return out
 
 
 @activity.defn(name="notify")
 async def notify(note: Notification) -> NotifyResult:
     """Deliver ``note``; a retry after a partial failure sends only what is still missing
     (the dispatcher keeps a ledger per channel and key)."""
+    note = note.model_copy(update={"context": localize(note.context)})
     try:
         deliveries = await dispatch(note)
     except NotifyError as exc:

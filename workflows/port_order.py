@@ -94,6 +94,9 @@ class PortOrderWorkflow:
         self.cancelling = False
         self.sup_count = 0
         self.inventory_task: asyncio.Task[None] | None = None
+        self.loa_sent_at = datetime.min.replace(tzinfo=None)
+        self.last_carrier_at: datetime | None = None
+        self.foc_received_at: datetime | None = None
 
     # ------------------------------------------------------------------ run
     @workflow.run
@@ -164,8 +167,9 @@ class PortOrderWorkflow:
                 next_reminder = now + timedelta(hours=opts.loa_reminder_hours)
                 await self._notify(
                     f"loa_reminder:{self.loa_version}:{reminders}", "loa_reminder",
-                    [self._signer(), self._contact()], sign_hint=self.envelope.sign_url if self.envelope else "",
-                    reminder=reminders,
+                    [self._signer(), self._contact()], signer_name=self.inp.signer.name,
+                    sent_date=self.loa_sent_at.date().isoformat(), sign_by=self._sign_by(),
+                    sign_hint=self.envelope.sign_url if self.envelope else "", reminder=reminders,
                 )
 
     async def _send_loa(self, why: str) -> None:
@@ -194,10 +198,12 @@ class PortOrderWorkflow:
             EnvelopeInfo,
             summary=f"send LOA v{self.loa_version} to {self.inp.signer.name}",
         )
+        self.loa_sent_at = workflow.now()
         await self._move(S.LOA_SENT, "system", f"LOA v{self.loa_version} sent to {self.inp.signer.name} ({why})")
         await self._notify(
             f"loa_sent:{self.loa_version}", "loa_sent", [self._signer(), self._contact()],
             signer_name=self.inp.signer.name, sign_hint=self.envelope.sign_url or "",
+            number_count=len(acc.numbers), sign_by=self._sign_by(),
         )
         if self.envelope.status == EnvelopeStatus.COMPLETED:  # signed at once (local auto-sign)
             await self._apply_esign(self._event_from(self.envelope, "send"))
@@ -226,7 +232,7 @@ class PortOrderWorkflow:
             who = ev.signer_name or self.inp.signer.name
             await self._move(S.LOA_SIGNED, f"signer:{who}", f"LOA v{self.loa_version} signed by {who}")
             await self._notify(f"loa_signed:{self.loa_version}", "loa_signed", [self._contact(), self._pm()],
-                               signer_name=who)
+                               signer_name=who, signed_at=fmt(ev.at))
         elif ev.status in ESIGN_BAD:
             why = {
                 EnvelopeStatus.DECLINED: f"signer declined: {ev.reason or 'no reason given'}",
@@ -236,7 +242,9 @@ class PortOrderWorkflow:
             }[ev.status]
             await self._move(S.LOA_DECLINED, "esign", why)
             template = "loa_expired" if ev.status == EnvelopeStatus.EXPIRED else "loa_declined"
-            await self._notify(f"{template}:{self.loa_version}", template, [self._pm()], reason=why,
+            await self._notify(f"{template}:{self.loa_version}", template, [self._pm()], reason=why, decline_reason=why,
+                               signer_name=self.inp.signer.name, signer_email=str(self.inp.signer.email),
+                               sent_date=self.loa_sent_at.date().isoformat(),
                                fix=f"python starter.py amend {self.inp.order_id} --signer-name ... --signer-email ...")
 
     # ------------------------------------------------------------------ review + submit
@@ -322,19 +330,23 @@ class PortOrderWorkflow:
             if now >= silence_at and self.status in (S.SUBMITTED, S.CARRIER_PENDING, S.SUPPLEMENT):
                 silence_at = now + timedelta(hours=opts.carrier_silence_hours)
                 await self._notify(f"carrier_silent:{int(now.timestamp())}", "carrier_silent", [self._pm()],
-                                   carrier=self.inp.account.carrier, hours=opts.carrier_silence_hours,
+                                   silent_hours=opts.carrier_silence_hours, silent_since=fmt(self.last_carrier_at),
+                                   last_status=self.carrier.raw_status if self.carrier else "none",
                                    carrier_order_id=self.carrier.carrier_order_id if self.carrier else "")
             for t in [t for t in (self.plan.assign_reminders_at if self.plan else []) if t <= now and t not in reminded]:
                 reminded.add(t)
                 unassigned = self._unassigned()
                 if unassigned and self.status == S.FOC_CONFIRMED:
+                    left = 3 if t == (self.plan.assign_reminders_at[0] if self.plan else t) else 1
                     await self._notify(f"assign_reminder:{t.isoformat()}", "assign_reminder",
-                                       [self._contact(), self._pm()], numbers=unassigned, port_at=fmt(foc))
+                                       [self._contact(), self._pm()], unassigned_numbers=unassigned,
+                                       port_date=fmt(foc), business_days_left=left)
 
     async def _apply_carrier(self, state: CarrierOrderState, actor: str) -> None:
         assert self.inp is not None
         old_foc = self.carrier.foc_at if self.carrier else None
         self.carrier = state
+        self.last_carrier_at = workflow.now()
         for ns in state.numbers:
             if ns.tn in self.numbers:
                 self.numbers[ns.tn] = self.numbers[ns.tn].model_copy(update={"carrier_outcome": ns.outcome.value, "reason": ns.reason})
@@ -354,13 +366,15 @@ class PortOrderWorkflow:
                 await self._replan()
                 await self._record_note(actor, f"FOC moved from {fmt(old_foc)} to {fmt(state.foc_at)}")
                 await self._notify(f"foc_changed:{state.foc_at.isoformat()}", "foc_changed", [self._contact(), self._pm()],
-                                   old_foc=fmt(old_foc), new_foc=fmt(state.foc_at))
+                                   old_foc_utc=old_foc.isoformat(), foc_utc=state.foc_at.isoformat(),
+                                   numbers=self._live_numbers(), reason=f"the carrier moved the FOC ({words})")
             elif self.status in (S.SUBMITTED, S.CARRIER_PENDING, S.SUPPLEMENT, S.EXCEPTION):
                 self.remediation = []
+                self.foc_received_at = workflow.now()
                 await self._move(S.FOC_CONFIRMED, actor, f"FOC confirmed for {fmt(state.foc_at)} ({words})")
                 await self._replan()
                 await self._notify(f"foc_confirmed:{state.foc_at.isoformat()}", "foc_confirmed",
-                                   [self._contact(), self._pm()], foc=fmt(state.foc_at), carrier=self.inp.account.carrier,
+                                   [self._contact(), self._pm()], foc_utc=state.foc_at.isoformat(),
                                    numbers=self._live_numbers())
                 if self.inventory_task is None:
                     self.inventory_task = asyncio.create_task(self._publish_inventory())
@@ -382,8 +396,13 @@ class PortOrderWorkflow:
             return
         await self._notify(
             f"exception:{self.sup_count}:{','.join(r.code for r in self.remediation)}", "exception",
-            [self._contact(), self._pm()], carrier=self.inp.account.carrier,
-            problems=[f"{r.code}: {r.message} (fix: {', '.join(r.fields) or r.action}; by {r.who_acts.value})" for r in self.remediation],
+            [self._contact(), self._pm()],
+            exception_code=", ".join(r.code for r in self.remediation),
+            what_is_wrong=" ".join(r.message for r in self.remediation),
+            fields=sorted({f for r in self.remediation for f in r.fields}),
+            who_acts=", ".join(sorted({r.who_acts.value for r in self.remediation})),
+            numbers=sorted({n for r in self.remediation for n in r.numbers}) or self._live_numbers(),
+            respond_by=fmt(workflow.now() + timedelta(days=2)),
             fix=f"python starter.py amend {self.inp.order_id} ...",
         )
 
@@ -420,13 +439,18 @@ class PortOrderWorkflow:
             await workflow.wait_condition(job.done, timeout=timedelta(hours=hours),
                                           timeout_summary=f"inventory deadline: {hours} h after FOC")
         except asyncio.TimeoutError:
-            await self._escalate("P2", f"numbers not in the inventory {hours} h after FOC", "inventory_late")
+            foc = self.carrier.foc_at if self.carrier else workflow.now()
+            await self._escalate("P2", f"numbers not in the inventory {hours} h after FOC", "inventory_late",
+                                 numbers=self._live_numbers(), foc_utc=foc.isoformat(), hours_since_foc=hours,
+                                 foc_received_at=fmt(self.foc_received_at))
         result = await job
         for nv in result.numbers:
             if nv.tn in self.numbers:
                 self.numbers[nv.tn] = self.numbers[nv.tn].model_copy(update={"state": nv.state, "assigned_to": nv.assigned_to})
+        foc = self.carrier.foc_at if self.carrier else None
         await self._notify("numbers_ready", "numbers_ready", [self._contact(), self._pm()],
-                           numbers=self._unassigned() or self._live_numbers(),
+                           numbers=self._unassigned() or self._live_numbers(), foc_utc=foc.isoformat() if foc else None,
+                           assign_by=fmt(self.plan.assign_reminders_at[-1]) if self.plan else "before the port date",
                            fix=f"python starter.py assign {self.inp.request_id} --tn +1... --to user@...")
         await self._publish()
 
@@ -434,11 +458,13 @@ class PortOrderWorkflow:
     async def _activation_stage(self) -> None:
         assert self.inp is not None
         unassigned = self._unassigned()
-        await self._notify("port_day", "port_day", [self._contact(), self._pm()], carrier=self.inp.account.carrier,
+        foc = self.carrier.foc_at if self.carrier else workflow.now()
+        await self._notify("port_day", "port_day", [self._contact(), self._pm()], foc_utc=foc.isoformat(),
                            numbers=self._live_numbers())
         if unassigned:
             await self._escalate("P3", f"port day with {len(unassigned)} numbers unassigned", "unassigned_escalation",
-                                 numbers=unassigned)
+                                 unassigned_numbers=unassigned, contact_email=self.inp.contact_email,
+                                 contact_name=self.inp.contact_name, port_date=fmt(foc))
         self._set_next("carrier activates the numbers", None, WaitingOn.CARRIER)
         await self._publish()
         state = await act("carrier_activate", self._call("activate"), CarrierOrderState,
@@ -456,11 +482,13 @@ class PortOrderWorkflow:
         if state.status == CarrierOrderStatus.PORTED:
             await self._move(S.PORTED, f"carrier:{self.inp.account.carrier}", f"numbers ported ({state.raw_status})")
             if failed:
-                await self._escalate("P2", f"{len(failed)} numbers did not port: {', '.join(failed)}", "escalation", numbers=failed)
+                await self._escalate("P2", f"{len(failed)} numbers did not port: {', '.join(failed)}", "escalation",
+                                     stage=self.status.value, waiting_on="pm", next_deadline="30 minutes (P2)")
         else:
             await self._move(S.SNAPBACK, f"carrier:{self.inp.account.carrier}", f"activation failed ({state.raw_status}): numbers stay with the losing carrier")
             await self._escalate("P1", "activation failed: ported numbers not routing", "activation_failed",
-                                 numbers=self._live_numbers())
+                                 numbers=self._live_numbers(), error=state.raw_status, foc_utc=foc.isoformat(),
+                                 carrier_order_id=state.carrier_order_id)
 
     async def _snapback_stage(self) -> None:
         assert self.inp is not None
@@ -486,7 +514,10 @@ class PortOrderWorkflow:
         else:
             self.verification = None
             await self._move(S.SNAPBACK, v.actor, f"verification failed: {v.notes}")
-            await self._escalate("P1", f"ported numbers not routing: {v.notes}", "activation_failed", numbers=self._live_numbers())
+            foc = self.carrier.foc_at if self.carrier else workflow.now()
+            await self._escalate("P1", f"ported numbers not routing: {v.notes}", "activation_failed", numbers=self._live_numbers(),
+                                 error=v.notes, foc_utc=foc.isoformat(),
+                                 carrier_order_id=self.carrier.carrier_order_id if self.carrier else "")
 
     async def _complete(self) -> None:
         assert self.inp is not None
@@ -728,7 +759,7 @@ class PortOrderWorkflow:
         self.escalations.append(f"{priority}: {why}")
         search_update(escalated=True)
         await self._notify(f"{template}:{len(self.escalations)}", template, [self._pm(), self._ops()],
-                           priority=priority, reason=why, carrier=self.inp.account.carrier, **ctx)
+                           priority=priority, reason=why, **ctx)
 
     async def _replan(self) -> None:
         assert self.inp is not None
@@ -795,8 +826,11 @@ class PortOrderWorkflow:
     async def _notify(self, key: str, template: str, to: list[tuple[Audience, str, str]], **ctx) -> None:
         assert self.inp is not None
         await notify(f"{self.inp.order_id}:{key}", template, to, request_id=self.inp.request_id,
-                     order_id=self.inp.order_id, language=self.inp.language, customer=self.inp.customer_name,
-                     order=self.inp.order_id, **ctx)
+                     order_id=self.inp.order_id, language=self.inp.language, customer_name=self.inp.customer_name,
+                     losing_carrier=self.inp.account.carrier, time_zone=self.inp.time_zone, **ctx)
+
+    def _sign_by(self) -> str:
+        return (workflow.now() + timedelta(days=3)).date().isoformat()
 
     def view(self, brief: bool = False) -> OrderView:
         assert self.inp is not None

@@ -88,11 +88,15 @@ class PortRequestWorkflow:
         except ActivityError as err:
             why = str(err.cause.message if isinstance(err.cause, ApplicationError) else err.cause)
             await self._move(S.FAILED, "system", f"intake refused: {why}")
-            await self._notify("intake_failed", "escalation", [self._pm()], priority="P3", reason=f"intake refused: {why}")
+            await self._notify("intake_failed", "escalation", [self._pm()], priority="P3", reason=f"intake refused: {why}",
+                               stage="failed", waiting_on="pm", next_deadline="fix the request and start it again")
             return self._result()
         await act("record_status", AuditInput(change=self.timeline[0]), type(None), summary="timeline starts", retry=LOCAL)
+        await self._replan()
+        assert self.plan is not None
         await self._notify("received", "request_received", [self._contact(), self._pm()],
-                           port_date=str(self.port_date), numbers=len(req.all_numbers))
+                           requested_date=str(self.port_date), number_count=len(req.all_numbers),
+                           documents_due=fmt(self.plan.documents_due_at), missing_documents=self._missing())
         try:
             await self._documents_stage()
             await self._orders_stage()
@@ -139,12 +143,13 @@ class PortRequestWorkflow:
                 await self._record_note("system", reason)
                 search_update(port_date=_at_midnight(self.port_date))
                 await self._notify(f"slip:{self.port_date}", "date_slipped", [self._contact(), self._pm()],
-                                   old_date=str(old), new_date=str(self.port_date), missing=self._missing())
+                                   old_date=str(old), new_date=str(self.port_date), missing_documents=self._missing())
             else:
                 key = f"docs_missing:{wake.isoformat()}"
                 sent.add(wake.isoformat())
-                await self._notify(key, "documents_missing", [self._contact()], missing=self._missing(),
-                                   due=fmt(due), port_date=str(self.port_date))
+                await self._notify(key, "documents_missing", [self._contact()], missing_documents=self._missing(),
+                                   due_date=fmt(due), requested_date=str(self.port_date),
+                                   days_left=max(0, (due - workflow.now()).days))
         # documents complete: keep the lead time from this moment unless expedited
         if self.expedite is None:
             await self._replan(documents_complete_at=workflow.now())
@@ -154,7 +159,7 @@ class PortRequestWorkflow:
                 await self._record_note("system", f"documents completed late: port date moved from {old} to {self.port_date}")
                 search_update(port_date=_at_midnight(self.port_date))
                 await self._notify(f"slip:{self.port_date}", "date_slipped", [self._contact(), self._pm()],
-                                   old_date=str(old), new_date=str(self.port_date), missing=[])
+                                   old_date=str(old), new_date=str(self.port_date), missing_documents=[])
         why = "documents complete" + (f"; expedited by {self.expedite.actor}: {self.expedite.reason}" if self.expedite else "")
         await self._move(S.VALIDATED, "system", why)
 
@@ -231,11 +236,17 @@ class PortRequestWorkflow:
             await self._derive(S.FAILED, "an order failed: " + "; ".join(self.escalations or [str(statuses)]))
         if self.status == S.COMPLETED:
             ported = [n.tn for o in self.orders.values() for n in o.numbers if n.state == "active"]
+            not_ported = [n.tn for o in self.orders.values() for n in o.numbers if n.state != "active"]
+            kept = [a.new_btn for a in self.inp.request.accounts if a.new_btn]
             await self._notify("complete", "port_complete", [self._contact(), self._pm()], numbers=ported,
-                               port_date=str(self.port_date))
+                               not_ported=not_ported, kept_numbers=kept, completed_at=fmt(workflow.now()),
+                               first_invoice_date=(workflow.now() + timedelta(days=30)).date().replace(day=1).isoformat(),
+                               losing_carrier=", ".join(sorted({o.carrier for o in self.orders.values()})))
         elif self.status == S.CANCELLED:
             await self._notify("cancelled", "cancelled", [self._contact(), self._pm()],
-                               reason=self.cancel_req.reason if self.cancel_req else "cancelled")
+                               reason=self.cancel_req.reason if self.cancel_req else "cancelled",
+                               numbers=self.inp.request.all_numbers,
+                               losing_carrier=", ".join(sorted({a.carrier for a in self.inp.request.accounts})))
         self._set_next("nothing: finished", None, WaitingOn.NOBODY)
         self._publish()
 
@@ -471,7 +482,7 @@ class PortRequestWorkflow:
         assert self.inp is not None
         req = self.inp.request
         await notify(f"{req.id}:{key}", template, to, request_id=req.id, language=req.customer.language,
-                     customer=req.customer.name, **ctx)
+                     customer_name=req.customer.name, time_zone=req.time_zone, **ctx)
 
     def view(self) -> RequestView:
         assert self.inp is not None

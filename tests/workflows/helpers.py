@@ -1,0 +1,101 @@
+"""Building sample requests and driving port workflows in tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from models.request import DocumentKind, PortRequest
+from models.workflow import OrderView, RequestView
+from portflow import ports
+from portflow.calendar import PortCalendar
+from providers.esign.local import LocalESign
+from workflows.port_order import PortOrderWorkflow
+from workflows.port_request import PortRequestWorkflow
+
+_counter = 0
+
+
+def port_date_ahead(days: int = 30) -> date:
+    cal = PortCalendar.from_settings()
+    return cal.next_business_day(datetime.now(UTC).date() + timedelta(days=days))
+
+
+def sample_request(*, port_date: date | None = None, accounts: int = 2, **over: Any) -> PortRequest:
+    global _counter
+    _counter += 1
+    base = 100 + _counter * 10
+    accts = [
+        {
+            "carrier": "Lumen",
+            "account_number": "8831-2207-19",
+            "pin": "4417",
+            "btn": f"+1212555{base:04d}",
+            "service_address": {"street": "350 Fifth Ave", "city": "New York", "state": "NY", "postal_code": "10118"},
+            "numbers": [f"+1212555{base:04d}-{base + 2:04d}"],
+        },
+        {
+            "carrier": "Verizon",
+            "account_number": "55-0192-7731",
+            "btn": f"+1312555{base:04d}",
+            "service_address": {"street": "233 S Wacker Dr", "city": "Chicago", "state": "IL", "postal_code": "60606"},
+            "port_type": "partial",
+            "remaining_numbers": "keep",
+            "new_btn": f"+1312555{base + 5:04d}",
+            "numbers": [f"+1312555{base + 1:04d}", f"+1312555{base + 2:04d}"],
+        },
+    ][:accounts]
+    data: dict[str, Any] = {
+        "id": f"PR-2099-{_counter + 1000 * (datetime.now().microsecond % 9 + 1)}",
+        "customer": {"name": "Contoso Dental", "language": "es"},
+        "contact": {"name": "Ana Ruiz", "email": "ana@contoso.example", "phone": "+12125550199"},
+        "signer": {"name": "Luis Ortega", "title": "CFO", "email": "luis@contoso.example"},
+        "requested_port_date": (port_date or port_date_ahead()).isoformat(),
+        "accounts": accts,
+    }
+    data.update(over)
+    return PortRequest.model_validate(data)
+
+
+async def start(client: Client, request: PortRequest, **kw: Any) -> WorkflowHandle:
+    return await ports.start_port(client, request, started_by="pm@provider.example", **kw)
+
+
+async def attach_all(client: Client, request: PortRequest, tmp: Path) -> None:
+    for i, _ in enumerate(request.accounts):
+        for kind in (DocumentKind.CSR, DocumentKind.BILL):
+            f = tmp / f"{kind.value}-{i}.pdf"
+            f.write_bytes(f"%PDF-1.4 {kind.value} of account {i} of {request.id}".encode())
+            await ports.attach(client, request.id, f, kind, actor="pm@provider.example", order_id=request.order_id(i))
+
+
+async def wait_for(
+    handle: WorkflowHandle, pred: Callable[[RequestView], bool], *, timeout: float = 30.0, what: str = "condition"
+) -> RequestView:
+    """Poll the status query (real time) until ``pred`` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    view = await handle.query(PortRequestWorkflow.status)
+    while not pred(view):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; last status: {view.model_dump_json(indent=1)[:3000]}")
+        await asyncio.sleep(0.2)
+        view = await handle.query(PortRequestWorkflow.status)
+    return view
+
+
+def order(view: RequestView, index: int) -> OrderView:
+    return sorted(view.orders, key=lambda o: o.order_id)[index]
+
+
+async def sign_all(client: Client, request: PortRequest) -> None:
+    """The signer signs each order's LOA with the local flow, delivered as the CLI does."""
+    esign = LocalESign()
+    for i, _ in enumerate(request.accounts):
+        oid = request.order_id(i)
+        ev = await esign.sign(oid, request.signer.name)
+        await client.get_workflow_handle(oid).execute_update(PortOrderWorkflow.esign_event, ev)
