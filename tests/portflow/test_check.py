@@ -490,3 +490,24 @@ def test_csv_without_required_columns_is_unreadable(tmp_path: Path) -> None:
         check_request_file(path, today=TODAY)
     assert err.value.code == "bad_csv" and "account_number, number" in err.value.message
     assert _invoke(str(path)).exit_code == 2
+
+
+def test_documents_are_looked_up_beside_the_request(tmp_path: Path) -> None:
+    data = good()
+    data["documents"] = [{"kind": "csr", "path": "lumen-csr.pdf", "account": 0}]
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data))
+    report = check_request_file(path, today=TODAY)
+    assert codes(report) == ["document_missing"] and report.problems[0].where == "documents[0].path"
+    (tmp_path / "lumen-csr.pdf").write_bytes(b"%PDF-1.4")
+    assert check_request_file(path, today=TODAY).ok
+
+
+def test_malformed_accounts_are_reported_not_crashed_on() -> None:
+    data = good()
+    data["accounts"][0].update(carrier=" ", numbers=[])
+    data["accounts"].append("Verizon, acct 12")
+    assert sorted(codes(check(data))) == ["invalid_field", "missing_carrier", "no_numbers"]
+    data["accounts"] = {"carrier": "Lumen"}
+    assert codes(check(data)) == ["invalid_field"]
+    assert not check_request_data("not a mapping", today=TODAY).ok  # type: ignore[arg-type]
