@@ -25,7 +25,7 @@ from tests.docusign_standin.server import DocuSignStandIn
 INTEGRATION_KEY = "6a1d0f6e-1111-4a5b-9c9d-0123456789ab"
 USER_ID = "b5e0a9c2-2222-4e0f-8d3c-abcdef012345"
 HMAC_KEY = "c3RhbmQtaW4gY29ubmVjdCBrZXkgb25l"
-TIMEOUT = 1.0
+TIMEOUT = 2.0
 
 
 @pytest.fixture(scope="session")
