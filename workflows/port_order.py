@@ -199,6 +199,7 @@ class PortOrderWorkflow:
             summary=f"send LOA v{self.loa_version} to {self.inp.signer.name}",
         )
         self.loa_sent_at = workflow.now()
+        self._set_next(f"{self.inp.signer.name} signs the LOA", None, WaitingOn.SIGNER)
         await self._move(S.LOA_SENT, "system", f"LOA v{self.loa_version} sent to {self.inp.signer.name} ({why})")
         await self._notify(
             f"loa_sent:{self.loa_version}", "loa_sent", [self._signer(), self._contact()],

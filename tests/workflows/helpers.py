@@ -99,3 +99,18 @@ async def sign_all(client: Client, request: PortRequest) -> None:
         oid = request.order_id(i)
         ev = await esign.sign(oid, request.signer.name)
         await client.get_workflow_handle(oid).execute_update(PortOrderWorkflow.esign_event, ev)
+
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+
+
+async def record_histories(client: Client, name: str, workflow_ids: list[str]) -> None:
+    """With PORTFLOW_RECORD_HISTORIES=1, store these workflows' histories for the replay test."""
+    import os
+
+    if os.environ.get("PORTFLOW_RECORD_HISTORIES") != "1":
+        return
+    HISTORIES.mkdir(exist_ok=True)
+    for i, wid in enumerate(workflow_ids):
+        history = await client.get_workflow_handle(wid).fetch_history()
+        (HISTORIES / f"{name}-{i}.json").write_text(history.to_json())

@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.status import PortStatus
 from store import inventory
 from store.db import session_scope
-from tests.workflows.helpers import attach_all, order, sample_request, sign_all, start, wait_for
+from tests.workflows.helpers import attach_all, record_histories, order, sample_request, sign_all, start, wait_for
 from worker import build_worker
 from workflows.port_request import PortRequestWorkflow
 
@@ -45,6 +45,7 @@ async def test_two_carrier_port_runs_to_completion(env: WorkflowEnvironment, set
         await sign_all(env.client, req)
         result = await handle.result()
         final = await handle.query(PortRequestWorkflow.status)
+        await record_histories(env.client, "two_carrier_happy_path", [req.id, req.order_id(0), req.order_id(1)])
 
     assert result.status == PortStatus.COMPLETED
     assert {o.status for o in final.orders} == {PortStatus.COMPLETED}
