@@ -39,4 +39,6 @@ def carrier_from_settings(
         from providers.carrier.telnyx import TelnyxCarrier
 
         return TelnyxCarrier(s, clock=clock)
-    raise ValueError(f"unknown carrier_provider {s.carrier_provider!r}: use simulator, manual or telnyx")
+    raise ValueError(
+        f"unknown carrier_provider {s.carrier_provider!r}: use simulator, manual or telnyx"
+    )

@@ -45,7 +45,9 @@ def guard_window(foc_at: datetime | None, guard_hours: int) -> tuple[datetime, d
     return foc - timedelta(hours=guard_hours), foc
 
 
-def check_change_allowed(foc_at: datetime | None, now: datetime, guard_hours: int, action: str) -> None:
+def check_change_allowed(
+    foc_at: datetime | None, now: datetime, guard_hours: int, action: str
+) -> None:
     """Raise :class:`CarrierGuard` when ``action`` (``"cancel"``, ``"supplement"``,
     ``"new_date"`` or any words) falls inside the guard window before ``foc_at``.
 

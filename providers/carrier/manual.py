@@ -47,45 +47,83 @@ class ManualEventError(ValueError):
     """What a PM recorded does not make sense; the message says what to fix."""
 
 
-def build_event(order_id: str, state: CarrierOrderState, *, actor: str = "pm", note: str = "",
-                at: datetime | None = None) -> CarrierEvent:
+def build_event(
+    order_id: str,
+    state: CarrierOrderState,
+    *,
+    actor: str = "pm",
+    note: str = "",
+    at: datetime | None = None,
+) -> CarrierEvent:
     """The carrier event for a state the PM recorded; the same record gives the same event id."""
     at = at or state.updated_at or datetime.now(UTC)
-    digest = hashlib.sha256(f"{order_id}|{state.model_dump_json(exclude={'updated_at'})}|{at.isoformat()}".encode())
-    return CarrierEvent(event_id=f"manual:{digest.hexdigest()[:20]}", order_id=order_id, state=state, at=at,
-                        actor=actor, note=note)
+    digest = hashlib.sha256(
+        f"{order_id}|{state.model_dump_json(exclude={'updated_at'})}|{at.isoformat()}".encode()
+    )
+    return CarrierEvent(
+        event_id=f"manual:{digest.hexdigest()[:20]}",
+        order_id=order_id,
+        state=state,
+        at=at,
+        actor=actor,
+        note=note,
+    )
 
 
 class ManualCarrier(CarrierProvider):
     name = "manual"
 
-    def __init__(self, settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.settings = settings or get_settings()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.store = JsonStore(self.settings.var_dir / "carrier-manual")
 
     # ------------------------------------------------------------------ interface
     async def submit(self, sub: CarrierSubmission, secrets: dict[str, str]) -> CarrierOrderState:
-        validate_submission(sub, secrets)
-        local_id = f"MAN-{sub.order_id}-{hashlib.sha256(sub.idempotency_key.encode()).hexdigest()[:6]}"
+        validate_submission(sub, secrets, self.clock())
+        local_id = (
+            f"MAN-{sub.order_id}-{hashlib.sha256(sub.idempotency_key.encode()).hexdigest()[:6]}"
+        )
         rec = self.store.get(local_id)
         if rec is not None:
             return CarrierOrderState.model_validate(rec["state"])
         now = self.clock()
         what = "RespOrg change" if sub.toll_free else "port order"
         state = CarrierOrderState(
-            carrier_order_id=local_id, provider=self.name, status=St.SUBMITTED,
+            carrier_order_id=local_id,
+            provider=self.name,
+            status=St.SUBMITTED,
             raw_status=f"manual: awaiting PM entry ({what} in {sub.carrier}'s portal)",
-            numbers=[NumberState(tn=n) for n in sub.numbers], updated_at=now,
+            numbers=[NumberState(tn=n) for n in sub.numbers],
+            updated_at=now,
         )
-        rec = {"id": local_id, "order_id": sub.order_id, "request_id": sub.request_id, "carrier": sub.carrier,
-               "toll_free": sub.toll_free, "time_zone": sub.time_zone, "created_at": now.isoformat(),
-               "carrier_reference": None, "supplement_keys": [], "state": state.model_dump(mode="json"),
-               "history": [{"at": now.isoformat(), "actor": "system", "what": f"{what} recorded for manual entry"}]}
+        rec = {
+            "id": local_id,
+            "order_id": sub.order_id,
+            "request_id": sub.request_id,
+            "carrier": sub.carrier,
+            "toll_free": sub.toll_free,
+            "time_zone": sub.time_zone,
+            "created_at": now.isoformat(),
+            "carrier_reference": None,
+            "supplement_keys": [],
+            "state": state.model_dump(mode="json"),
+            "history": [
+                {
+                    "at": now.isoformat(),
+                    "actor": "system",
+                    "what": f"{what} recorded for manual entry",
+                }
+            ],
+        }
         self.store.put(local_id, rec)
         return state
 
-    async def supplement(self, carrier_order_id: str, sup: Supplement, secrets: dict[str, str]) -> CarrierOrderState:
+    async def supplement(
+        self, carrier_order_id: str, sup: Supplement, secrets: dict[str, str]
+    ) -> CarrierOrderState:
         if sup.kind is SupplementKind.SUP1:
             return await self.cancel(carrier_order_id, sup.reason or "SUP1")
         rec = self._find(carrier_order_id)
@@ -93,20 +131,39 @@ class ManualCarrier(CarrierProvider):
         if sup.idempotency_key in rec["supplement_keys"]:
             return state
         if state.status in (St.PORTED, St.CANCELLED, St.CANCEL_PENDING):
-            raise CarrierRejected(f"order {carrier_order_id} is {state.status.value}: no supplement possible now")
+            raise CarrierRejected(
+                f"order {carrier_order_id} is {state.status.value}: no supplement possible now"
+            )
         now = self.clock()
         if state.status is St.FOC_CONFIRMED:
-            check_change_allowed(state.foc_at, now, self.settings.foc_guard_hours,
-                                 "new_date" if sup.kind is SupplementKind.SUP2 else "supplement")
+            check_change_allowed(
+                state.foc_at,
+                now,
+                self.settings.foc_guard_hours,
+                "new_date" if sup.kind is SupplementKind.SUP2 else "supplement",
+            )
         c = parse_corrections(sup, secrets)
         removed = set(c.remove_numbers)
         numbers = [n for n in state.numbers if n.tn not in removed]
-        numbers += [NumberState(tn=n, outcome=NumberOutcome.NOT_PORTABLE, reason=sup.reason or "removed from the order")
-                    for n in sorted(removed)]
+        numbers += [
+            NumberState(
+                tn=n,
+                outcome=NumberOutcome.NOT_PORTABLE,
+                reason=sup.reason or "removed from the order",
+            )
+            for n in sorted(removed)
+        ]
         what = f"{sup.kind.value} ({', '.join(c.fields()) or 'resubmit'})"
-        new = state.model_copy(update={
-            "status": St.SUBMITTED, "raw_status": f"manual: {what} awaiting PM entry", "exceptions": [],
-            "foc_at": None if sup.kind is SupplementKind.SUP2 else state.foc_at, "numbers": numbers, "updated_at": now})
+        new = state.model_copy(
+            update={
+                "status": St.SUBMITTED,
+                "raw_status": f"manual: {what} awaiting PM entry",
+                "exceptions": [],
+                "foc_at": None if sup.kind is SupplementKind.SUP2 else state.foc_at,
+                "numbers": numbers,
+                "updated_at": now,
+            }
+        )
         rec["supplement_keys"].append(sup.idempotency_key)
         return self._save(rec, new, "system", f"{what} requested: {sup.reason}")
 
@@ -116,12 +173,19 @@ class ManualCarrier(CarrierProvider):
         if state.status in (St.CANCELLED, St.CANCEL_PENDING):
             return state
         if state.status is St.PORTED:
-            raise CarrierRejected(f"order {carrier_order_id} is ported: too late to cancel; arrange a snapback")
+            raise CarrierRejected(
+                f"order {carrier_order_id} is ported: too late to cancel; arrange a snapback"
+            )
         now = self.clock()
         if state.status is St.FOC_CONFIRMED:
             check_change_allowed(state.foc_at, now, self.settings.foc_guard_hours, "cancel")
-        new = state.model_copy(update={"status": St.CANCEL_PENDING, "updated_at": now,
-                                       "raw_status": "manual: cancel (SUP1) awaiting PM entry"})
+        new = state.model_copy(
+            update={
+                "status": St.CANCEL_PENDING,
+                "updated_at": now,
+                "raw_status": "manual: cancel (SUP1) awaiting PM entry",
+            }
+        )
         return self._save(rec, new, "system", f"cancel requested: {reason}")
 
     async def status(self, carrier_order_id: str) -> CarrierOrderState:
@@ -151,15 +215,30 @@ class ManualCarrier(CarrierProvider):
         """Record what the carrier told the PM about ``order_id`` (ours, e.g. PR-2026-0042-1)."""
         rec = self._latest_for(order_id)
         state = CarrierOrderState.model_validate(rec["state"])
-        outcomes = [k for k, v in (("foc", foc_at), ("reject", reject_code), ("completed", completed),
-                                   ("activation_failed", activation_failed), ("cancelled", cancelled)) if v]
+        outcomes = [
+            k
+            for k, v in (
+                ("foc", foc_at),
+                ("reject", reject_code),
+                ("completed", completed),
+                ("activation_failed", activation_failed),
+                ("cancelled", cancelled),
+            )
+            if v
+        ]
         if len(outcomes) > 1:
-            raise ManualEventError(f"record one carrier answer at a time, not {' and '.join(outcomes)}")
+            raise ManualEventError(
+                f"record one carrier answer at a time, not {' and '.join(outcomes)}"
+            )
         if reject_text and not reject_code:
-            raise ManualEventError("a rejection needs its code (e.g. BTN_ATN_MISMATCH, or OTHER with the text)")
+            raise ManualEventError(
+                "a rejection needs its code (e.g. BTN_ATN_MISMATCH, or OTHER with the text)"
+            )
         if not outcomes and not carrier_order_id:
-            raise ManualEventError("nothing to record: give the carrier's order id, an FOC, a rejection, "
-                                   "completion, a failed activation or a cancellation")
+            raise ManualEventError(
+                "nothing to record: give the carrier's order id, an FOC, a rejection, "
+                "completion, a failed activation or a cancellation"
+            )
         live = [n.tn for n in state.numbers if n.outcome is not NumberOutcome.NOT_PORTABLE]
         concerned = self._numbers(numbers, live)
         failed = self._numbers(failed_numbers, live)
@@ -171,35 +250,78 @@ class ManualCarrier(CarrierProvider):
         ref = f" (carrier order {rec['carrier_reference']})" if rec["carrier_reference"] else ""
         if foc_at is not None:
             foc = foc_at if foc_at.tzinfo else foc_at.replace(tzinfo=ZoneInfo(rec["time_zone"]))
-            update.update(status=St.FOC_CONFIRMED, foc_at=foc.astimezone(UTC), exceptions=[],
-                          raw_status=f"manual: FOC {foc:%Y-%m-%d %H:%M %Z} recorded by {actor}{ref}")
+            update.update(
+                status=St.FOC_CONFIRMED,
+                foc_at=foc.astimezone(UTC),
+                exceptions=[],
+                raw_status=f"manual: FOC {foc:%Y-%m-%d %H:%M %Z} recorded by {actor}{ref}",
+            )
         elif reject_code:
             code = normalize_code(reject_code)
             rem = remediation_for(reject_code, reject_text or "", concerned)
-            exc = CarrierException(code=code, raw_code=reject_code.strip(), message=reject_text or rem.what_is_wrong,
-                                   numbers=concerned)
-            nums = [n.model_copy(update={"outcome": NumberOutcome.NOT_PORTABLE, "reason": exc.message})
-                    if code in NOT_PORTABLE_CODES and n.tn in concerned else n for n in state.numbers]
-            update.update(status=St.EXCEPTION, exceptions=[exc], numbers=nums,
-                          raw_status=f"manual: rejected {reject_code.strip()} recorded by {actor}{ref}")
+            exc = CarrierException(
+                code=code,
+                raw_code=reject_code.strip(),
+                message=reject_text or rem.what_is_wrong,
+                numbers=concerned,
+            )
+            nums = [
+                n.model_copy(update={"outcome": NumberOutcome.NOT_PORTABLE, "reason": exc.message})
+                if code in NOT_PORTABLE_CODES and n.tn in concerned
+                else n
+                for n in state.numbers
+            ]
+            update.update(
+                status=St.EXCEPTION,
+                exceptions=[exc],
+                numbers=nums,
+                raw_status=f"manual: rejected {reject_code.strip()} recorded by {actor}{ref}",
+            )
         elif completed:
-            nums = [n if n.outcome is NumberOutcome.NOT_PORTABLE else n.model_copy(update={
-                "outcome": NumberOutcome.FAILED if n.tn in failed else NumberOutcome.PORTED,
-                "reason": "did not port (recorded by the PM)" if n.tn in failed else None}) for n in state.numbers]
-            update.update(status=St.PORTED, numbers=nums, exceptions=[],
-                          raw_status=f"manual: completion recorded by {actor}{ref}")
+            nums = [
+                n
+                if n.outcome is NumberOutcome.NOT_PORTABLE
+                else n.model_copy(
+                    update={
+                        "outcome": NumberOutcome.FAILED if n.tn in failed else NumberOutcome.PORTED,
+                        "reason": "did not port (recorded by the PM)" if n.tn in failed else None,
+                    }
+                )
+                for n in state.numbers
+            ]
+            update.update(
+                status=St.PORTED,
+                numbers=nums,
+                exceptions=[],
+                raw_status=f"manual: completion recorded by {actor}{ref}",
+            )
         elif activation_failed:
-            nums = [n if n.outcome is NumberOutcome.NOT_PORTABLE else n.model_copy(update={
-                "outcome": NumberOutcome.FAILED, "reason": note or "activation failed"}) for n in state.numbers]
-            update.update(status=St.ACTIVATION_FAILED, numbers=nums,
-                          raw_status=f"manual: activation failure recorded by {actor}{ref}")
+            nums = [
+                n
+                if n.outcome is NumberOutcome.NOT_PORTABLE
+                else n.model_copy(
+                    update={"outcome": NumberOutcome.FAILED, "reason": note or "activation failed"}
+                )
+                for n in state.numbers
+            ]
+            update.update(
+                status=St.ACTIVATION_FAILED,
+                numbers=nums,
+                raw_status=f"manual: activation failure recorded by {actor}{ref}",
+            )
         elif cancelled:
-            update.update(status=St.CANCELLED, raw_status=f"manual: cancellation recorded by {actor}{ref}")
+            update.update(
+                status=St.CANCELLED, raw_status=f"manual: cancellation recorded by {actor}{ref}"
+            )
         else:
-            update.update(status=St.PENDING if state.status is St.SUBMITTED else state.status,
-                          raw_status=f"manual: carrier order id{ref} recorded by {actor}")
+            update.update(
+                status=St.PENDING if state.status is St.SUBMITTED else state.status,
+                raw_status=f"manual: carrier order id{ref} recorded by {actor}",
+            )
         what = ", ".join(outcomes) or "carrier order id"
-        return self._save(rec, state.model_copy(update=update), actor, f"{what}{': ' + note if note else ''}")
+        return self._save(
+            rec, state.model_copy(update=update), actor, f"{what}{': ' + note if note else ''}"
+        )
 
     # ------------------------------------------------------------------ records
     def _numbers(self, given: Iterable[str], live: list[str]) -> list[str]:
@@ -214,9 +336,13 @@ class ManualCarrier(CarrierProvider):
             out.append(tn)
         return sorted(set(out))
 
-    def _save(self, rec: dict[str, Any], state: CarrierOrderState, actor: str, what: str) -> CarrierOrderState:
+    def _save(
+        self, rec: dict[str, Any], state: CarrierOrderState, actor: str, what: str
+    ) -> CarrierOrderState:
         rec["state"] = state.model_dump(mode="json")
-        rec["history"].append({"at": (state.updated_at or self.clock()).isoformat(), "actor": actor, "what": what})
+        rec["history"].append(
+            {"at": (state.updated_at or self.clock()).isoformat(), "actor": actor, "what": what}
+        )
         self.store.put(rec["id"], rec)
         return state
 
@@ -231,7 +357,13 @@ class ManualCarrier(CarrierProvider):
         return rec
 
     def _latest_for(self, order_id: str) -> dict[str, Any]:
-        recs = [r for r in (self.store.get(n) for n in self.store.names(f"MAN-{order_id}-")) if r and r["order_id"] == order_id]
+        recs = [
+            r
+            for r in (self.store.get(n) for n in self.store.names(f"MAN-{order_id}-"))
+            if r and r["order_id"] == order_id
+        ]
         if not recs:
-            raise ManualEventError(f"order {order_id} has no manual carrier submission yet: nothing to record against")
+            raise ManualEventError(
+                f"order {order_id} has no manual carrier submission yet: nothing to record against"
+            )
         return max(recs, key=lambda r: r["created_at"])

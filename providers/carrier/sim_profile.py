@@ -57,8 +57,15 @@ from models.numbers import NumberProblem, parse_tn
 from providers.carrier.submission import config_error
 
 Kind = Literal[
-    "accept", "reject", "split", "not_portable", "foc_moved", "foc_expired", "silent",
-    "activation_failure", "partial",
+    "accept",
+    "reject",
+    "split",
+    "not_portable",
+    "foc_moved",
+    "foc_expired",
+    "silent",
+    "activation_failure",
+    "partial",
 ]
 
 DEFAULT_PROFILE = """
@@ -75,33 +82,56 @@ class Behaviour(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     behaviour: Kind = "accept"
-    number_prefix: str | None = Field(default=None, description="applies when an order number starts with it")
-    answer_after_seconds: float = Field(default=30, ge=0, description="delay until the carrier answers a (re)submission")
-    foc_in_seconds: float | None = Field(default=None, gt=0, description="demo: FOC this long after the submission")
+    number_prefix: str | None = Field(
+        default=None, description="applies when an order number starts with it"
+    )
+    answer_after_seconds: float = Field(
+        default=30, ge=0, description="delay until the carrier answers a (re)submission"
+    )
+    foc_in_seconds: float | None = Field(
+        default=None, gt=0, description="demo: FOC this long after the submission"
+    )
     code: str | None = Field(default=None, description="reject / not_portable: the exception code")
     text: str = Field(default="", description="the carrier's own words for the exception")
     first_submission_only: bool = True
-    numbers: list[str] = Field(default_factory=list, description="numbers concerned (split, not_portable, partial)")
+    numbers: list[str] = Field(
+        default_factory=list, description="numbers concerned (split, not_portable, partial)"
+    )
     move_after_seconds: float = Field(default=30, ge=0)
     move_by_seconds: float = Field(default=86400)
     fast_port: bool = False
     activation_window_seconds: float = Field(default=14 * 3600, gt=0)
-    activation_seconds: float = Field(default=0, ge=0, description="how long numbers stay 'activating'")
-    cancel_after_seconds: float = Field(default=5, ge=0, description="cancel-pending before cancelled")
+    activation_seconds: float = Field(
+        default=0, ge=0, description="how long numbers stay 'activating'"
+    )
+    cancel_after_seconds: float = Field(
+        default=5, ge=0, description="cancel-pending before cancelled"
+    )
     guard_hours: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _needs_code(self) -> Behaviour:
         if self.behaviour == "reject" and not self.code:
-            raise ValueError("behaviour reject needs a code (a Telnyx exception code such as BTN_ATN_MISMATCH)")
+            raise ValueError(
+                "behaviour reject needs a code (a Telnyx exception code such as BTN_ATN_MISMATCH)"
+            )
         if self.code and self.behaviour not in ("reject", "not_portable"):
-            raise ValueError(f"code is only used by reject and not_portable, not by {self.behaviour}")
-        if self.behaviour == "not_portable" and self.code not in (None, "PHONE_NUMBER_NOT_PORTABLE", "RATE_CENTER_NOT_PORTABLE"):
-            raise ValueError("not_portable takes code PHONE_NUMBER_NOT_PORTABLE or RATE_CENTER_NOT_PORTABLE")
+            raise ValueError(
+                f"code is only used by reject and not_portable, not by {self.behaviour}"
+            )
+        if self.behaviour == "not_portable" and self.code not in (
+            None,
+            "PHONE_NUMBER_NOT_PORTABLE",
+            "RATE_CENTER_NOT_PORTABLE",
+        ):
+            raise ValueError(
+                "not_portable takes code PHONE_NUMBER_NOT_PORTABLE or RATE_CENTER_NOT_PORTABLE"
+            )
         if self.foc_in_seconds is not None and self.foc_in_seconds <= self.answer_after_seconds:
             raise ValueError(
                 f"foc_in_seconds ({self.foc_in_seconds:g}) must be later than answer_after_seconds "
-                f"({self.answer_after_seconds:g}): the FOC comes after the carrier answers")
+                f"({self.answer_after_seconds:g}): the FOC comes after the carrier answers"
+            )
         try:
             self.numbers = [parse_tn(n) for n in self.numbers]
         except NumberProblem as exc:
@@ -144,7 +174,9 @@ def parse_profile(data: Any, source: str = "profile") -> Profile:
             except ValidationError as exc:
                 bad = exc.errors()[0]
                 where = ".".join(str(p) for p in bad["loc"]) or "rule"
-                raise config_error(f"simulator {source}: carrier {name!r}, rule {i}: {where}: {bad['msg']}") from None
+                raise config_error(
+                    f"simulator {source}: carrier {name!r}, rule {i}: {where}: {bad['msg']}"
+                ) from None
         key = str(name).strip().casefold()
         out.setdefault(key, []).extend(parsed)
     return Profile(carriers=out)
@@ -158,7 +190,9 @@ def load_profile(path: str | Path | None) -> Profile:
     try:
         text = p.read_text("utf-8")
     except OSError as exc:
-        raise config_error(f"simulator profile {p}: cannot read it ({exc.strerror}): fix PORTFLOW_SIMULATOR_PROFILE") from None
+        raise config_error(
+            f"simulator profile {p}: cannot read it ({exc.strerror}): fix PORTFLOW_SIMULATOR_PROFILE"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from models.carrier import (
-    CarrierException,
     CarrierOrderState,
     CarrierOrderStatus,
     CarrierSubmission,
@@ -35,34 +34,18 @@ from models.carrier import (
 )
 from portflow.settings import Settings, get_settings
 from providers.carrier.base import CarrierProvider, CarrierRejected
-from providers.carrier.exceptions import NOT_PORTABLE_CODES, corrections_cover, remediation_for
+from providers.carrier.exceptions import NOT_PORTABLE_CODES
 from providers.carrier.guard import check_change_allowed
-from providers.carrier.sim_profile import Behaviour, Profile, load_profile
+from providers.carrier.sim_engine import RAW, evaluate
+from providers.carrier.sim_profile import Profile, load_profile
 from providers.carrier.submission import (
     JsonStore,
     hint,
     parse_corrections,
-    requested_foc_at,
     validate_submission,
 )
 
 St = CarrierOrderStatus
-RAW = {  # normalized phase -> (raw status, raw status of a toll-free RespOrg change)
-    "in-process": (St.SUBMITTED, "in-process", "resporg-change-requested"),
-    "submitted": (St.PENDING, "submitted", "resporg-change-pending"),
-    "exception": (St.EXCEPTION, "exception", "resporg-change-rejected"),
-    "foc-date-confirmed": (St.FOC_CONFIRMED, "foc-date-confirmed", "resporg-change-approved"),
-    "activating": (St.ACTIVATING, "activating", "resporg-change-activating"),
-    "ported": (St.PORTED, "ported", "resporg-change-complete"),
-    "activation-failed": (St.ACTIVATION_FAILED, "activation-failed", "resporg-change-failed"),
-    "cancel-pending": (St.CANCEL_PENDING, "cancel-pending", "resporg-change-cancel-pending"),
-    "cancelled": (St.CANCELLED, "cancelled", "resporg-change-cancelled"),
-}
-_SUBMISSIONS = ("submit", SupplementKind.SUP2.value, SupplementKind.SUP3.value)
-
-
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 class CarrierSimulator(CarrierProvider):
@@ -77,12 +60,14 @@ class CarrierSimulator(CarrierProvider):
     ) -> None:
         self.settings = settings or get_settings()
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.profile = profile if profile is not None else load_profile(self.settings.simulator_profile)
+        self.profile = (
+            profile if profile is not None else load_profile(self.settings.simulator_profile)
+        )
         self.store = JsonStore(self.settings.var_dir / "carrier-sim")
 
     # ------------------------------------------------------------------ interface
     async def submit(self, sub: CarrierSubmission, secrets: dict[str, str]) -> CarrierOrderState:
-        validate_submission(sub, secrets)
+        validate_submission(sub, secrets, self._now())
         order_id = "SIM-" + hashlib.sha256(sub.idempotency_key.encode()).hexdigest()[:12].upper()
         rec = self.store.get(order_id)
         if rec is not None:  # the same submission again (a retry): the order it made
@@ -90,25 +75,47 @@ class CarrierSimulator(CarrierProvider):
         now = self._now()
         behaviour = self.profile.behaviour_for(sub.carrier, sub.numbers)
         rec = {
-            "id": order_id, "idempotency_key": sub.idempotency_key, "order_id": sub.order_id,
-            "request_id": sub.request_id, "carrier": sub.carrier, "toll_free": sub.toll_free,
+            "id": order_id,
+            "idempotency_key": sub.idempotency_key,
+            "order_id": sub.order_id,
+            "request_id": sub.request_id,
+            "carrier": sub.carrier,
+            "toll_free": sub.toll_free,
             "behaviour": behaviour.model_dump(mode="json"),
-            "numbers": list(sub.numbers), "original_numbers": list(sub.numbers), "removed": {},
-            "btn": sub.btn, "new_btn": sub.new_btn, "entity_name": sub.entity_name,
-            "auth_person_name": sub.auth_person_name, "service_address": sub.service_address.model_dump(mode="json"),
-            "port_type": sub.port_type.value, "remaining_numbers": sub.remaining_numbers.value if sub.remaining_numbers else None,
+            "numbers": list(sub.numbers),
+            "original_numbers": list(sub.numbers),
+            "removed": {},
+            "btn": sub.btn,
+            "new_btn": sub.new_btn,
+            "entity_name": sub.entity_name,
+            "auth_person_name": sub.auth_person_name,
+            "service_address": sub.service_address.model_dump(mode="json"),
+            "port_type": sub.port_type.value,
+            "remaining_numbers": sub.remaining_numbers.value if sub.remaining_numbers else None,
             "account_hint": hint(secrets, sub.account_number_ref),
             "pin_hint": "" if sub.toll_free else hint(secrets, sub.pin_ref),
             "requested_foc_date": sub.requested_foc_date.isoformat(),
             "activation_time": sub.activation_time.isoformat() if sub.activation_time else None,
-            "time_zone": sub.time_zone, "documents": [d.sha256 for d in sub.documents],
-            "events": [{"kind": "submit", "at": now.isoformat(), "key": sub.idempotency_key, "fields": [], "removed": []}],
-            "cancel": None, "activated_at": None,
+            "time_zone": sub.time_zone,
+            "documents": [d.sha256 for d in sub.documents],
+            "events": [
+                {
+                    "kind": "submit",
+                    "at": now.isoformat(),
+                    "key": sub.idempotency_key,
+                    "fields": [],
+                    "removed": [],
+                }
+            ],
+            "cancel": None,
+            "activated_at": None,
         }
         self.store.put(order_id, rec)
         return self._state(rec)
 
-    async def supplement(self, carrier_order_id: str, sup: Supplement, secrets: dict[str, str]) -> CarrierOrderState:
+    async def supplement(
+        self, carrier_order_id: str, sup: Supplement, secrets: dict[str, str]
+    ) -> CarrierOrderState:
         if sup.kind is SupplementKind.SUP1:
             return await self.cancel(carrier_order_id, sup.reason or "SUP1")
         rec = self._load(carrier_order_id)
@@ -119,7 +126,12 @@ class CarrierSimulator(CarrierProvider):
         if state.status in (St.PORTED, St.ACTIVATING, St.CANCELLED, St.CANCEL_PENDING):
             raise CarrierRejected(
                 f"order {carrier_order_id} is {state.raw_status}: the carrier takes no supplement now"
-                + ("; for a port that went wrong arrange a snapback" if state.status is St.PORTED else ""))
+                + (
+                    "; for a port that went wrong arrange a snapback"
+                    if state.status is St.PORTED
+                    else ""
+                )
+            )
         action = "new_date" if sup.kind is SupplementKind.SUP2 else "supplement"
         if state.status is St.FOC_CONFIRMED:
             check_change_allowed(state.foc_at, now, self._guard_hours(rec), action)
@@ -128,16 +140,31 @@ class CarrierSimulator(CarrierProvider):
             raise CarrierRejected("a SUP2 changes the due date: give new_foc_date")
         unknown = [n for n in c.remove_numbers if n not in rec["numbers"]]
         if unknown:
-            raise CarrierRejected(f"cannot remove {', '.join(unknown)}: not on order {carrier_order_id}")
+            raise CarrierRejected(
+                f"cannot remove {', '.join(unknown)}: not on order {carrier_order_id}"
+            )
         if c.remove_numbers and set(c.remove_numbers) >= set(rec["numbers"]):
-            raise CarrierRejected("removing every number would leave the order empty: cancel it instead")
-        not_portable = {n: e.message for e in state.exceptions if e.code in NOT_PORTABLE_CODES for n in e.numbers}
+            raise CarrierRejected(
+                "removing every number would leave the order empty: cancel it instead"
+            )
+        not_portable = {
+            n: e.message
+            for e in state.exceptions
+            if e.code in NOT_PORTABLE_CODES
+            for n in e.numbers
+        }
         for tn in c.remove_numbers:
             rec["numbers"].remove(tn)
             if tn in not_portable:
-                rec["removed"][tn] = {"outcome": "not_portable", "reason": not_portable[tn] or "not portable"}
+                rec["removed"][tn] = {
+                    "outcome": "not_portable",
+                    "reason": not_portable[tn] or "not portable",
+                }
             else:
-                rec["removed"][tn] = {"outcome": "dropped", "reason": sup.reason or "removed from the order"}
+                rec["removed"][tn] = {
+                    "outcome": "dropped",
+                    "reason": sup.reason or "removed from the order",
+                }
         for name in ("auth_person_name", "entity_name", "btn", "new_btn"):
             if getattr(c, name) is not None:
                 rec[name] = getattr(c, name)
@@ -154,11 +181,18 @@ class CarrierSimulator(CarrierProvider):
         for doc in (c.loa, c.bill):
             if doc is not None:
                 rec["documents"].append(doc.sha256)
-        rec["events"].append({
-            "kind": sup.kind.value, "at": now.isoformat(), "key": sup.idempotency_key, "fields": c.fields(),
-            "removed": c.remove_numbers, "port_date": c.port_date.isoformat() if c.port_date else None,
-            "corrections": sorted(sup.corrections), "reason": sup.reason,
-        })
+        rec["events"].append(
+            {
+                "kind": sup.kind.value,
+                "at": now.isoformat(),
+                "key": sup.idempotency_key,
+                "fields": c.fields(),
+                "removed": c.remove_numbers,
+                "port_date": c.port_date.isoformat() if c.port_date else None,
+                "corrections": sorted(sup.corrections),
+                "reason": sup.reason,
+            }
+        )
         self.store.put(carrier_order_id, rec)
         return self._state(rec, now)
 
@@ -169,7 +203,9 @@ class CarrierSimulator(CarrierProvider):
         if state.status in (St.CANCELLED, St.CANCEL_PENDING):
             return state
         if state.status in (St.PORTED, St.ACTIVATING):
-            raise CarrierRejected(f"order {carrier_order_id} is {state.raw_status}: too late to cancel; arrange a snapback instead")
+            raise CarrierRejected(
+                f"order {carrier_order_id} is {state.raw_status}: too late to cancel; arrange a snapback instead"
+            )
         if state.status is St.FOC_CONFIRMED:
             check_change_allowed(state.foc_at, now, self._guard_hours(rec), "cancel")
         rec["cancel"] = {"at": now.isoformat(), "reason": reason}
@@ -186,14 +222,17 @@ class CarrierSimulator(CarrierProvider):
         if state.status in (St.PORTED, St.ACTIVATING, St.ACTIVATION_FAILED):
             return state
         if state.status is not St.FOC_CONFIRMED:
-            raise CarrierRejected(f"cannot activate order {carrier_order_id}: it is {state.raw_status}; activation needs a confirmed FOC")
+            raise CarrierRejected(
+                f"cannot activate order {carrier_order_id}: it is {state.raw_status}; activation needs a confirmed FOC"
+            )
         if not state.fast_port_eligible or state.activation_window is None:
             return state  # scheduled activation: the carrier ports at the FOC by itself
         start, end = state.activation_window
         if now < start:
             raise CarrierRejected(
                 f"on-demand activation opens at the FOC, {start:%Y-%m-%d %H:%M:%S} UTC (window until "
-                f"{end:%H:%M:%S} UTC); without it the numbers port at the end of the window")
+                f"{end:%H:%M:%S} UTC); without it the numbers port at the end of the window"
+            )
         rec["activated_at"] = now.isoformat()
         self.store.put(carrier_order_id, rec)
         return self._state(rec, now)
@@ -215,121 +254,30 @@ class CarrierSimulator(CarrierProvider):
 
     def _state(self, rec: dict[str, Any], now: datetime | None = None) -> CarrierOrderState:
         now = now or self._now()
-        phase, foc, window, exceptions, outcomes = self._evaluate(rec, now)
+        phase, foc, window, exceptions, outcomes = evaluate(rec, now)
         status, raw, raw_tf = RAW[phase]
-        numbers = [NumberState(tn=tn, outcome=outcomes.get(tn, (NumberOutcome.PENDING, None))[0],
-                               reason=outcomes.get(tn, (None, None))[1]) for tn in rec["numbers"]]
-        numbers += [NumberState(tn=tn, outcome=NumberOutcome.NOT_PORTABLE, reason=r["reason"])
-                    for tn, r in rec["removed"].items() if r["outcome"] == "not_portable"]
+        numbers = [
+            NumberState(
+                tn=tn,
+                outcome=outcomes.get(tn, (NumberOutcome.PENDING, None))[0],
+                reason=outcomes.get(tn, (None, None))[1],
+            )
+            for tn in rec["numbers"]
+        ]
+        numbers += [
+            NumberState(tn=tn, outcome=NumberOutcome.NOT_PORTABLE, reason=r["reason"])
+            for tn, r in rec["removed"].items()
+            if r["outcome"] == "not_portable"
+        ]
         return CarrierOrderState(
-            carrier_order_id=rec["id"], provider=self.name, status=status, raw_status=raw_tf if rec["toll_free"] else raw,
-            foc_at=foc, exceptions=exceptions, numbers=numbers, fast_port_eligible=bool(rec["behaviour"]["fast_port"]),
-            activation_window=window, updated_at=now,
+            carrier_order_id=rec["id"],
+            provider=self.name,
+            status=status,
+            raw_status=raw_tf if rec["toll_free"] else raw,
+            foc_at=foc,
+            exceptions=exceptions,
+            numbers=numbers,
+            fast_port_eligible=bool(rec["behaviour"]["fast_port"]),
+            activation_window=window,
+            updated_at=now,
         )
-
-    def _objections(self, rec: dict[str, Any], b: Behaviour, subs: list[dict[str, Any]]) -> list[CarrierException]:
-        """What the carrier still objects to after every (re)submission so far."""
-        original = rec["original_numbers"]
-        wanted: list[tuple[str, list[str]]] = []
-        if b.behaviour == "reject":
-            number_code = "remove_numbers" in remediation_for(b.code).fields_to_amend
-            wanted.append((b.code or "OTHER", (b.numbers or original[-1:]) if number_code else b.numbers))
-        elif b.behaviour == "not_portable":
-            wanted.append((b.code or "PHONE_NUMBER_NOT_PORTABLE", b.numbers or original[-1:]))
-        elif b.behaviour == "split":
-            wanted.append(("PORTING_ORDER_SPLIT_REQUIRED", b.numbers or original[(len(original) + 1) // 2:]))
-        later = subs[1:]
-        fields: dict[str, str] = {k: "" for e in later for k in e.get("corrections", [])}
-        new_date = any(e.get("port_date") for e in later)
-        removed = set(rec["removed"])
-        out = []
-        for code, nums in wanted:
-            nums = [n for n in nums if n in original]
-            rem = remediation_for(code, b.text, nums)
-            if rem.action in ("remove_numbers", "split") and nums and set(nums) <= removed:
-                continue
-            resolved = bool(later) and b.first_submission_only and corrections_cover(
-                rem, fields, new_foc_date=new_date, removed=removed)
-            if not resolved:
-                live = [n for n in nums if n in rec["numbers"]]
-                out.append(CarrierException(code=rem.code, raw_code=code, message=b.text or rem.what_is_wrong, numbers=live))
-        return out
-
-    def _foc(self, rec: dict[str, Any], b: Behaviour, subs: list[dict[str, Any]], answer_at: datetime) -> datetime:
-        dated = [e for e in subs if e.get("port_date")]
-        at = time.fromisoformat(rec["activation_time"]) if rec["activation_time"] else None
-        if dated:
-            return requested_foc_at(date.fromisoformat(dated[-1]["port_date"]), at, rec["time_zone"])
-        if b.foc_in_seconds:
-            return _ts(subs[-1]["at"]) + timedelta(seconds=b.foc_in_seconds)
-        return requested_foc_at(date.fromisoformat(rec["requested_foc_date"]), at, rec["time_zone"])
-
-    def _evaluate(self, rec: dict[str, Any], now: datetime):  # noqa: C901 - one timeline, read top to bottom
-        b = Behaviour.model_validate(rec["behaviour"])
-        subs = [e for e in rec["events"] if e["kind"] in _SUBMISSIONS]
-        last_at = _ts(subs[-1]["at"])
-        answer_at = last_at + timedelta(seconds=b.answer_after_seconds)
-        first_time = not any(e.get("port_date") for e in subs[1:]) or not b.first_submission_only
-        outcomes: dict[str, tuple[NumberOutcome, str | None]] = {}
-        foc: datetime | None = None
-        window = None
-        exceptions: list[CarrierException] = []
-        phase = "in-process"
-        if b.behaviour == "silent" or now < answer_at:
-            phase = "in-process" if now < last_at + timedelta(seconds=b.answer_after_seconds / 2) else "submitted"
-        else:
-            exceptions = self._objections(rec, b, subs)
-            if not exceptions:
-                foc = self._foc(rec, b, subs, answer_at)
-                if foc <= answer_at:
-                    rem = remediation_for("FOC_REJECTED")
-                    exceptions = [CarrierException(code=rem.code, raw_code=rem.code, message=(
-                        f"requested FOC {foc:%Y-%m-%d %H:%M} UTC is not in the future"))]
-                    foc = None
-            if exceptions:
-                phase = "exception"
-                for e in exceptions:
-                    if e.code in NOT_PORTABLE_CODES:
-                        outcomes.update({n: (NumberOutcome.NOT_PORTABLE, e.message) for n in e.numbers})
-            else:
-                assert foc is not None
-                move_at = answer_at + timedelta(seconds=b.move_after_seconds)
-                if b.behaviour == "foc_moved" and len(subs) == 1 and now >= move_at and move_at < foc:
-                    foc = foc + timedelta(seconds=b.move_by_seconds)
-                if b.fast_port:
-                    window = (foc, foc + timedelta(seconds=b.activation_window_seconds))
-                phase = "foc-date-confirmed"
-                if now >= foc and b.behaviour == "foc_expired" and first_time:
-                    rem = remediation_for("FOC_EXPIRED")
-                    phase, exceptions = "exception", [CarrierException(
-                        code=rem.code, raw_code=rem.code, message=b.text or f"FOC {foc:%Y-%m-%d %H:%M} UTC expired")]
-                elif now >= foc:
-                    act_at = foc
-                    if window is not None:
-                        requested = rec["activated_at"] and _ts(rec["activated_at"])
-                        act_at = requested if requested and window[0] <= requested <= window[1] else window[1]
-                    if now < act_at:
-                        phase = "foc-date-confirmed"
-                    elif now < act_at + timedelta(seconds=b.activation_seconds):
-                        phase = "activating"
-                    elif b.behaviour == "activation_failure" and first_time:
-                        phase = "activation-failed"
-                        why = b.text or "the losing carrier did not release the numbers (NPAC activation failed)"
-                        outcomes = {n: (NumberOutcome.FAILED, why) for n in rec["numbers"]}
-                        exceptions = [CarrierException(code="SV_UNKNOWN_FAILURE", raw_code="SV_UNKNOWN_FAILURE",
-                                                       message=why, numbers=list(rec["numbers"]))]
-                    else:
-                        phase = "ported"
-                        outcomes = {n: (NumberOutcome.PORTED, None) for n in rec["numbers"]}
-                        if b.behaviour == "partial" and first_time:
-                            failing = [n for n in (b.numbers or rec["numbers"][-1:]) if n in rec["numbers"]]
-                            why = b.text or "activation failed for this number at the NPAC"
-                            outcomes.update({n: (NumberOutcome.FAILED, why) for n in failing})
-                            exceptions = [CarrierException(code="SV_UNKNOWN_FAILURE", raw_code="SV_UNKNOWN_FAILURE",
-                                                           message=why, numbers=failing)]
-        if rec["cancel"]:
-            cancelled_at = _ts(rec["cancel"]["at"]) + timedelta(seconds=b.cancel_after_seconds)
-            phase = "cancel-pending" if now < cancelled_at else "cancelled"
-            exceptions, window = [], None
-            outcomes = {}
-        return phase, foc, window, exceptions, outcomes

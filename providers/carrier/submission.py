@@ -41,8 +41,10 @@ def reveal(secrets: dict[str, str], ref: str | None, what: str) -> str | None:
     if ref is None:
         return None
     if ref not in secrets:
-        raise config_error(f"the {what} (vault ref {ref}) was not passed to the carrier adapter: "
-                           "the carrier activity must reveal every ref of the submission")
+        raise config_error(
+            f"the {what} (vault ref {ref}) was not passed to the carrier adapter: "
+            "the carrier activity must reveal every ref of the submission"
+        )
     value = secrets[ref]
     if not value.strip():
         raise CarrierRejected(f"the {what} is empty: enter it again with `starter.py amend`")
@@ -54,37 +56,54 @@ def hint(secrets: dict[str, str], ref: str | None) -> str:
     return hint_of(value) if value else ""
 
 
-def validate_submission(sub: CarrierSubmission, secrets: dict[str, str]) -> None:
+def validate_submission(
+    sub: CarrierSubmission, secrets: dict[str, str], now: datetime | None = None
+) -> None:
     """Refuse, before any carrier call, what every carrier would refuse. Messages say what to fix."""
     if not sub.numbers:
-        raise CarrierRejected(f"order {sub.order_id} has no numbers left to port: cancel it instead")
+        raise CarrierRejected(
+            f"order {sub.order_id} has no numbers left to port: cancel it instead"
+        )
     tf = [n for n in sub.numbers if is_toll_free(n)]
     if sub.toll_free and len(tf) != len(sub.numbers):
         local = sorted(set(sub.numbers) - set(tf))
         raise CarrierRejected(
             f"order {sub.order_id} is a toll-free (RespOrg) order but has geographic numbers "
-            f"{', '.join(local)}: put them in a port order of their own")
+            f"{', '.join(local)}: put them in a port order of their own"
+        )
     if not sub.toll_free and tf:
         raise CarrierRejected(
             f"order {sub.order_id} has toll-free numbers {', '.join(tf)}: toll-free numbers move by a "
-            "RespOrg change, so put them in their own order with toll_free=true")
+            "RespOrg change, so put them in their own order with toll_free=true"
+        )
     reveal(secrets, sub.account_number_ref, "account number")
     if not sub.toll_free:
         reveal(secrets, sub.pin_ref, "PIN")
     if sub.port_type is PortType.PARTIAL:
         if sub.remaining_numbers is None:
-            raise CarrierRejected(f"order {sub.order_id} is a partial port: say whether the remaining numbers are kept or disconnected")
+            raise CarrierRejected(
+                f"order {sub.order_id} is a partial port: say whether the remaining numbers are kept or disconnected"
+            )
         if sub.remaining_numbers is RemainingNumbers.KEEP and not sub.new_btn:
-            raise CarrierRejected(f"order {sub.order_id} keeps numbers at the losing carrier: give new_btn, the account's new BTN")
+            raise CarrierRejected(
+                f"order {sub.order_id} keeps numbers at the losing carrier: give new_btn, the account's new BTN"
+            )
     if sub.toll_free:
-        loas = [d for d in sub.documents if d.kind in (DocumentKind.SIGNED_LOA, DocumentKind.LOA) and d.uploaded_at]
+        loas = [
+            d
+            for d in sub.documents
+            if d.kind in (DocumentKind.SIGNED_LOA, DocumentKind.LOA) and d.uploaded_at
+        ]
         newest = max((d.uploaded_at for d in loas), default=None)  # type: ignore[type-var]
         if newest is not None:
-            age = datetime.now(UTC) - (newest if newest.tzinfo else newest.replace(tzinfo=UTC))
+            age = (now or datetime.now(UTC)) - (
+                newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+            )
             if age > timedelta(days=TOLL_FREE_LOA_DAYS):
                 raise CarrierRejected(
                     f"order {sub.order_id}: a RespOrg change needs an LOA dated within {TOLL_FREE_LOA_DAYS} days; "
-                    f"the newest is {age.days} days old: send a new LOA for signature")
+                    f"the newest is {age.days} days old: send a new LOA for signature"
+                )
 
 
 def requested_foc_at(day: date, at: time | None, tz: str) -> datetime:
@@ -92,7 +111,9 @@ def requested_foc_at(day: date, at: time | None, tz: str) -> datetime:
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CarrierRejected(f"unknown time zone {tz!r}: use an IANA name such as America/New_York") from None
+        raise CarrierRejected(
+            f"unknown time zone {tz!r}: use an IANA name such as America/New_York"
+        ) from None
     return datetime.combine(day, at or ACTIVATION_DEFAULT, tzinfo=zone).astimezone(UTC)
 
 
@@ -129,14 +150,18 @@ def _doc(value: str, key: str) -> DocumentRef:
     try:
         return DocumentRef.model_validate_json(value)
     except ValidationError as exc:
-        raise CarrierRejected(f"correction {key} must be a document reference (JSON of DocumentRef): {exc.errors()[0]['msg']}") from None
+        raise CarrierRejected(
+            f"correction {key} must be a document reference (JSON of DocumentRef): {exc.errors()[0]['msg']}"
+        ) from None
 
 
 def parse_corrections(sup: Supplement, secrets: dict[str, str]) -> Corrections:
     """Check a supplement's corrections; unknown keys and bad values are refused with what to send."""
     unknown = sorted(set(sup.corrections) - set(CORRECTION_ALIASES))
     if unknown:
-        raise CarrierRejected(f"unknown correction {', '.join(unknown)}: use {', '.join(sorted(CORRECTION_ALIASES))}")
+        raise CarrierRejected(
+            f"unknown correction {', '.join(unknown)}: use {', '.join(sorted(CORRECTION_ALIASES))}"
+        )
     c = Corrections(port_date=sup.new_foc_date)
     for key, raw in sup.corrections.items():
         value = raw.strip() if isinstance(raw, str) else raw
@@ -155,26 +180,36 @@ def parse_corrections(sup: Supplement, secrets: dict[str, str]) -> Corrections:
             except ValidationError as exc:
                 bad = exc.errors()[0]
                 where = ".".join(str(p) for p in bad["loc"])
-                raise CarrierRejected(f"correction service_address: {where}: {bad['msg']} (send the address as JSON)") from None
+                raise CarrierRejected(
+                    f"correction service_address: {where}: {bad['msg']} (send the address as JSON)"
+                ) from None
         elif key == "port_date":
             try:
                 c.port_date = date.fromisoformat(value)
             except ValueError:
-                raise CarrierRejected(f"correction port_date {value!r} is not a date (YYYY-MM-DD)") from None
+                raise CarrierRejected(
+                    f"correction port_date {value!r} is not a date (YYYY-MM-DD)"
+                ) from None
         elif key == "port_type":
             try:
                 c.port_type = PortType(value)
             except ValueError:
-                raise CarrierRejected(f"correction port_type {value!r}: use full or partial") from None
+                raise CarrierRejected(
+                    f"correction port_type {value!r}: use full or partial"
+                ) from None
         elif key == "remaining_numbers":
             try:
                 c.remaining_numbers = RemainingNumbers(value)
             except ValueError:
-                raise CarrierRejected(f"correction remaining_numbers {value!r}: use keep or disconnect") from None
+                raise CarrierRejected(
+                    f"correction remaining_numbers {value!r}: use keep or disconnect"
+                ) from None
         elif key == "remove_numbers":
             c.remove_numbers = sorted({_tn(v, key) for v in value.split(",") if v.strip()})
             if not c.remove_numbers:
-                raise CarrierRejected("correction remove_numbers is empty: list the numbers, comma-separated")
+                raise CarrierRejected(
+                    "correction remove_numbers is empty: list the numbers, comma-separated"
+                )
         elif key in ("loa", "bill"):
             setattr(c, key, _doc(value, key))
     return c
@@ -216,4 +251,6 @@ class JsonStore:
     def names(self, prefix: str = "") -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.stem for p in self.root.glob(f"{prefix}*.json") if not p.name.startswith("."))
+        return sorted(
+            p.stem for p in self.root.glob(f"{prefix}*.json") if not p.name.startswith(".")
+        )

@@ -12,11 +12,18 @@ from providers.carrier.exceptions import Remediation
 
 ACCOUNT = "8812345670"
 PIN = "4321"
-SECRETS = {"sec_" + "a" * 32: ACCOUNT, "sec_" + "b" * 32: PIN, "sec_" + "c" * 32: "8812345999", "sec_" + "d" * 32: "9876"}
+SECRETS = {
+    "sec_" + "a" * 32: ACCOUNT,
+    "sec_" + "b" * 32: PIN,
+    "sec_" + "c" * 32: "8812345999",
+    "sec_" + "d" * 32: "9876",
+}
 ACCOUNT_REF, PIN_REF, ACCOUNT2_REF, PIN2_REF = list(SECRETS)
 NUMBERS = ["+14155550100", "+14155550101", "+14155550102", "+14155550103"]
 TOLL_FREE = ["+18005550100", "+18885550101"]
-ADDRESS = Address(street="500 Market St", line2="Suite 4", city="San Francisco", state="CA", postal_code="94105")
+ADDRESS = Address(
+    street="500 Market St", line2="Suite 4", city="San Francisco", state="CA", postal_code="94105"
+)
 PORT_DATE = date(2026, 4, 15)
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -48,16 +55,31 @@ def document(docs_dir: Path, kind: DocumentKind, content: bytes, name: str) -> D
     return DocumentRef(kind=kind, file_name=name, size=len(content), sha256=sha, uploaded_at=START)
 
 
-def submission(order: str = "PR-2026-0042-1", carrier: str = "Acme Telecom", numbers: list[str] | None = None,
-               **kw: object) -> CarrierSubmission:
+def submission(
+    order: str = "PR-2026-0042-1",
+    carrier: str = "Acme Telecom",
+    numbers: list[str] | None = None,
+    **kw: object,
+) -> CarrierSubmission:
     nums = numbers or NUMBERS
     toll_free = bool(kw.pop("toll_free", False))
-    data: dict[str, object] = dict(
-        idempotency_key=f"{order}:submit", request_id=order.rsplit("-", 1)[0], order_id=order, carrier=carrier,
-        entity_name="Acme Dental", auth_person_name="Dana Whitfield", account_number_ref=ACCOUNT_REF,
-        pin_ref=None if toll_free else PIN_REF, btn=nums[0], service_address=ADDRESS, port_type=PortType.FULL,
-        numbers=nums, toll_free=toll_free, requested_foc_date=PORT_DATE, time_zone="America/New_York",
-    )
+    data: dict[str, object] = {
+        "idempotency_key": f"{order}:submit",
+        "request_id": order.rsplit("-", 1)[0],
+        "order_id": order,
+        "carrier": carrier,
+        "entity_name": "Acme Dental",
+        "auth_person_name": "Dana Whitfield",
+        "account_number_ref": ACCOUNT_REF,
+        "pin_ref": None if toll_free else PIN_REF,
+        "btn": nums[0],
+        "service_address": ADDRESS,
+        "port_type": PortType.FULL,
+        "numbers": nums,
+        "toll_free": toll_free,
+        "requested_foc_date": PORT_DATE,
+        "time_zone": "America/New_York",
+    }
     data.update(kw)
     return CarrierSubmission.model_validate(data)
 
@@ -72,12 +94,17 @@ def correction_value(field: str, loa: DocumentRef) -> tuple[str, str]:
         "new_btn": ("new_btn", "+14155550199"),
         "account_number": ("account_number", ACCOUNT2_REF),
         "pin": ("pin", PIN2_REF),
-        "service_address": ("service_address", ADDRESS.model_copy(update={"line2": "Suite 400"}).model_dump_json()),
+        "service_address": (
+            "service_address",
+            ADDRESS.model_copy(update={"line2": "Suite 400"}).model_dump_json(),
+        ),
         "port_type": ("port_type", "full"),
     }[field]
 
 
-def supplement_for(rem: Remediation, numbers: list[str], loa: DocumentRef, key: str = "sup-1") -> Supplement:
+def supplement_for(
+    rem: Remediation, numbers: list[str], loa: DocumentRef, key: str = "sup-1"
+) -> Supplement:
     """The supplement a PM sends to answer ``rem`` (SUP2 for a new date, SUP3 otherwise)."""
     corrections: dict[str, str] = {}
     new_date = None
@@ -90,5 +117,10 @@ def supplement_for(rem: Remediation, numbers: list[str], loa: DocumentRef, key: 
             k, v = correction_value(field, loa)
             corrections[k] = v
     kind = SupplementKind.SUP2 if rem.supplement_kind == "SUP2" else SupplementKind.SUP3
-    return Supplement(kind=kind, idempotency_key=key, new_foc_date=new_date, corrections=corrections,
-                      reason=f"fix {rem.code}")
+    return Supplement(
+        kind=kind,
+        idempotency_key=key,
+        new_foc_date=new_date,
+        corrections=corrections,
+        reason=f"fix {rem.code}",
+    )

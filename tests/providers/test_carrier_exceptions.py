@@ -14,13 +14,29 @@ from providers.carrier.exceptions import (
 )
 
 # The exception codes listed in shared/reference/porting-apis.md (Telnyx Porting Orders v2).
-REFERENCE_CODES = """
-ACCOUNT_NUMBER_MISMATCH AUTH_PERSON_MISMATCH BTN_ATN_MISMATCH ENTITY_NAME_MISMATCH FOC_EXPIRED
-FOC_REJECTED LOCATION_MISMATCH LSR_PENDING MAIN_BTN_PORTING OSP_IRRESPONSIVE PASSCODE_PIN_INVALID
-PHONE_NUMBER_HAS_SPECIAL_FEATURE PHONE_NUMBER_MISMATCH PHONE_NUMBER_NOT_PORTABLE PORT_TYPE_INCORRECT
-PORTING_ORDER_SPLIT_REQUIRED POSTAL_CODE_MISMATCH RATE_CENTER_NOT_PORTABLE SV_CONFLICT
-SV_UNKNOWN_FAILURE OTHER
-""".split()
+REFERENCE_CODES = [
+    "ACCOUNT_NUMBER_MISMATCH",
+    "AUTH_PERSON_MISMATCH",
+    "BTN_ATN_MISMATCH",
+    "ENTITY_NAME_MISMATCH",
+    "FOC_EXPIRED",
+    "FOC_REJECTED",
+    "LOCATION_MISMATCH",
+    "LSR_PENDING",
+    "MAIN_BTN_PORTING",
+    "OSP_IRRESPONSIVE",
+    "PASSCODE_PIN_INVALID",
+    "PHONE_NUMBER_HAS_SPECIAL_FEATURE",
+    "PHONE_NUMBER_MISMATCH",
+    "PHONE_NUMBER_NOT_PORTABLE",
+    "PORT_TYPE_INCORRECT",
+    "PORTING_ORDER_SPLIT_REQUIRED",
+    "POSTAL_CODE_MISMATCH",
+    "RATE_CENTER_NOT_PORTABLE",
+    "SV_CONFLICT",
+    "SV_UNKNOWN_FAILURE",
+    "OTHER",
+]
 
 FIELD_NAMES = set(CORRECTION_ALIASES.values())
 
@@ -34,7 +50,15 @@ def test_every_code_says_what_is_wrong_who_acts_and_what_to_amend(code: str) -> 
     rem = remediation_for(code)
     assert isinstance(rem, Remediation) and rem.code == code
     assert rem.who_acts in ("customer", "pm", "carrier")
-    assert rem.action in ("amend", "remove_numbers", "split", "new_loa", "new_date", "wait", "cancel")
+    assert rem.action in (
+        "amend",
+        "remove_numbers",
+        "split",
+        "new_loa",
+        "new_date",
+        "wait",
+        "cancel",
+    )
     assert set(rem.fields_to_amend) <= FIELD_NAMES, rem.fields_to_amend
     assert len(rem.what_is_wrong) > 20 and len(rem.message) > 30
     if rem.action == "amend" and code != "OTHER":
@@ -60,7 +84,9 @@ def test_every_code_says_what_is_wrong_who_acts_and_what_to_amend(code: str) -> 
         ("OSP_IRRESPONSIVE", "wait", [], "carrier"),
     ],
 )
-def test_the_remediations_the_workflow_relies_on(code: str, action: str, fields: list[str], who: str) -> None:
+def test_the_remediations_the_workflow_relies_on(
+    code: str, action: str, fields: list[str], who: str
+) -> None:
     rem = remediation_for(code)
     assert (rem.action, rem.fields_to_amend, rem.who_acts) == (action, fields, who)
 
@@ -70,12 +96,17 @@ def test_an_unknown_code_becomes_other_with_the_carriers_words() -> None:
     assert rem.code == "OTHER"
     assert "E1234: customer on credit hold" in rem.what_is_wrong
     assert "customer on credit hold" in rem.message
-    assert normalize_code("e1234") == "OTHER" and normalize_code(" btn_atn_mismatch ") == "BTN_ATN_MISMATCH"
+    assert (
+        normalize_code("e1234") == "OTHER"
+        and normalize_code(" btn_atn_mismatch ") == "BTN_ATN_MISMATCH"
+    )
     assert remediation_for(None).what_is_wrong == "the carrier said: no text"
 
 
 def test_numbers_are_named_in_the_message() -> None:
-    rem = remediation_for("PHONE_NUMBER_NOT_PORTABLE", numbers=["+14155550199", "+14155550101", "+14155550101"])
+    rem = remediation_for(
+        "PHONE_NUMBER_NOT_PORTABLE", numbers=["+14155550199", "+14155550101", "+14155550101"]
+    )
     assert rem.numbers == ["+14155550101", "+14155550199"]
     assert "+14155550101, +14155550199" in rem.message
 
@@ -86,7 +117,9 @@ def test_corrections_cover_what_the_remediation_asks() -> None:
     assert not corrections_cover(btn, {"service_address": "{}"})
     assert corrections_cover(btn, {"btn": "+14155550100"})
     signer = remediation_for("AUTH_PERSON_MISMATCH")
-    assert not corrections_cover(signer, {"auth_person_name": "Dana"}), "a new LOA must come with the new signer"
+    assert not corrections_cover(signer, {"auth_person_name": "Dana"}), (
+        "a new LOA must come with the new signer"
+    )
     assert corrections_cover(signer, {"auth_person_name": "Dana", "loa": "{}"})
     date = remediation_for("FOC_EXPIRED")
     assert not corrections_cover(date, {}) and corrections_cover(date, {}, new_foc_date=True)

@@ -24,7 +24,9 @@ FOC = datetime(2026, 4, 15, 13, 0, tzinfo=UTC)
         (-timedelta(hours=5), True),
     ],
 )
-def test_the_window_is_the_last_guard_hours_before_the_foc(before: timedelta, allowed: bool) -> None:
+def test_the_window_is_the_last_guard_hours_before_the_foc(
+    before: timedelta, allowed: bool
+) -> None:
     assert is_change_allowed(FOC, FOC - before, 48) is allowed
 
 
@@ -58,4 +60,6 @@ def test_time_zones_and_naive_times_are_read_as_instants() -> None:
     eastern = timezone(timedelta(hours=-4))
     local = (FOC - timedelta(hours=47)).astimezone(eastern)
     assert not is_change_allowed(FOC, local, 48)
-    assert not is_change_allowed(FOC.replace(tzinfo=None), (FOC - timedelta(hours=1)).replace(tzinfo=None), 48)
+    assert not is_change_allowed(
+        FOC.replace(tzinfo=None), (FOC - timedelta(hours=1)).replace(tzinfo=None), 48
+    )

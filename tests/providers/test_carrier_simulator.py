@@ -36,7 +36,9 @@ FOC = datetime(2026, 4, 15, 13, 0, tzinfo=UTC)  # 09:00 in New York on the port 
 
 def sim(var_dir: Path, clock: Clock, **rule: object) -> CarrierSimulator:
     rules = {"answer_after_seconds": 10, **rule}
-    return CarrierSimulator(get_settings(), clock=clock, profile=parse_profile({"carriers": {"acme telecom": rules}}))
+    return CarrierSimulator(
+        get_settings(), clock=clock, profile=parse_profile({"carriers": {"acme telecom": rules}})
+    )
 
 
 @pytest.fixture
@@ -44,10 +46,16 @@ def clock() -> Clock:
     return Clock()
 
 
-async def test_accept_walks_from_submission_to_ported_and_survives_a_restart(var_dir: Path, clock: Clock) -> None:
+async def test_accept_walks_from_submission_to_ported_and_survives_a_restart(
+    var_dir: Path, clock: Clock
+) -> None:
     s = sim(var_dir, clock)
     state = await s.submit(submission(), SECRETS)
-    assert (state.status, state.raw_status, state.provider) == (St.SUBMITTED, "in-process", "simulator")
+    assert (state.status, state.raw_status, state.provider) == (
+        St.SUBMITTED,
+        "in-process",
+        "simulator",
+    )
     clock.tick(6)
     assert (await s.status(state.carrier_order_id)).raw_status == "submitted"
     clock.tick(5)
@@ -75,7 +83,9 @@ async def test_submit_is_idempotent_and_keeps_no_secret(var_dir: Path, clock: Cl
 
 
 @pytest.mark.parametrize("code", CODES)
-async def test_every_reject_code_round_trips_through_its_remediation(var_dir: Path, clock: Clock, code: str) -> None:
+async def test_every_reject_code_round_trips_through_its_remediation(
+    var_dir: Path, clock: Clock, code: str
+) -> None:
     s = sim(var_dir, clock, behaviour="reject", code=code, text=f"carrier says {code}")
     state = await s.submit(submission(), SECRETS)
     clock.tick(11)
@@ -86,15 +96,26 @@ async def test_every_reject_code_round_trips_through_its_remediation(var_dir: Pa
     rem = remediation_for(exc.code, exc.message, exc.numbers)
     if "remove_numbers" in rem.fields_to_amend:
         assert exc.numbers == [NUMBERS[-1]]
-    loa = document(get_settings().documents_dir, DocumentKind.SIGNED_LOA, b"%PDF new LOA", "loa-v2.pdf")
+    loa = document(
+        get_settings().documents_dir, DocumentKind.SIGNED_LOA, b"%PDF new LOA", "loa-v2.pdf"
+    )
     if rem.fields_to_amend and rem.fields_to_amend != ["port_date"]:
-        wrong = Supplement(kind=SupplementKind.SUP3, idempotency_key="wrong", reason="unrelated",
-                           corrections={"entity_name": "Nobody"} if "entity_name" not in rem.fields_to_amend
-                           else {"btn": "+14155550100"})
+        wrong = Supplement(
+            kind=SupplementKind.SUP3,
+            idempotency_key="wrong",
+            reason="unrelated",
+            corrections={"entity_name": "Nobody"}
+            if "entity_name" not in rem.fields_to_amend
+            else {"btn": "+14155550100"},
+        )
         await s.supplement(state.carrier_order_id, wrong, SECRETS)
         clock.tick(11)
-        assert (await s.status(state.carrier_order_id)).status is St.EXCEPTION, "an unrelated fix is rejected again"
-    state = await s.supplement(state.carrier_order_id, supplement_for(rem, exc.numbers, loa), SECRETS)
+        assert (await s.status(state.carrier_order_id)).status is St.EXCEPTION, (
+            "an unrelated fix is rejected again"
+        )
+    state = await s.supplement(
+        state.carrier_order_id, supplement_for(rem, exc.numbers, loa), SECRETS
+    )
     assert state.status is St.SUBMITTED
     clock.tick(11)
     state = await s.status(state.carrier_order_id)
@@ -102,25 +123,40 @@ async def test_every_reject_code_round_trips_through_its_remediation(var_dir: Pa
     if rem.action == "new_date":
         assert state.foc_at == FOC + timedelta(days=7)
     if rem.action in ("remove_numbers", "split"):
-        assert NUMBERS[-1] not in [n.tn for n in state.numbers if n.outcome is NumberOutcome.PENDING]
+        assert NUMBERS[-1] not in [
+            n.tn for n in state.numbers if n.outcome is NumberOutcome.PENDING
+        ]
 
 
 async def test_a_carrier_that_always_rejects_keeps_rejecting(var_dir: Path, clock: Clock) -> None:
-    s = sim(var_dir, clock, behaviour="reject", code="BTN_ATN_MISMATCH", first_submission_only=False)
+    s = sim(
+        var_dir, clock, behaviour="reject", code="BTN_ATN_MISMATCH", first_submission_only=False
+    )
     state = await s.submit(submission(), SECRETS)
     clock.tick(11)
-    await s.supplement(state.carrier_order_id, Supplement(
-        kind=SupplementKind.SUP3, idempotency_key="k", corrections={"btn": "+14155550101"}), SECRETS)
+    await s.supplement(
+        state.carrier_order_id,
+        Supplement(
+            kind=SupplementKind.SUP3, idempotency_key="k", corrections={"btn": "+14155550101"}
+        ),
+        SECRETS,
+    )
     clock.tick(11)
     assert (await s.status(state.carrier_order_id)).exceptions[0].code == "BTN_ATN_MISMATCH"
 
 
-async def test_sup2_moves_the_date_outside_the_guard_and_is_refused_inside(var_dir: Path, clock: Clock) -> None:
+async def test_sup2_moves_the_date_outside_the_guard_and_is_refused_inside(
+    var_dir: Path, clock: Clock
+) -> None:
     s = sim(var_dir, clock)
     oid = (await s.submit(submission(), SECRETS)).carrier_order_id
     clock.tick(11)
-    sup2 = Supplement(kind=SupplementKind.SUP2, idempotency_key="sup2", new_foc_date=PORT_DATE + timedelta(days=2),
-                      reason="customer asked for Friday")
+    sup2 = Supplement(
+        kind=SupplementKind.SUP2,
+        idempotency_key="sup2",
+        new_foc_date=PORT_DATE + timedelta(days=2),
+        reason="customer asked for Friday",
+    )
     state = await s.supplement(oid, sup2, {})
     assert state.status is St.SUBMITTED and state.foc_at is None
     assert (await s.supplement(oid, sup2, {})).carrier_order_id == oid  # same key: applied once
@@ -129,12 +165,16 @@ async def test_sup2_moves_the_date_outside_the_guard_and_is_refused_inside(var_d
     assert (await s.status(oid)).foc_at == new_foc
     clock.to(new_foc - timedelta(hours=30))
     with pytest.raises(CarrierGuard, match=r"30\.0 hours from now"):
-        await s.supplement(oid, sup2.model_copy(update={"idempotency_key": "late", "new_foc_date": PORT_DATE}), {})
+        await s.supplement(
+            oid, sup2.model_copy(update={"idempotency_key": "late", "new_foc_date": PORT_DATE}), {}
+        )
     record = json.loads((var_dir / "carrier-sim" / f"{oid}.json").read_text())
     assert [e["kind"] for e in record["events"]] == ["submit", "SUP2"]
 
 
-async def test_cancel_before_the_guard_inside_it_and_after_the_port(var_dir: Path, clock: Clock) -> None:
+async def test_cancel_before_the_guard_inside_it_and_after_the_port(
+    var_dir: Path, clock: Clock
+) -> None:
     s = sim(var_dir, clock)
     early = (await s.submit(submission(), SECRETS)).carrier_order_id
     clock.tick(11)
@@ -156,19 +196,37 @@ async def test_cancel_before_the_guard_inside_it_and_after_the_port(var_dir: Pat
 async def test_sup1_through_supplement_cancels(var_dir: Path, clock: Clock) -> None:
     s = sim(var_dir, clock)
     oid = (await s.submit(submission(), SECRETS)).carrier_order_id
-    state = await s.supplement(oid, Supplement(kind=SupplementKind.SUP1, idempotency_key="c", reason="stop"), {})
+    state = await s.supplement(
+        oid, Supplement(kind=SupplementKind.SUP1, idempotency_key="c", reason="stop"), {}
+    )
     assert state.status is St.CANCEL_PENDING
 
 
-async def test_not_portable_numbers_leave_the_order_and_the_rest_port(var_dir: Path, clock: Clock) -> None:
-    s = sim(var_dir, clock, behaviour="not_portable", numbers=["415 555 0102"], text="rate center closed")
+async def test_not_portable_numbers_leave_the_order_and_the_rest_port(
+    var_dir: Path, clock: Clock
+) -> None:
+    s = sim(
+        var_dir,
+        clock,
+        behaviour="not_portable",
+        numbers=["415 555 0102"],
+        text="rate center closed",
+    )
     oid = (await s.submit(submission(), SECRETS)).carrier_order_id
     clock.tick(11)
     state = await s.status(oid)
     assert state.exceptions[0].numbers == ["+14155550102"]
     assert {n.tn: n.outcome for n in state.numbers}["+14155550102"] is NumberOutcome.NOT_PORTABLE
-    await s.supplement(oid, Supplement(kind=SupplementKind.SUP3, idempotency_key="rm", reason="not portable",
-                                       corrections={"remove_numbers": "+14155550102"}), {})
+    await s.supplement(
+        oid,
+        Supplement(
+            kind=SupplementKind.SUP3,
+            idempotency_key="rm",
+            reason="not portable",
+            corrections={"remove_numbers": "+14155550102"},
+        ),
+        {},
+    )
     clock.to(FOC)
     state = await s.status(oid)
     outcomes = {n.tn: (n.outcome, n.reason) for n in state.numbers}
@@ -177,20 +235,44 @@ async def test_not_portable_numbers_leave_the_order_and_the_rest_port(var_dir: P
     assert {o for o, _ in outcomes.values()} == {NumberOutcome.PORTED} and len(outcomes) == 3
 
 
-async def test_split_required_until_the_numbers_move_to_another_order(var_dir: Path, clock: Clock) -> None:
+async def test_split_required_until_the_numbers_move_to_another_order(
+    var_dir: Path, clock: Clock
+) -> None:
     s = sim(var_dir, clock, behaviour="split")
     oid = (await s.submit(submission(), SECRETS)).carrier_order_id
     clock.tick(11)
     (exc,) = (await s.status(oid)).exceptions
     assert exc.code == "PORTING_ORDER_SPLIT_REQUIRED" and exc.numbers == NUMBERS[2:]
     with pytest.raises(CarrierRejected, match="cancel it instead"):
-        await s.supplement(oid, Supplement(kind=SupplementKind.SUP3, idempotency_key="all",
-                                           corrections={"remove_numbers": ",".join(NUMBERS)}), {})
+        await s.supplement(
+            oid,
+            Supplement(
+                kind=SupplementKind.SUP3,
+                idempotency_key="all",
+                corrections={"remove_numbers": ",".join(NUMBERS)},
+            ),
+            {},
+        )
     with pytest.raises(CarrierRejected, match="not on order"):
-        await s.supplement(oid, Supplement(kind=SupplementKind.SUP3, idempotency_key="bad",
-                                           corrections={"remove_numbers": "+14155550177"}), {})
-    await s.supplement(oid, Supplement(kind=SupplementKind.SUP3, idempotency_key="split", reason="split",
-                                       corrections={"remove_numbers": ",".join(exc.numbers)}), {})
+        await s.supplement(
+            oid,
+            Supplement(
+                kind=SupplementKind.SUP3,
+                idempotency_key="bad",
+                corrections={"remove_numbers": "+14155550177"},
+            ),
+            {},
+        )
+    await s.supplement(
+        oid,
+        Supplement(
+            kind=SupplementKind.SUP3,
+            idempotency_key="split",
+            reason="split",
+            corrections={"remove_numbers": ",".join(exc.numbers)},
+        ),
+        {},
+    )
     clock.tick(11)
     state = await s.status(oid)
     assert state.status is St.FOC_CONFIRMED and [n.tn for n in state.numbers] == NUMBERS[:2]
@@ -227,7 +309,9 @@ async def test_on_demand_activation_inside_the_window(var_dir: Path, clock: Cloc
     assert (await s.activate(oid)).status is St.PORTED
 
 
-async def test_without_activation_the_numbers_port_at_the_end_of_the_window(var_dir: Path, clock: Clock) -> None:
+async def test_without_activation_the_numbers_port_at_the_end_of_the_window(
+    var_dir: Path, clock: Clock
+) -> None:
     s = sim(var_dir, clock, fast_port=True, activation_window_seconds=3600)
     oid = (await s.submit(submission(), SECRETS)).carrier_order_id
     clock.to(FOC + timedelta(minutes=59))
@@ -243,8 +327,15 @@ async def test_activation_failure_then_a_new_date_ports(var_dir: Path, clock: Cl
     state = await s.activate(oid)
     assert (state.status, state.raw_status) == (St.ACTIVATION_FAILED, "activation-failed")
     assert {n.outcome for n in state.numbers} == {NumberOutcome.FAILED}
-    await s.supplement(oid, Supplement(kind=SupplementKind.SUP2, idempotency_key="again",
-                                       new_foc_date=PORT_DATE + timedelta(days=1)), {})
+    await s.supplement(
+        oid,
+        Supplement(
+            kind=SupplementKind.SUP2,
+            idempotency_key="again",
+            new_foc_date=PORT_DATE + timedelta(days=1),
+        ),
+        {},
+    )
     clock.to(FOC + timedelta(days=1))
     assert (await s.status(oid)).status is St.PORTED
 
@@ -295,32 +386,50 @@ async def test_a_past_port_date_is_refused_as_foc_rejected(var_dir: Path, clock:
     oid = (await s.submit(submission(requested_foc_date=START.date()), SECRETS)).carrier_order_id
     clock.tick(11)
     state = await s.status(oid)
-    assert state.exceptions[0].code == "FOC_REJECTED" and "not in the future" in state.exceptions[0].message
+    assert (
+        state.exceptions[0].code == "FOC_REJECTED"
+        and "not in the future" in state.exceptions[0].message
+    )
 
 
 async def test_bad_corrections_say_what_to_send(var_dir: Path, clock: Clock) -> None:
     s = sim(var_dir, clock)
     oid = (await s.submit(submission(), SECRETS)).carrier_order_id
     with pytest.raises(CarrierRejected, match="unknown correction colour: use account_number"):
-        await s.supplement(oid, Supplement(kind=SupplementKind.SUP3, idempotency_key="a", corrections={"colour": "x"}), {})
+        await s.supplement(
+            oid,
+            Supplement(kind=SupplementKind.SUP3, idempotency_key="a", corrections={"colour": "x"}),
+            {},
+        )
     with pytest.raises(CarrierRejected, match="service_address: city"):
-        await s.supplement(oid, Supplement(kind=SupplementKind.SUP3, idempotency_key="b",
-                                           corrections={"service_address": '{"street": "1 Main", "state": "CA", "postal_code": "94105"}'}), {})
+        await s.supplement(
+            oid,
+            Supplement(
+                kind=SupplementKind.SUP3,
+                idempotency_key="b",
+                corrections={
+                    "service_address": '{"street": "1 Main", "state": "CA", "postal_code": "94105"}'
+                },
+            ),
+            {},
+        )
     with pytest.raises(CarrierRejected, match="give new_foc_date"):
         await s.supplement(oid, Supplement(kind=SupplementKind.SUP2, idempotency_key="c"), {})
     with pytest.raises(CarrierRejected, match="no order SIM-NOPE"):
         await s.status("SIM-NOPE")
 
 
-async def test_profile_file_matches_carrier_names_and_number_prefixes(var_dir: Path, clock: Clock,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_profile_file_matches_carrier_names_and_number_prefixes(
+    var_dir: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     profile = var_dir.parent / "sim.yaml"
     profile.write_text(
         "carriers:\n"
         "  '*': {behaviour: silent}\n"
         "  ACME TELECOM:\n"
         "    - {number_prefix: '+1415555010', behaviour: reject, code: LSR_PENDING, answer_after_seconds: 1}\n"
-        "    - {behaviour: accept, answer_after_seconds: 1, foc_in_seconds: 120}\n")
+        "    - {behaviour: accept, answer_after_seconds: 1, foc_in_seconds: 120}\n"
+    )
     monkeypatch.setenv("PORTFLOW_SIMULATOR_PROFILE", str(profile))
     from portflow.settings import reset_settings
 
@@ -328,11 +437,17 @@ async def test_profile_file_matches_carrier_names_and_number_prefixes(var_dir: P
     s = carrier_from_settings(clock=clock)
     assert isinstance(s, CarrierSimulator)
     rejected = (await s.submit(submission(), SECRETS)).carrier_order_id
-    accepted = (await s.submit(submission("PR-2026-0042-2", numbers=["+16175550100"]), SECRETS)).carrier_order_id
-    other = (await s.submit(submission("PR-2026-0042-3", carrier="Other Co"), SECRETS)).carrier_order_id
+    accepted = (
+        await s.submit(submission("PR-2026-0042-2", numbers=["+16175550100"]), SECRETS)
+    ).carrier_order_id
+    other = (
+        await s.submit(submission("PR-2026-0042-3", carrier="Other Co"), SECRETS)
+    ).carrier_order_id
     clock.tick(2)
     assert (await s.status(rejected)).exceptions[0].code == "LSR_PENDING"
-    assert (await s.status(accepted)).foc_at == clock.now - timedelta(seconds=2) + timedelta(seconds=120)
+    assert (await s.status(accepted)).foc_at == clock.now - timedelta(seconds=2) + timedelta(
+        seconds=120
+    )
     assert (await s.status(other)).status is St.SUBMITTED
 
 
@@ -342,7 +457,10 @@ async def test_profile_file_matches_carrier_names_and_number_prefixes(var_dir: P
         ({"carriers": {"acme": {"behaviour": "reject"}}}, "carrier 'acme', rule 1: .*needs a code"),
         ({"carriers": {"acme": [{}, {"behaviour": "explode"}]}}, "rule 2: behaviour"),
         ({"carriers": {"acme": {"colour": "red"}}}, "colour: Extra inputs"),
-        ({"carriers": {"acme": {"foc_in_seconds": 5, "answer_after_seconds": 10}}}, "must be later"),
+        (
+            {"carriers": {"acme": {"foc_in_seconds": 5, "answer_after_seconds": 10}}},
+            "must be later",
+        ),
         ({"carriers": {"acme": {"behaviour": "partial", "numbers": ["12"]}}}, "numbers:"),
         ({"carrier": {}}, "one key, carriers"),
     ],
