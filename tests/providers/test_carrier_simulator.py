@@ -469,3 +469,22 @@ def test_a_broken_profile_says_which_rule(data: object, message: str) -> None:
     with pytest.raises(CarrierError, match=message) as info:
         parse_profile(data)
     assert info.value.retryable is False
+
+
+async def test_the_example_profile_loads_and_gives_the_demo_an_foc_minutes_away(
+    var_dir: Path, clock: Clock
+) -> None:
+    from providers.carrier.sim_profile import load_profile
+
+    profile = load_profile(
+        Path(__file__).resolve().parents[2] / "examples" / "carrier-simulator.yaml"
+    )
+    assert profile.behaviour_for("reject telecom", NUMBERS).code == "BTN_ATN_MISMATCH"
+    assert profile.behaviour_for("Partial Networks", ["+13125550101"]).behaviour == "partial"
+    assert profile.behaviour_for("BANDWIDTH", NUMBERS).guard_hours == 24
+    s = CarrierSimulator(get_settings(), clock=clock, profile=profile)
+    oid = (await s.submit(submission(carrier="Some Carrier"), SECRETS)).carrier_order_id
+    clock.tick(10)
+    assert (await s.status(oid)).foc_at == START + timedelta(seconds=120)
+    clock.tick(110)
+    assert (await s.status(oid)).status is St.PORTED
