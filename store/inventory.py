@@ -48,6 +48,15 @@ class NumberInAnotherPort(ValueError):
         extra = f"; also held elsewhere: {', '.join(others)}" if others else ""
         super().__init__(f"{tn} {where}: {todo}{extra}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuild from the facts, not the message (exceptions cross process boundaries).
+        more = {n: r for n, r in self.conflicts.items() if n != self.tn}
+        return (_rebuild, (self.tn, self.other_request_id, self.state, more))
+
+
+def _rebuild(tn: str, other: str, state: str | None, more: dict[str, str]) -> NumberInAnotherPort:
+    return NumberInAnotherPort(tn, other, state=state, more=more)
+
 
 class InventoryError(ValueError):
     """A number operation that does not fit the inventory (unknown number, wrong request...)."""

@@ -3,6 +3,7 @@ the database so that two concurrent claims cannot both win (SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import pickle
 import re
 import threading
 import time
@@ -59,6 +60,8 @@ def test_a_number_of_another_port_is_refused_with_who_holds_it(engine: Engine, s
     assert isinstance(err.value, ValueError)
     assert (err.value.tn, err.value.other_request_id) == (A1, "PR-2026-0001")
     assert err.value.conflicts == {A1: "PR-2026-0001", A2: "PR-2026-0001"}
+    copy = pickle.loads(pickle.dumps(err.value))
+    assert (str(copy), copy.conflicts) == (str(err.value), err.value.conflicts)
     message = str(err.value)
     assert message.startswith(
         f"{A1} is already in port request PR-2026-0001: remove it from this request"
