@@ -72,7 +72,9 @@ class Settings(BaseSettings):
 
     # --- providers -----------------------------------------------------------------
     esign_provider: Literal["local", "docusign"] = "local"
-    carrier_provider: Literal["simulator", "manual", "telnyx"] = "simulator"
+    carrier_provider: Literal["simulator", "manual", "telnyx"] = Field(
+        default="simulator", description="simulator (local default), manual (PM enters orders) or telnyx"
+    )
     notify_channels: list[str] = Field(default_factory=lambda: ["outbox"], description="outbox, smtp, teams, slack")
     auto_sign: bool = Field(default=False, description="Local e-signature signs at once (demo only)")
 
@@ -112,9 +114,11 @@ class Settings(BaseSettings):
     public_url: str = Field(default="", description="Public base URL of the api/ service for webhooks")
 
     # --- carrier APIs (issue 5) ----------------------------------------------------
-    telnyx_api_key: SecretStr | None = None
-    telnyx_base_url: str = "https://api.telnyx.com/v2"
-    telnyx_public_key: str = ""
+    telnyx_api_key: SecretStr | None = Field(default=None, description="Telnyx API v2 key (Bearer); required by the telnyx carrier")
+    telnyx_base_url: str = Field(default="https://api.telnyx.com/v2", description="Telnyx API base URL")
+    telnyx_public_key: str = Field(
+        default="", description="Telnyx account public key (base64 Ed25519) that signs porting webhooks"
+    )
     simulator_profile: str = Field(default="", description="Path to a YAML of per-carrier simulator behaviour")
     telnyx_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of one Telnyx API call")
     telnyx_webhook_tolerance_seconds: int = Field(
