@@ -8,7 +8,9 @@ transaction that reads first and writes later cannot wait for another writer, it
 once with "database is locked". So every SQLite transaction here starts with
 ``BEGIN IMMEDIATE`` (it takes the write lock up front and waits up to the busy timeout for
 it), the journal is WAL, and foreign keys are enforced. Keep sessions short: a session
-left open blocks every other SQLite writer.
+left open blocks every other SQLite writer, and never open a second session inside one in
+the same thread (the data functions take ``session=`` for that); such a wait ends after
+the busy timeout as :class:`DatabaseBusy`.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ _migrate_lock = threading.Lock()
 
 class DatabaseUrlError(ValueError):
     """A database URL portflow cannot use."""
+
+
+class DatabaseBusy(RuntimeError):
+    """SQLite stayed locked by another transaction for the whole busy timeout (retryable)."""
 
 
 def _normalise(url: str) -> str:
@@ -194,6 +200,15 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except sa.exc.OperationalError as exc:
+        session.rollback()
+        if "database is locked" not in str(exc.orig):
+            raise
+        raise DatabaseBusy(
+            f"the SQLite database stayed locked for {BUSY_TIMEOUT_MS // 1000} s: another "
+            "transaction held it, e.g. a session left open in another process, or a second "
+            "session opened inside one in this same thread (pass session= to the inner call)"
+        ) from exc
     except BaseException:
         session.rollback()
         raise

@@ -147,6 +147,7 @@ def put_bytes(
     request_id: str,
     order_id: str | None = None,
     uploaded_by: str = "system",
+    session: Session | None = None,
 ) -> DocumentRef:
     """Store a document of a request (or of one of its orders) and return its reference.
 
@@ -171,8 +172,10 @@ def put_bytes(
         sha256=sha256,
         uploaded_by=(uploaded_by or "system").strip()[:320],
     )
-    with session_scope() as session:
+    if session is not None:
         return _ref(_record(session, row))
+    with session_scope() as s:
+        return _ref(_record(s, row))
 
 
 def put_file(
@@ -183,6 +186,7 @@ def put_file(
     file_name: str | None = None,
     order_id: str | None = None,
     uploaded_by: str = "system",
+    session: Session | None = None,
 ) -> DocumentRef:
     """Like :func:`put_bytes`, reading ``path`` (its name is the default file name)."""
     p = Path(path)
@@ -197,6 +201,7 @@ def put_file(
         request_id=request_id,
         order_id=order_id,
         uploaded_by=uploaded_by,
+        session=session,
     )
 
 
@@ -225,7 +230,11 @@ def read_bytes(ref: DocumentRef) -> bytes:
 
 
 def documents_of(
-    *, request_id: str, order_id: str | None = None, kind: DocumentKind | str | None = None
+    *,
+    request_id: str,
+    order_id: str | None = None,
+    kind: DocumentKind | str | None = None,
+    session: Session | None = None,
 ) -> list[DocumentRef]:
     """A request's documents, oldest first.
 
@@ -240,5 +249,7 @@ def documents_of(
     if kind is not None:
         stmt = stmt.where(DocumentRow.kind == _kind(kind))
     stmt = stmt.order_by(col(DocumentRow.uploaded_at), col(DocumentRow.id))
-    with session_scope() as session:
+    if session is not None:
         return [_ref(row) for row in session.exec(stmt).all()]
+    with session_scope() as s:
+        return [_ref(row) for row in s.exec(stmt).all()]

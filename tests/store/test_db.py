@@ -10,7 +10,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from store.db import DatabaseUrlError, dispose_engine, get_engine, migrate, session_scope
+from store.db import (
+    DatabaseBusy,
+    DatabaseUrlError,
+    dispose_engine,
+    get_engine,
+    migrate,
+    session_scope,
+)
 from store.tables import LedgerEntry
 
 
@@ -104,3 +111,25 @@ def test_migrate_from_two_threads_at_once(db_url: str) -> None:
         t.join(60)
     assert errors == []
     assert "ledger_entries" in sa.inspect(get_engine(db_url)).get_table_names()
+
+
+def test_a_nested_sqlite_session_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second session inside an open one in the same thread waits for itself: the error
+    says so instead of a bare 'database is locked'."""
+    import store.db
+
+    monkeypatch.setattr(store.db, "BUSY_TIMEOUT_MS", 200)
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    try:
+        engine = get_engine(url)
+        migrate(engine)
+        with session_scope(engine) as outer:
+            outer.add(LedgerEntry(key="outer", value={}))
+            outer.flush()
+            with pytest.raises(DatabaseBusy, match="pass session= to the inner call"):
+                with session_scope(engine) as inner:
+                    inner.get(LedgerEntry, "x")
+    finally:
+        dispose_engine(url)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from models.request import DocumentKind
 from portflow.settings import get_settings, reset_settings
+from store.db import session_scope
 from store.documents import (
     DocumentCorrupt,
     DocumentError,
@@ -160,6 +161,14 @@ def test_bad_documents_are_refused(
         == 1000
     )
     assert _rows(engine) == 1
+
+
+def test_inside_a_callers_transaction(engine: Engine, request_saved: str) -> None:
+    with pytest.raises(RuntimeError), session_scope(engine) as s:
+        ref = put_bytes(PDF, kind="loa", file_name="loa.pdf", request_id=request_saved, session=s)
+        assert documents_of(request_id=request_saved, session=s) == [ref]
+        raise RuntimeError("the activity failed")
+    assert documents_of(request_id=request_saved) == []  # the record rolled back with it
 
 
 def test_documents_may_come_before_the_request_is_saved(engine: Engine) -> None:
