@@ -61,7 +61,6 @@ activation_jobs list path; error shape {"errors":[{code,title,detail,source}]}.
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -97,6 +96,7 @@ from providers.carrier.telnyx_map import (
     pick_foc,
     state_from_order,
 )
+from store import documents
 
 St = CarrierOrderStatus
 TELNYX_GUARD_HOURS = 48
@@ -266,17 +266,10 @@ class TelnyxCarrier(CarrierProvider):
         for d in found.get("data") or []:
             if d.get("id"):
                 return str(d["id"])
-        path = self.settings.documents_dir / doc.sha256[:2] / doc.sha256
         try:
-            data = path.read_bytes()
-        except OSError:
-            raise config_error(
-                f"document {doc.file_name} ({doc.sha256[:12]}) is not in the document store at {path}"
-            ) from None
-        if hashlib.sha256(data).hexdigest() != doc.sha256:
-            raise config_error(
-                f"document {doc.file_name} at {path} does not match its sha256: the store is damaged"
-            )
+            data = documents.read_bytes(doc)
+        except (FileNotFoundError, documents.DocumentCorrupt) as exc:
+            raise config_error(str(exc)) from None
         if len(data) > MAX_DOCUMENT_BYTES:
             raise CarrierRejected(
                 f"{doc.file_name} is {len(data) // 1048576} MB: Telnyx takes documents up to 20 MB"

@@ -393,3 +393,14 @@ async def test_errors_are_classified(
         await carrier.submit(submission(documents=docs[:1]), SECRETS)
     with pytest.raises(CarrierRejected, match="no signed LOA"):
         await carrier.submit(submission(documents=docs[1:]), SECRETS)
+
+
+async def test_a_document_missing_from_the_store_is_a_clear_permanent_error(
+    carrier: TelnyxCarrier, standin: TelnyxStandIn, docs: list[DocumentRef]
+) -> None:
+    lost = docs[1].model_copy(update={"sha256": "0" * 64, "file_name": "lost-bill.pdf"})
+    with pytest.raises(
+        CarrierError, match="lost-bill.pdf.*missing from the document store"
+    ) as info:
+        await carrier.submit(submission(documents=[docs[0], lost]), SECRETS)
+    assert info.value.retryable is False
