@@ -1,0 +1,310 @@
+"""What each port-steering command does, given a Temporal client.
+
+``starter.py`` (``portflow.cli.ports``) parses the command line, connects and calls these;
+tests call them with their own client. Each sends one update or query to the right
+workflow (a request's id is its workflow id, an order's id is its child workflow's id) and
+returns the view the workflow answers with. Temporal's refusals become :class:`CliError`
+with a message that says what to fix (``portflow.cli.errors``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateStage
+from temporalio.service import RPCError, RPCStatusCode
+
+from models.numbers import NumberProblem, parse_tn
+from models.request import DocumentKind, PortRequest
+from models.status import TERMINAL
+from models.workflow import (
+    AssignNumbers,
+    Cancel,
+    Expedite,
+    ExpediteRequest,
+    OrderView,
+    PortOptions,
+    RequestView,
+)
+from portflow import ports
+from portflow.cli.errors import CliError, about, parse_id
+from portflow.settings import Settings
+from workflows.port_order import PortOrderWorkflow
+from workflows.port_request import PortRequestWorkflow
+
+QUERY_TIMEOUT = timedelta(seconds=10)
+UPDATE_TIMEOUT = timedelta(seconds=30)
+
+
+@dataclass
+class StatusPage:
+    """What ``status`` shows: a request with its orders' full views, or one order."""
+
+    request: RequestView | None = None
+    order: OrderView | None = None
+    orders: dict[str, OrderView] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        return self.request.request_id if self.request else self.order.order_id if self.order else "-"
+
+    @property
+    def finished(self) -> bool:
+        status = self.request.status if self.request else self.order.status if self.order else None
+        return status in TERMINAL
+
+    def to_json(self) -> dict[str, Any]:
+        if self.request is not None:
+            data = self.request.model_dump(mode="json")
+            data["orders"] = [self.orders.get(o.order_id, o).model_dump(mode="json") for o in self.request.orders]
+            return data
+        assert self.order is not None
+        return self.order.model_dump(mode="json")
+
+
+# --------------------------------------------------------------------------- helpers
+async def query_request(client: Client, request_id: str) -> RequestView:
+    async with about(request_id):
+        return await client.get_workflow_handle(request_id).query(PortRequestWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+
+
+async def query_order(client: Client, order_id: str) -> OrderView:
+    async with about(order_id):
+        return await client.get_workflow_handle(order_id).query(PortOrderWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+
+
+async def send_update(client: Client, target: str, update: Any, arg: Any, *, wait: float | None = None) -> Any:
+    """Send an update; its validator's refusal becomes a CliError. With ``wait`` the result
+    is awaited that long only (handlers that wait for the workflow, such as cancel): None
+    means accepted and still in progress."""
+    handle = client.get_workflow_handle(target)
+    async with about(target):
+        if wait is None:
+            return await handle.execute_update(update, arg, rpc_timeout=UPDATE_TIMEOUT)
+        started = await handle.start_update(update, arg, wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                                            rpc_timeout=UPDATE_TIMEOUT)
+        try:
+            return await asyncio.wait_for(started.result(), timeout=wait)
+        except TimeoutError:
+            return None
+
+
+async def running_state(client: Client, workflow_id: str) -> bool | None:
+    """True running, False closed, None no such workflow."""
+    try:
+        desc = await client.get_workflow_handle(workflow_id).describe(rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        async with about(workflow_id):
+            raise
+    return desc.status == WorkflowExecutionStatus.RUNNING
+
+
+def normalize_tn(text: str) -> str:
+    """E.164 of a number typed on the command line, or a CliError saying what is wrong."""
+    try:
+        return parse_tn(text)
+    except NumberProblem as exc:
+        raise CliError(exc.message) from None
+
+
+def check_text(value: str, option: str, example: str) -> str:
+    """A reason or note of at least 3 characters (the workflow models require it)."""
+    if len(value.strip()) < 3:
+        raise CliError(f"{option} is too short: say why, e.g. {option} \"{example}\"")
+    return value.strip()
+
+
+# --------------------------------------------------------------------------- start
+async def fresh_request_id(client: Client) -> str:
+    """The next sequential request id (``store.requests``) that Temporal has not seen
+    either: a database restored or reset under a long-lived server must not reuse one."""
+    from store.db import migrate
+    from store.requests import allocate_request_id
+
+    migrate()
+    for _ in range(1000):
+        rid = allocate_request_id()
+        if await running_state(client, rid) is None:
+            return rid
+    raise CliError("1000 request ids in a row already exist in Temporal: the id counter of this database "
+                   "is far behind the server's; point PORTFLOW_DATABASE_URL at the right database")
+
+
+async def cmd_start(client: Client, request: PortRequest, *, base_dir: Path, actor: str,
+                    expedite: str | None = None, options: PortOptions | None = None,
+                    settings: Settings | None = None, wait: float = 20.0) -> RequestView:
+    """Start a checked request (``portflow.cli.files.plan_start`` prepares it), attach the
+    documents its file names, and return its status once intake is done (or after ``wait``).
+
+    The documents are attached once the workflow has run its first task: an update that
+    reaches it in that very task is refused (its validators need the run's input)."""
+    docs = []
+    for d in request.documents:
+        path = Path(d.path) if Path(d.path).is_absolute() else base_dir / d.path
+        if not path.is_file():
+            raise CliError(f"document {d.path} ({d.kind.value}) not found: fix the path in the request file")
+        docs.append((path, d.kind, request.order_id(d.account) if d.account is not None else None))
+    exp = Expedite(actor=actor, reason=expedite) if expedite else None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    try:
+        async with about(request.id):
+            handle = await asyncio.wait_for(
+                ports.start_port(client, request.model_copy(update={"documents": []}), started_by=actor,
+                                 base_dir=base_dir, expedite=exp, options=options, settings=settings),
+                timeout=wait)
+            view = await _first_view(handle, deadline)
+            for path, kind, order_id in docs:
+                view = await ports.attach(client, request.id, path, kind, actor=actor, order_id=order_id)
+    except ports.PortRefused as exc:
+        raise CliError(f"not started: {exc}") from None
+    except CliError as err:
+        if "no worker answered" not in err.message:
+            raise
+        if await running_state(client, request.id) is None:
+            raise CliError(f"{request.id} was not started: the server did not answer within {wait:.0f} s") from None
+        raise CliError(f"{request.id} was started, but no worker answered within {wait:.0f} s: start the worker "
+                       f"(`python worker.py`), then check it with `python starter.py status {request.id}` and attach "
+                       "any document it misses with `python starter.py attach`") from None
+    while view.status.value == "intake" and loop.time() < deadline:  # intake: recording, claiming numbers
+        await asyncio.sleep(0.3)
+        async with about(request.id):
+            view = await handle.query(PortRequestWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+    return view
+
+
+async def _first_view(handle: Any, deadline: float) -> RequestView:
+    """The status once the workflow's first task ran (a query is answered only after it)."""
+    left = max(1.0, deadline - asyncio.get_running_loop().time())
+    try:
+        return await handle.query(PortRequestWorkflow.status, rpc_timeout=timedelta(seconds=left))
+    except RPCError as err:
+        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            raise CliError(f"{handle.id}: no worker answered in time") from None
+        raise
+
+
+# --------------------------------------------------------------------------- documents
+async def cmd_attach(client: Client, target: str, path: Path, kind: DocumentKind, *, actor: str,
+                     order_id: str | None = None) -> RequestView:
+    request_id, from_target = parse_id(target)
+    order_id = order_id or from_target
+    if order_id is not None and parse_id(order_id)[0] != request_id:
+        raise CliError(f"order {order_id} is not part of {request_id}")
+    if not path.is_file():
+        raise CliError(f"{path} is not a readable file: check the path")
+    if await running_state(client, request_id) is None:
+        raise CliError(f"no port {request_id}: check the id with `starter.py list`")
+    from store.documents import DocumentError
+
+    try:
+        async with about(request_id):
+            return await ports.attach(client, request_id, path, kind, actor=actor, order_id=order_id)
+    except DocumentError as exc:
+        raise CliError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- request steps
+async def cmd_assign(client: Client, target: str, assignments: dict[str, str], *, actor: str,
+                     kind: str = "user") -> RequestView:
+    request_id, _ = parse_id(target)
+    if not assignments:
+        raise CliError("nothing to assign: give --tn NUMBER --to WHO (repeatable) or --file CSV")
+    clean: dict[str, str] = {}
+    problems = []
+    for raw, who in assignments.items():
+        try:
+            tn = parse_tn(raw)
+        except NumberProblem as exc:
+            problems.append(exc.message)
+            continue
+        if tn in clean:
+            problems.append(f"{raw} is listed twice")
+        if not who.strip():
+            problems.append(f"{raw}: say who gets it (a user's e-mail or a resource account)")
+        clean[tn] = who.strip()
+    if problems:
+        raise CliError("; ".join(problems))
+    return await send_update(client, request_id, PortRequestWorkflow.assign,
+                         AssignNumbers(actor=actor, assignments=clean, kind=kind))
+
+
+async def cmd_expedite(client: Client, target: str, *, actor: str, reason: str,
+                       port_date: date | None = None) -> RequestView:
+    request_id, order_id = parse_id(target)
+    if order_id is not None:
+        raise CliError(f"an expedite applies to the whole request: use {request_id}")
+    reason = check_text(reason, "--reason", "the customer moves offices on the 20th")
+    return await send_update(client, request_id, PortRequestWorkflow.expedite_port,
+                         ExpediteRequest(actor=actor, reason=reason, port_date=port_date))
+
+
+async def cmd_cancel(client: Client, target: str, *, actor: str, reason: str,
+                     wait: float = 30.0) -> OrderView | RequestView | None:
+    """Cancel a request (every order) or one order. Returns the final view, or None when the
+    cancel was accepted but the carrier has not confirmed it within ``wait`` seconds."""
+    request_id, order_id = parse_id(target)
+    arg = Cancel(actor=actor, reason=check_text(reason, "--reason", "the customer stays with the carrier"))
+    if order_id is not None:
+        return await send_update(client, order_id, PortOrderWorkflow.cancel, arg, wait=wait)
+    return await send_update(client, request_id, PortRequestWorkflow.cancel, arg, wait=wait)
+
+
+# --------------------------------------------------------------------------- reading
+async def settle_order(client: Client, order_id: str, before: str, *, seconds: float = 3.0) -> OrderView:
+    """The order's view once it moved on from ``before`` (an update only queues work; the
+    workflow acts on it a moment later), or its view after ``seconds``."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    while True:
+        view = await query_order(client, order_id)
+        if view.status.value != before or loop.time() >= until:
+            return view
+        await asyncio.sleep(0.2)
+
+
+async def settle_assignments(client: Client, request_id: str, tns: set[str], *, seconds: float = 3.0) -> StatusPage:
+    """The status page once the orders show ``tns`` assigned (or after ``seconds``)."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    while True:
+        page = await cmd_status(client, request_id)
+        shown = {n.tn for o in page.orders.values() for n in o.numbers if n.assigned_to}
+        if tns <= shown or loop.time() >= until:
+            return page
+        await asyncio.sleep(0.2)
+
+
+async def cmd_status(client: Client, target: str) -> StatusPage:
+    request_id, order_id = parse_id(target)
+    if order_id is not None:
+        return StatusPage(order=await query_order(client, order_id))
+    view = await query_request(client, request_id)
+    page = StatusPage(request=view)
+    for o in view.orders:
+        try:
+            page.orders[o.order_id] = await client.get_workflow_handle(o.order_id).query(
+                PortOrderWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+        except Exception:  # noqa: BLE001, S112 - the request's copy of the order is shown instead
+            continue
+    return page
+
+
+async def cmd_watch(client: Client, target: str, show: Callable[[StatusPage], None], *, interval: float = 1.0,
+                    timeout: float | None = None) -> StatusPage:
+    """Show the status page every ``interval`` seconds until the port ends (or ``timeout``)."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout if timeout else None
+    while True:
+        page = await cmd_status(client, target)
+        show(page)
+        if page.finished or (until is not None and loop.time() >= until):
+            return page
+        await asyncio.sleep(interval)

@@ -1,0 +1,78 @@
+"""Shared pieces of the port commands: connecting, failing with one line, parsing values.
+
+Every command ends in one of three ways: done (exit 0), refused with a message that says
+what to fix (exit 1), or the server is unreachable / a file unreadable (exit 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.text import Text
+from temporalio.client import Client
+
+from portflow.cli import render
+from portflow.cli.errors import EXIT_UNREACHABLE, CliError, translate, unreachable_message
+from portflow.settings import get_settings
+
+T = TypeVar("T")
+By = Annotated[str | None, typer.Option("--by", metavar="EMAIL", help="Who does it (default: PORTFLOW_PM_EMAIL)")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    render.console(stderr=True).print(Text(f"error: {message}", style="bold red"))
+    raise typer.Exit(code)
+
+
+def run(work: Callable[[Client], Awaitable[T]]) -> T:
+    """Connect per settings and run ``work``; every failure ends as one line and an exit code."""
+    from portflow.temporal import connect
+
+    async def main() -> T:
+        try:
+            client = await asyncio.wait_for(connect(), timeout=15)
+        except TimeoutError:
+            raise CliError(unreachable_message("no answer within 15 s"), EXIT_UNREACHABLE) from None
+        except Exception as err:
+            raise translate(err, "server") from err
+        return await work(client)
+
+    try:
+        return asyncio.run(main())
+    except CliError as err:
+        fail(err.message, err.code)
+    finally:
+        # Free the client's Rust-side objects now, while the interpreter is alive: left to
+        # interpreter shutdown they sometimes abort it ("PyGILState_Release", sdk-python #300).
+        gc.collect()
+
+
+def actor(by: str | None) -> str:
+    return (by or get_settings().pm_email).strip()
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        fail(f"{option} '{value}' is not a date: write it as YYYY-MM-DD, e.g. 2027-03-16")
+
+
+def model(cls: type[BaseModel], **fields: object) -> BaseModel:
+    try:
+        return cls(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        fail(problems)
+
+
+def done(message: str) -> None:
+    render.console().print(Text(message, style="bold green"))

@@ -1,0 +1,174 @@
+"""The order-level commands: the LOA signature, approval, carrier events, amendments,
+verification. Each works on one port order's workflow (its id is the order id,
+``PR-2026-0042-1``); see ``portflow.cli.actions`` for the request-level ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client
+
+from models.carrier import (
+    CarrierEvent,
+    CarrierException,
+    CarrierOrderState,
+    CarrierOrderStatus,
+    NumberOutcome,
+)
+from models.events import EventAck
+from models.workflow import AmendOrder, Approve, ConfirmVerification, OrderView, RequestView
+from portflow.cli.actions import check_text, query_order, running_state, send_update
+from portflow.cli.errors import CliError, order_id_of, parse_id
+from portflow.settings import Settings, get_settings
+from workflows.port_order import PortOrderWorkflow
+from workflows.port_request import PortRequestWorkflow
+
+
+async def cmd_sign(client: Client, target: str, *, name: str | None = None, decline: str | None = None,
+                   force: bool = False, settings: Settings | None = None) -> tuple[Any, EventAck]:
+    """Sign (or decline) an order's LOA with the local e-signature, then tell the order's
+    workflow. Signing an envelope that is already signed re-delivers its event, so a
+    delivery that failed half-way is finished by running the command again."""
+    from models.esign import EnvelopeStatus
+    from providers.esign.base import ESignError
+    from providers.esign.local import EnvelopeClosed, LocalESign
+
+    order_id = order_id_of(target)
+    s = settings or get_settings()
+    if s.esign_provider != "local":
+        raise CliError(f"`sign` is the local e-signature; with PORTFLOW_ESIGN_PROVIDER={s.esign_provider} the "
+                       "signer signs in DocuSign and its webhook tells portflow")
+    if (name is None) == (decline is None):
+        raise CliError('give either --name "Signer Name" to sign or --decline REASON to refuse')
+    if await running_state(client, order_id) is None:
+        raise CliError(f"no port {order_id}: its LOA goes out once the request's documents are complete "
+                       f"(see `python starter.py status {order_id.rsplit('-', 1)[0]}`)")
+    esign = LocalESign(s)
+    try:
+        event = await (esign.sign(order_id, name, force=force) if name is not None else esign.decline(order_id, decline or ""))
+    except EnvelopeClosed as exc:
+        info = await esign.find_by_order(order_id)
+        wanted = EnvelopeStatus.COMPLETED if name is not None else EnvelopeStatus.DECLINED
+        if info is None or info.status != wanted:
+            raise CliError(str(exc)) from None
+        event = [e for e in await esign.events(order_id) if e.status == wanted][-1]
+    except ESignError as exc:
+        raise CliError(str(exc)) from None
+    ack = await send_update(client, order_id, PortOrderWorkflow.esign_event, event)
+    return event, ack
+
+
+# --------------------------------------------------------------------------- order steps
+async def cmd_approve(client: Client, target: str, *, actor: str, note: str = "") -> OrderView:
+    order_id = order_id_of(target)
+    return await send_update(client, order_id, PortOrderWorkflow.approve, Approve(actor=actor, order_id=order_id, note=note))
+
+
+async def cmd_verify(client: Client, target: str, *, actor: str, ok: bool, notes: str) -> OrderView | None:
+    order_id = order_id_of(target)
+    notes = check_text(notes, "--notes", "test calls in and out from 3 numbers")
+    arg = ConfirmVerification(actor=actor, order_id=order_id, ok=ok, notes=notes)
+    return await send_update(client, order_id, PortOrderWorkflow.verify, arg, wait=20)
+
+
+def check_carrier_answer(*, carrier_order_id: str | None, foc: str | None, reject_code: str | None,
+                         reject_text: str, completed: bool) -> datetime | None:
+    """Refuse a carrier-event that says nothing, or two things at once; the FOC in UTC."""
+    given = [k for k, v in (("--foc", foc), ("--reject", reject_code), ("--completed", completed)) if v]
+    if len(given) > 1:
+        raise CliError(f"record one carrier answer at a time, not {' and '.join(given)}")
+    if not given and not carrier_order_id:
+        raise CliError("say what the carrier said: --foc DATETIME, --reject CODE --text TEXT, --completed, "
+                       "or just its order id with --carrier-order-id")
+    if reject_text and not reject_code:
+        raise CliError('--text goes with --reject CODE (e.g. --reject BTN_ATN_MISMATCH --text "BTN does not match")')
+    return parse_foc(foc) if foc else None
+
+
+def parse_foc(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(f"--foc '{text}' is not a date and time: write it like 2026-12-21T09:00-05:00") from None
+    if at.tzinfo is None:
+        raise CliError(f"--foc '{text}' needs its UTC offset, as the carrier sent it: e.g. {text.strip()}-05:00")
+    return at.astimezone(UTC)
+
+
+def manual_state(view: OrderView, *, carrier_order_id: str | None, foc_at: datetime | None, reject_code: str | None,
+                 reject_text: str, completed: bool, actor: str, now: datetime) -> CarrierOrderState:
+    """The carrier state a PM typed, for an order whose carrier adapter is not ``manual``
+    (the manual adapter keeps its own records: ``ManualCarrier.record_event``)."""
+    from providers.carrier.exceptions import normalize_code, remediation_for
+
+    order_ref = carrier_order_id or view.carrier_order_id
+    if not order_ref:
+        raise CliError(f"{view.order_id} has no carrier order id yet: give the carrier's with --carrier-order-id")
+    live = [n.tn for n in view.numbers if n.state not in ("released", "not_portable")]
+    ref = f" (carrier order {order_ref})"
+    base: dict[str, Any] = {"carrier_order_id": order_ref, "provider": "manual", "updated_at": now,
+                            "foc_at": view.foc_at}
+    if foc_at is not None:
+        return CarrierOrderState(**{**base, "foc_at": foc_at}, status=CarrierOrderStatus.FOC_CONFIRMED,
+                                 raw_status=f"manual: FOC {foc_at:%Y-%m-%d %H:%M} UTC recorded by {actor}{ref}")
+    if reject_code:
+        rem = remediation_for(reject_code, reject_text)
+        exc = CarrierException(code=normalize_code(reject_code), raw_code=reject_code.strip(),
+                               message=reject_text or rem.what_is_wrong)
+        return CarrierOrderState(**base, status=CarrierOrderStatus.EXCEPTION, exceptions=[exc],
+                                 raw_status=f"manual: rejected {reject_code.strip()} recorded by {actor}{ref}")
+    if completed:
+        from models.carrier import NumberState
+
+        return CarrierOrderState(**base, status=CarrierOrderStatus.PORTED,
+                                 numbers=[NumberState(tn=n, outcome=NumberOutcome.PORTED) for n in live],
+                                 raw_status=f"manual: completion recorded by {actor}{ref}")
+    return CarrierOrderState(**base, status=CarrierOrderStatus.PENDING,
+                             raw_status=f"manual: carrier order id{ref} recorded by {actor}")
+
+
+async def cmd_carrier_event(client: Client, target: str, *, actor: str, carrier_order_id: str | None = None,
+                            foc: str | None = None, reject_code: str | None = None, reject_text: str = "",
+                            completed: bool = False, note: str = "", settings: Settings | None = None,
+                            now: datetime | None = None) -> tuple[CarrierEvent, EventAck]:
+    """Record what the carrier told the PM and deliver it to the order's workflow."""
+    order_id = order_id_of(target)
+    foc_at = check_carrier_answer(carrier_order_id=carrier_order_id, foc=foc, reject_code=reject_code,
+                                  reject_text=reject_text, completed=completed)
+    s = settings or get_settings()
+    view = await query_order(client, order_id)
+    at = now or datetime.now(UTC)
+    if s.carrier_provider == "manual":
+        from providers.carrier.manual import ManualCarrier, ManualEventError, build_event
+
+        try:
+            state = ManualCarrier(s).record_event(order_id, carrier_order_id=carrier_order_id, foc_at=foc_at,
+                                                  reject_code=reject_code, reject_text=reject_text or None,
+                                                  completed=completed, actor=actor, note=note)
+        except ManualEventError as exc:
+            raise CliError(f"{order_id}: {exc}") from None
+        event = build_event(order_id, state, actor=actor, note=note)
+    else:
+        state = manual_state(view, carrier_order_id=carrier_order_id, foc_at=foc_at, reject_code=reject_code,
+                             reject_text=reject_text, completed=completed, actor=actor, now=at)
+        digest = hashlib.sha256(f"{order_id}|{state.model_dump_json(exclude={'updated_at'})}".encode()).hexdigest()
+        event = CarrierEvent(event_id=f"manual:{digest[:20]}", order_id=order_id, state=state, at=at, actor=actor,
+                             note=note)
+    ack = await send_update(client, order_id, PortOrderWorkflow.carrier_event, event)
+    return event, ack
+
+
+async def cmd_amend(client: Client, amend: AmendOrder) -> OrderView | RequestView | None:
+    """To the order's workflow when it runs; before that, to the request (kept for the order)."""
+    order_id = order_id_of(amend.order_id)
+    amend = amend.model_copy(update={"order_id": order_id})
+    running = await running_state(client, order_id)
+    if running is None:
+        request_id = parse_id(order_id)[0]
+        return await send_update(client, request_id, PortRequestWorkflow.amend, amend)
+    return await send_update(client, order_id, PortOrderWorkflow.amend, amend, wait=30)
+
+
