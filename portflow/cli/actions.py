@@ -16,7 +16,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateStage
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowUpdateStage,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.numbers import NumberProblem, parse_tn
@@ -32,7 +37,7 @@ from models.workflow import (
     RequestView,
 )
 from portflow import ports
-from portflow.cli.errors import CliError, about, parse_id
+from portflow.cli.errors import CliError, about, deepest_message, parse_id
 from portflow.settings import Settings
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
@@ -48,6 +53,9 @@ class StatusPage:
     request: RequestView | None = None
     order: OrderView | None = None
     orders: dict[str, OrderView] = field(default_factory=dict)
+    # workflow id -> what went wrong with the workflow itself (failed, terminated): a bug
+    # or an operator's act, which the workflow's own view cannot tell
+    broken: dict[str, str] = field(default_factory=dict)
 
     @property
     def target(self) -> str:
@@ -55,16 +63,19 @@ class StatusPage:
 
     @property
     def finished(self) -> bool:
+        """The port ended: a final status, or its workflow stopped (failed, terminated)."""
         status = self.request.status if self.request else self.order.status if self.order else None
-        return status in TERMINAL
+        return status in TERMINAL or self.target in self.broken
 
     def to_json(self) -> dict[str, Any]:
         if self.request is not None:
             data = self.request.model_dump(mode="json")
             data["orders"] = [self.orders.get(o.order_id, o).model_dump(mode="json") for o in self.request.orders]
-            return data
-        assert self.order is not None
-        return self.order.model_dump(mode="json")
+        else:
+            assert self.order is not None
+            data = self.order.model_dump(mode="json")
+        data["workflow_problems"] = dict(self.broken)
+        return data
 
 
 # --------------------------------------------------------------------------- helpers
@@ -173,7 +184,10 @@ async def cmd_start(client: Client, request: PortRequest, *, base_dir: Path, act
         raise CliError(f"{request.id} was started, but no worker answered within {wait:.0f} s: start the worker "
                        f"(`python worker.py`), then check it with `python starter.py status {request.id}` and attach "
                        "any document it misses with `python starter.py attach`") from None
-    while view.status.value == "intake" and loop.time() < deadline:  # intake: recording, claiming numbers
+    # intake (recording the request, claiming its numbers), then the orders starting: show
+    # where it settles rather than a stage it leaves a second later
+    settle = min(deadline, loop.time() + 5)
+    while view.status.value in ("intake", "validated") and loop.time() < settle:
         await asyncio.sleep(0.3)
         async with about(request.id):
             view = await handle.query(PortRequestWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
@@ -282,13 +296,41 @@ async def settle_assignments(client: Client, request_id: str, tns: set[str], *, 
         await asyncio.sleep(0.2)
 
 
+async def workflow_problem(client: Client, workflow_id: str) -> str | None:
+    """Why a workflow stopped without finishing the port (failed, terminated, timed out), or
+    None while it runs or when it completed."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        desc = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
+    except RPCError:
+        return None
+    if desc.status in (None, WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED,
+                       WorkflowExecutionStatus.CONTINUED_AS_NEW):
+        return None
+    what = desc.status.name.lower().replace("_", " ")
+    try:
+        await handle.result(follow_runs=False, rpc_timeout=QUERY_TIMEOUT)
+    except WorkflowFailureError as err:
+        return f"its workflow {what}: {deepest_message(err)}"
+    except Exception:  # noqa: BLE001, S110 - the status word alone still says it stopped
+        pass
+    return f"its workflow {what}"
+
+
 async def cmd_status(client: Client, target: str) -> StatusPage:
     request_id, order_id = parse_id(target)
     if order_id is not None:
-        return StatusPage(order=await query_order(client, order_id))
+        page = StatusPage(order=await query_order(client, order_id))
+        if problem := await workflow_problem(client, order_id):
+            page.broken[order_id] = problem
+        return page
     view = await query_request(client, request_id)
     page = StatusPage(request=view)
+    if problem := await workflow_problem(client, request_id):
+        page.broken[request_id] = problem
     for o in view.orders:
+        if problem := await workflow_problem(client, o.order_id):
+            page.broken[o.order_id] = problem
         try:
             page.orders[o.order_id] = await client.get_workflow_handle(o.order_id).query(
                 PortOrderWorkflow.status, rpc_timeout=QUERY_TIMEOUT)

@@ -60,7 +60,8 @@ def when(at: datetime | None, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     delta = (at - now).total_seconds()
     rel = f"in {span(delta)}" if delta >= 0 else f"{span(delta)} ago"
-    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({rel})"
+    shown = f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S}" if abs(delta) < 3600 else f"{at.astimezone(UTC):%Y-%m-%d %H:%M}"
+    return f"{shown} UTC ({rel})"
 
 
 def status_text(status: PortStatus | str) -> Text:
@@ -122,11 +123,14 @@ def _numbers(order: OrderView) -> Table:
     return table
 
 
-def order_block(o: OrderView, now: datetime | None = None) -> Group:
+def order_block(o: OrderView, now: datetime | None = None, broken: str | None = None) -> Group:
     title = Text(f"{o.order_id} · {o.carrier}" + (" · toll-free (RespOrg)" if o.toll_free else "") + " · ",
                  style="bold")
     title.append_text(status_text(o.status))
     grid = _grid()
+    if broken:
+        grid.add_row("STOPPED", Text(f"{broken} (see the Temporal UI; nothing moves until someone acts)",
+                                     style="bold red"))
     grid.add_row("port date", f"{o.port_date:%a %Y-%m-%d}")
     grid.add_row("FOC", when(o.foc_at, now) if o.foc_at else Text("not yet", style="dim"))
     carrier = o.carrier_order_id or "not submitted yet"
@@ -164,8 +168,10 @@ def request_page(page: StatusPage, now: datetime | None = None) -> Group:
     if v.missing_documents:
         grid.add_row("missing", Text(", ".join(v.missing_documents), style="bold yellow"))
     parts: list[RenderableType] = [head, next_line(v.next, now), grid]
+    if v.request_id in page.broken:
+        parts.insert(1, Text(f"STOPPED: {page.broken[v.request_id]}", style="bold red"))
     for o in v.orders:
-        parts += [Text(""), order_block(page.orders.get(o.order_id, o), now)]
+        parts += [Text(""), order_block(page.orders.get(o.order_id, o), now, page.broken.get(o.order_id))]
     escalations = v.escalations + [e for o in v.orders for e in page.orders.get(o.order_id, o).escalations]
     if escalations:
         parts.append(Text("escalations: " + "; ".join(escalations), style="bold red"))
@@ -178,7 +184,7 @@ def request_page(page: StatusPage, now: datetime | None = None) -> Group:
 
 def order_page(page: StatusPage, now: datetime | None = None) -> Group:
     o: OrderView = page.order  # type: ignore[assignment]
-    return Group(order_block(o, now), Text(""), _timeline(o.timeline))
+    return Group(order_block(o, now, page.broken.get(o.order_id)), Text(""), _timeline(o.timeline))
 
 
 def status_page(page: StatusPage, now: datetime | None = None) -> Group:

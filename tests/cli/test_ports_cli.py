@@ -26,7 +26,7 @@ from tests.cli.conftest import EXAMPLES, PM, Harness, business_days_ahead, event
 def text_of(renderable: object) -> str:
     out = Console(record=True, width=200, file=io.StringIO(), highlight=False)
     out.print(renderable)
-    return out.export_text()
+    return " ".join(out.export_text().split())
 
 
 async def start(cli: Harness, *, check_waiving: str | None = None, **kw: object) -> str:
@@ -232,3 +232,18 @@ async def test_amend_before_the_orders_run(cli: Harness) -> None:
                                         DocumentKind.CSR, actor=PM)
         assert any(f"{rid}-1: amended btn" in e.reason for e in view.timeline)
         await actions.cmd_cancel(cli.client, rid, actor=PM, reason="test over")
+
+
+async def test_a_stopped_workflow_shows_on_the_status_page(cli: Harness) -> None:
+    async with cli.worker():
+        rid = await start(cli, port_date=business_days_ahead(30))
+        await page_when(cli, rid, lambda p: statuses(p) == ["loa_sent", "loa_sent"], "LOAs out")
+        await cli.client.get_workflow_handle(f"{rid}-2").terminate(reason="ops stopped it: duplicate account")
+        page = await page_when(cli, rid, lambda p: f"{rid}-2" in p.broken, "the stopped order shown")
+        assert page.broken[f"{rid}-2"] == "its workflow terminated: ops stopped it: duplicate account"
+        assert not page.finished  # the request itself still runs
+        shown = text_of(render.status_page(page))
+        assert "STOPPED its workflow terminated: ops stopped it: duplicate account" in shown
+        await cli.client.get_workflow_handle(rid).terminate(reason="test over")
+        final = await actions.cmd_watch(cli.client, rid, lambda p: None, interval=0.2, timeout=10)
+        assert final.finished and final.to_json()["workflow_problems"][rid] == "its workflow terminated: test over"
