@@ -295,7 +295,10 @@ async def run(args: argparse.Namespace) -> int:
         if args.keep:
             print("\n--keep: everything stays up; browse the UI, try `python starter.py status "
                   f"{rid}`; Ctrl-C stops it all", flush=True)
-            await asyncio.Event().wait()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:  # Ctrl-C: the ending --keep waits for
+                print("\nCtrl-C: stopping", flush=True)
         return 0 if page.request.status.value == "completed" else 1
     finally:
         if api is not None:

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from models.numbers import format_national
-from models.status import PortStatus, StatusChange
+from models.status import TERMINAL, PortStatus, StatusChange
 from models.workflow import Deadline, OrderView, RequestView
 from portflow.cli.actions import StatusPage
 from portflow.cli.listing import PortRow
@@ -26,6 +26,9 @@ _STATUS_STYLE = {
     PortStatus.SNAPBACK: "bold red", PortStatus.LOA_DECLINED: "yellow", PortStatus.CANCELLED: "dim",
     PortStatus.CANCEL_REQUESTED: "yellow", PortStatus.DOCUMENTS: "yellow",
 }
+
+
+_FINAL = {s.value for s in TERMINAL}
 
 
 def console(stderr: bool = False) -> Console:
@@ -200,6 +203,7 @@ def list_table(rows: list[PortRow], query: str, now: datetime | None = None) -> 
         if r.escalated:
             stage.append(" ⚑", style="bold red")
         table.add_row(r.workflow_id, r.customer, stage, f"{r.port_date:%Y-%m-%d}" if r.port_date else "-",
-                      ", ".join(r.carriers) or "-", r.waiting_on, when(r.next_deadline, now) if r.next_deadline else "-",
+                      ", ".join(r.carriers) or "-", r.waiting_on,
+                      when(r.next_deadline, now) if r.next_deadline and r.status not in _FINAL else "-",
                       r.execution)
     return table
