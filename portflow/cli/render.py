@@ -93,20 +93,34 @@ def _grid() -> Table:
     return grid
 
 
-def _timeline(entries: list[StatusChange]) -> Table:
-    table = Table(title="timeline", title_justify="left", expand=True)
+def _change(e: StatusChange) -> Text:
+    if e.from_status is None or e.from_status != e.to_status:
+        change = Text(f"{e.from_status.value if e.from_status else '-'} → ")
+        return change.append_text(status_text(e.to_status))
+    return Text("note", style="dim")
+
+
+def _timeline(entries: list[StatusChange], *, last: int | None = None, width: int = 120) -> RenderableType:
+    """Every change, oldest first (or the ``last`` few); on a narrow terminal each entry
+    takes two lines instead of five squeezed columns."""
+    entries = sorted(entries, key=lambda e: e.at)
+    title = "timeline" if last is None or len(entries) <= last else f"timeline (last {last} of {len(entries)})"
+    if last is not None:
+        entries = entries[-last:]
+    if width < 110:
+        lines: list[RenderableType] = [Text(title, style="italic")]
+        for e in entries:
+            first = Text(f"{e.at.astimezone(UTC):%m-%d %H:%M:%S}  {e.subject}  ")
+            lines += [first.append_text(_change(e)), Text(f"    {e.reason} [{e.actor}]", style="dim")]
+        return Group(*lines)
+    table = Table(title=title, title_justify="left", expand=True)
     table.add_column("when (UTC)", no_wrap=True)
     table.add_column("what", no_wrap=True)
     table.add_column("change", no_wrap=True)
     table.add_column("who", overflow="fold", max_width=30)
     table.add_column("why", overflow="fold", ratio=1)
-    for e in sorted(entries, key=lambda e: e.at):
-        if e.from_status is None or e.from_status != e.to_status:
-            change = Text(f"{e.from_status.value if e.from_status else '-'} → ")
-            change.append_text(status_text(e.to_status))
-        else:
-            change = Text("note", style="dim")
-        table.add_row(f"{e.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}", e.subject, change, e.actor, e.reason)
+    for e in entries:
+        table.add_row(f"{e.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}", e.subject, _change(e), e.actor, e.reason)
     return table
 
 
@@ -154,7 +168,7 @@ def order_block(o: OrderView, now: datetime | None = None, broken: str | None = 
     return Group(title, grid, _numbers(o))
 
 
-def request_page(page: StatusPage, now: datetime | None = None) -> Group:
+def request_page(page: StatusPage, now: datetime | None = None, width: int = 120) -> Group:
     v: RequestView = page.request  # type: ignore[assignment]
     head = Text(f"{v.request_id} · {v.customer_name} · stage ", style="bold")
     head.append_text(status_text(v.status))
@@ -179,19 +193,45 @@ def request_page(page: StatusPage, now: datetime | None = None) -> Group:
     if escalations:
         parts.append(Text("escalations: " + "; ".join(escalations), style="bold red"))
     entries = list(v.timeline) + [e for o in page.orders.values() for e in o.timeline]
-    parts += [Text(""), _timeline(entries)]
+    parts += [Text(""), _timeline(entries, width=width)]
     if v.ui_url:
         parts.append(Text(f"Temporal UI: {v.ui_url}", style="link " + v.ui_url))
     return Group(*parts)
 
 
-def order_page(page: StatusPage, now: datetime | None = None) -> Group:
+def order_page(page: StatusPage, now: datetime | None = None, width: int = 120) -> Group:
     o: OrderView = page.order  # type: ignore[assignment]
-    return Group(order_block(o, now, page.broken.get(o.order_id)), Text(""), _timeline(o.timeline))
+    return Group(order_block(o, now, page.broken.get(o.order_id)), Text(""), _timeline(o.timeline, width=width))
 
 
-def status_page(page: StatusPage, now: datetime | None = None) -> Group:
-    return request_page(page, now) if page.request is not None else order_page(page, now)
+def watch_page(page: StatusPage, now: datetime | None = None, width: int = 120) -> Group:
+    """What ``watch`` refreshes: the stage, what it waits for, each order in a line or two,
+    and the latest timeline entries, short enough for a terminal."""
+    v = page.request or page.order
+    assert v is not None
+    head = Text(f"{page.target} · stage ", style="bold")
+    head.append_text(status_text(v.status))
+    parts: list[RenderableType] = [head, next_line(v.next, now)]
+    parts += [Text(f"STOPPED: {why} ({wid})", style="bold red") for wid, why in page.broken.items()]
+    orders = [page.orders.get(o.order_id, o) for o in page.request.orders] if page.request else [v]
+    table = Table(box=None, show_edge=False, pad_edge=False)
+    for name in ("order", "carrier", "stage", "FOC", "assigned", "next"):
+        table.add_column(name, overflow="fold")
+    for o in orders:
+        assert isinstance(o, OrderView)
+        live = [n for n in o.numbers if n.state not in ("released", "not_portable")]
+        table.add_row(o.order_id, o.carrier, status_text(o.status), when(o.foc_at, now) if o.foc_at else "-",
+                      f"{sum(1 for n in live if n.assigned_to)}/{len(live)}",
+                      f"{o.next.what} ({o.next.waiting_on.value})")
+    parts.append(table)
+    entries = list(page.request.timeline) + [e for o in page.orders.values() for e in o.timeline] if page.request \
+        else list(v.timeline)
+    parts.append(_timeline(entries, last=8, width=width))
+    return Group(*parts)
+
+
+def status_page(page: StatusPage, now: datetime | None = None, width: int = 120) -> Group:
+    return request_page(page, now, width) if page.request is not None else order_page(page, now, width)
 
 
 def list_table(rows: list[PortRow], query: str, now: datetime | None = None) -> Table:

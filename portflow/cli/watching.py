@@ -19,8 +19,15 @@ from models.status import PortStatus
 from portflow.cli import actions, render
 from portflow.cli.actions import StatusPage
 from portflow.cli.common import done, fail, parse_date, run
-from portflow.cli.errors import CliError
+from portflow.cli.errors import CliError, parse_id
 from portflow.cli.listing import ListFilter, build_query, cmd_list
+
+
+def _check_id(port_id: str) -> None:
+    try:
+        parse_id(port_id)
+    except CliError as err:
+        fail(err.message)
 
 
 def status(
@@ -28,11 +35,13 @@ def status(
     json_output: Annotated[bool, typer.Option("--json", help="Print the status as JSON for machines")] = False,
 ) -> None:
     """Where a port stands: stage, what it waits for and from whom, until when, and its history."""
+    _check_id(port_id)
     page = run(lambda c: actions.cmd_status(c, port_id))
     if json_output:
         sys.stdout.write(json.dumps(page.to_json(), indent=2) + "\n")
         return
-    render.console().print(render.status_page(page))
+    out = render.console()
+    out.print(render.status_page(page, width=out.width))
 
 
 def list_ports(
@@ -69,10 +78,11 @@ def watch(
     interval: Annotated[float, typer.Option("--interval", min=0.2, help="Seconds between refreshes")] = 1.0,
 ) -> None:
     """Follow a port live until it ends (exit 0 completed or cancelled, 1 failed)."""
+    _check_id(port_id)
     out = render.console()
     if out.is_terminal:
         with Live(console=out, refresh_per_second=4, transient=False) as live:
-            page = run(lambda c: actions.cmd_watch(c, port_id, lambda p: live.update(render.status_page(p)),
+            page = run(lambda c: actions.cmd_watch(c, port_id, lambda p: live.update(render.watch_page(p, width=out.width)),
                                                    interval=interval))
     else:  # piped: a line whenever the stage or the next step changes
         seen: list[str] = []
@@ -86,7 +96,7 @@ def watch(
                 out.print(f"{p.target}: {line}")
 
         page = run(lambda c: actions.cmd_watch(c, port_id, show, interval=interval))
-        out.print(render.status_page(page))
+        out.print(render.status_page(page, width=out.width))
     final = (page.request or page.order).status  # type: ignore[union-attr]
     if final == PortStatus.FAILED:
         out.print(Text(f"{page.target} failed", style="bold red"))
