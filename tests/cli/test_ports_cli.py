@@ -125,6 +125,9 @@ async def test_a_port_from_start_to_completed_through_the_commands(cli: Harness)
                                            notes="test calls in and out from two numbers")
         final = await watching
     assert final.finished and final.request.status.value == "completed"
+    compact = text_of(render.watch_page(final, width=80))
+    assert f"{rid} · stage completed" in compact and "5/5" in compact and "3/3" in compact
+    assert "timeline (last 8 of" in compact and "every order ported and verified [system]" in compact
     assert seen[-1] == "completed" and "foc_confirmed" in seen
     data = final.to_json()
     timeline = [e for o in data["orders"] for e in o["timeline"]]
@@ -206,6 +209,8 @@ async def test_refusals_say_what_to_fix(cli: Harness) -> None:
                                 lambda rows: len(rows) == 1 and rows[0].execution == "Completed",
                                 what="list cancelled")
         assert rows[0].status == "cancelled"
+        table = text_of(render.list_table(rows, "q"))
+        assert f"│ {rid} │ {cli.customer} │ cancelled │" in table
         assert await cmd_list(cli.client, ListFilter(customer=cli.customer, status="loa_sent")) == []
         orders = await cmd_list(cli.client, ListFilter(customer=cli.customer, orders=True))
         assert orders == []  # cancelled before any order started
