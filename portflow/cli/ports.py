@@ -93,6 +93,9 @@ def start(
         return req, await actions.cmd_start(client, req, base_dir=plan.base_dir, actor=actor(by), expedite=expedite)
 
     request, view = run(work)
+    if view.status.value == "failed":
+        why = view.timeline[-1].reason if view.timeline else "see the Temporal UI"
+        fail(f"{request.id} was refused at intake: {why}")
     orders = ", ".join(f"{request.order_id(i)} ({a.carrier})" for i, a in enumerate(request.accounts))
     done(f"started {request.id}: {request.customer.name}, {len(request.all_numbers)} numbers in "
           f"{len(request.accounts)} order(s): {orders}")
