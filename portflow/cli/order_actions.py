@@ -77,14 +77,14 @@ async def cmd_verify(client: Client, target: str, *, actor: str, ok: bool, notes
 def check_carrier_answer(*, carrier_order_id: str | None, foc: str | None, reject_code: str | None,
                          reject_text: str, completed: bool) -> datetime | None:
     """Refuse a carrier-event that says nothing, or two things at once; the FOC in UTC."""
+    if reject_text and not reject_code:
+        raise CliError('--text goes with --reject CODE (e.g. --reject BTN_ATN_MISMATCH --text "BTN does not match")')
     given = [k for k, v in (("--foc", foc), ("--reject", reject_code), ("--completed", completed)) if v]
     if len(given) > 1:
         raise CliError(f"record one carrier answer at a time, not {' and '.join(given)}")
     if not given and not carrier_order_id:
         raise CliError("say what the carrier said: --foc DATETIME, --reject CODE --text TEXT, --completed, "
                        "or just its order id with --carrier-order-id")
-    if reject_text and not reject_code:
-        raise CliError('--text goes with --reject CODE (e.g. --reject BTN_ATN_MISMATCH --text "BTN does not match")')
     return parse_foc(foc) if foc else None
 
 
