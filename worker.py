@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import all_activities
 from portflow.settings import get_settings
@@ -28,6 +29,17 @@ WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow]
 log = logging.getLogger("portflow.worker")
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox, with the pure libraries the models use passed through: phonenumbers
+    loads region data lazily behind a threading.Lock, which the sandbox refuses, so a fresh
+    worker's first request failed its workflow task."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "phonenumbers", "email_validator", "idna", "pydantic", "models"
+        )
+    )
+
+
 def build_worker(client: Client, *, task_queue: str | None = None, executor: ThreadPoolExecutor | None = None) -> Worker:
     """The worker with every workflow and activity (tests use this too)."""
     return Worker(
@@ -36,6 +48,7 @@ def build_worker(client: Client, *, task_queue: str | None = None, executor: Thr
         workflows=WORKFLOWS,
         activities=all_activities(),
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
+        workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

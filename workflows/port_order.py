@@ -71,8 +71,10 @@ class _CancelNow(Exception):
 
 @workflow.defn
 class PortOrderWorkflow:
-    def __init__(self) -> None:
-        self.inp: PortOrderInput | None = None
+    @workflow.init
+    def __init__(self, inp: PortOrderInput) -> None:
+        # set before any update handler runs: an update in the first task sees the input
+        self.inp: PortOrderInput | None = inp
         self.status = S.VALIDATED
         self.timeline: list[StatusChange] = []
         self.next = Deadline(what="starting")

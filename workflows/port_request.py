@@ -55,8 +55,10 @@ def _at_midnight(d) -> datetime:
 
 @workflow.defn
 class PortRequestWorkflow:
-    def __init__(self) -> None:
-        self.inp: PortRequestInput | None = None
+    @workflow.init
+    def __init__(self, inp: PortRequestInput) -> None:
+        # set before any update handler runs: an update in the first task sees the input
+        self.inp: PortRequestInput | None = inp
         self.status = S.INTAKE
         self.timeline: list[StatusChange] = []
         self.documents: list[DocumentRef] = []
