@@ -130,7 +130,8 @@ class PortRequestWorkflow:
             wake = min([*pending[:1], due] if due > now and not slipped else pending[:1] or [now + timedelta(days=2)])
             self._set_next("customer sends " + ", ".join(self._missing()), due, WaitingOn.CUSTOMER)
             self._publish()
-            got = await self._wait(lambda: not self._missing() or bool(self.pre_amends), wake,
+            amends_seen = len(self.pre_amends)
+            got = await self._wait(lambda: not self._missing() or len(self.pre_amends) > amends_seen, wake,
                                    f"documents due {fmt(due)}: " + ", ".join(self._missing()))
             if got:
                 continue

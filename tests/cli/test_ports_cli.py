@@ -224,10 +224,6 @@ async def test_start_refuses_numbers_in_another_port(cli: Harness) -> None:
         await actions.cmd_cancel(cli.client, first, actor=PM, reason="test over")
 
 
-@pytest.mark.xfail(strict=True, raises=CliError, reason=(
-    "workflow bug: PortRequestWorkflow._documents_stage waits on `not self._missing() or bool(self.pre_amends)`; "
-    "pre_amends is never consumed, so after one amend the loop spins without yielding (TMPRL1101 deadlock) and "
-    "every later update fails with 'Workflow Task in failed state'"))
 async def test_amend_before_the_orders_run(cli: Harness) -> None:
     async with cli.worker():
         rid = await start(cli, port_date=business_days_ahead(30), documents=False)
