@@ -7,6 +7,9 @@ good; network trouble and carrier outages are retried by the workflow's policy.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -24,8 +27,13 @@ def _provider() -> CarrierProvider:
     return carrier_from_settings(get_settings(), clock=temporal_now)
 
 
-def _classify(exc: CarrierError) -> ApplicationError:
-    return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=not exc.retryable)
+@contextmanager
+def _classified() -> Iterator[None]:
+    """Carrier failures become ApplicationErrors, non-retryable when time cannot fix them."""
+    try:
+        yield
+    except CarrierError as exc:
+        raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=not exc.retryable) from exc
 
 
 def _secrets(*refs: str | None) -> dict[str, str]:
@@ -39,46 +47,36 @@ def _refs_of(sub: CarrierSubmission) -> dict[str, str]:
 @activity.defn(name="carrier_submit")
 async def carrier_submit(inp: SubmitInput) -> CarrierOrderState:
     """Create and submit the order; idempotent on the submission's idempotency key."""
-    try:
+    with _classified():
         return await _provider().submit(inp.submission, _refs_of(inp.submission))
-    except CarrierError as exc:
-        raise _classify(exc) from exc
 
 
 @activity.defn(name="carrier_supplement")
 async def carrier_supplement(inp: SupplementInput) -> CarrierOrderState:
-    try:
+    with _classified():
         secrets = _secrets(*inp.supplement.corrections.values())
         return await _provider().supplement(inp.carrier_order_id, inp.supplement, secrets)
-    except CarrierError as exc:
-        raise _classify(exc) from exc
 
 
 @activity.defn(name="carrier_cancel")
 async def carrier_cancel(call: CarrierCall) -> CarrierOrderState:
     assert call.carrier_order_id
-    try:
+    with _classified():
         return await _provider().cancel(call.carrier_order_id, call.reason)
-    except CarrierError as exc:
-        raise _classify(exc) from exc
 
 
 @activity.defn(name="carrier_status")
 async def carrier_status(call: CarrierCall) -> CarrierOrderState:
     assert call.carrier_order_id
-    try:
+    with _classified():
         return await _provider().status(call.carrier_order_id)
-    except CarrierError as exc:
-        raise _classify(exc) from exc
 
 
 @activity.defn(name="carrier_activate")
 async def carrier_activate(call: CarrierCall) -> CarrierOrderState:
     assert call.carrier_order_id
-    try:
+    with _classified():
         return await _provider().activate(call.carrier_order_id)
-    except CarrierError as exc:
-        raise _classify(exc) from exc
 
 
 @activity.defn(name="explain_exceptions")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -17,39 +20,36 @@ def _provider() -> ESignProvider:
     return esign_from_settings(get_settings(), clock=temporal_now)
 
 
-def _classify(exc: ESignError) -> ApplicationError:
-    return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=not exc.retryable)
+@contextmanager
+def _classified() -> Iterator[None]:
+    """E-signature failures become ApplicationErrors, non-retryable when a person must act."""
+    try:
+        yield
+    except ESignError as exc:
+        raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=not exc.retryable) from exc
 
 
 @activity.defn(name="send_loa")
 async def send_loa(req: LoaEnvelopeRequest) -> EnvelopeInfo:
     """Idempotent on ``req.idempotency_key``: a retry finds the envelope the first try made."""
-    try:
+    with _classified():
         return await _provider().send_loa(req)
-    except ESignError as exc:
-        raise _classify(exc) from exc
 
 
 @activity.defn(name="esign_status")
 async def esign_status(q: EnvelopeQuery) -> EnvelopeInfo:
-    try:
+    with _classified():
         return await _provider().get_status(q.envelope_id)
-    except ESignError as exc:
-        raise _classify(exc) from exc
 
 
 @activity.defn(name="void_envelope")
 async def void_envelope(q: EnvelopeQuery) -> EnvelopeInfo:
     """Already voided or completed is not an error (the provider says so)."""
-    try:
+    with _classified():
         return await _provider().void(q.envelope_id, q.reason or "voided by portflow")
-    except ESignError as exc:
-        raise _classify(exc) from exc
 
 
 @activity.defn(name="fetch_signed")
 async def fetch_signed(q: FetchSigned) -> SignedDocuments:
-    try:
+    with _classified():
         return await _provider().download_signed(q.envelope_id, request_id=q.request_id, order_id=q.order_id)
-    except ESignError as exc:
-        raise _classify(exc) from exc
