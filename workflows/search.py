@@ -17,6 +17,10 @@ WAITING_ON = SearchAttributeKey.for_keyword("WaitingOn")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 ESCALATED = SearchAttributeKey.for_bool("Escalated")
 REQUEST_ID = SearchAttributeKey.for_keyword("PortRequestId")
+# when the workflow entered its current PortStatus: "LOA unsigned for 5 days" is a query
+STAGE_SINCE = SearchAttributeKey.for_datetime("StageSince")
+# how many of an order's numbers still have nobody assigned (a count, never the numbers)
+NUMBERS_UNASSIGNED = SearchAttributeKey.for_int("NumbersUnassigned")
 
 # name -> type, as the dev server's --search-attribute flag and the operator API want them.
 SEARCH_ATTRIBUTES: dict[str, str] = {
@@ -28,4 +32,6 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "NextDeadline": "Datetime",
     "Escalated": "Bool",
     "PortRequestId": "Keyword",
+    "StageSince": "Datetime",
+    "NumbersUnassigned": "Int",
 }
