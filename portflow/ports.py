@@ -50,6 +50,23 @@ def options_from_settings(s: Settings | None = None, **overrides: object) -> Por
     return opts.model_copy(update=overrides)
 
 
+def request_memo(request: PortRequest, *, pm_email: str, started_by: str) -> dict[str, object]:
+    """The request workflow's memo: the facts ops read on its page in the Temporal UI.
+
+    Only what anyone with UI access may see: counts, never the numbers, and nothing of the
+    accounts but the carriers' names (no account numbers, PINs or billing telephone numbers).
+    """
+    return {
+        "customer": request.customer.name,
+        "losing_carriers": sorted({a.carrier for a in request.accounts}),
+        "number_count": len(request.all_numbers),
+        "account_count": len(request.accounts),
+        "requested_port_date": request.requested_port_date.isoformat(),
+        "pm_email": pm_email,
+        "started_by": started_by,
+    }
+
+
 def _busy_numbers(request: PortRequest) -> list[str]:
     with session_scope() as s:
         rows = s.exec(select(InventoryNumber).where(col(InventoryNumber.tn).in_(request.all_numbers),
@@ -107,8 +124,7 @@ async def start_port(
                 request_id=request.id, customer=request.customer.name,
                 carriers=sorted({a.carrier for a in request.accounts}), port_date=port_date, status="intake",
             ),
-            memo={"customer": request.customer.name, "carriers": sorted({a.carrier for a in request.accounts}),
-                  "numbers": len(request.all_numbers), "accounts": len(request.accounts)},
+            memo=request_memo(request, pm_email=opts.pm_email, started_by=started_by),
             static_summary=f"Port {request.id}: {request.customer.name}, {len(request.all_numbers)} numbers "
                            f"from {', '.join(sorted({a.carrier for a in request.accounts}))}",
             static_details=(f"Requested port date {request.requested_port_date}. Contact {request.contact.name}; "
