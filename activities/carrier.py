@@ -84,11 +84,12 @@ def explain_exceptions(inp: ExplainInput) -> ExplainResult:
     """What each carrier exception means, who must act and which fields to amend."""
     items = []
     for exc in inp.exceptions:
-        r = remediation_for(exc.code)
+        r = remediation_for(exc.code, exc.message, exc.numbers)
         who = {"customer": WaitingOn.CUSTOMER, "pm": WaitingOn.PM, "carrier": WaitingOn.CARRIER}.get(
             str(r.who_acts), WaitingOn.PM
         )
-        message = r.message if not exc.message else f"{r.message} (carrier: {exc.message})"
+        # an unknown code already quotes the carrier's words; a known one gets them appended
+        message = r.message if not exc.message or r.code == "OTHER" else f"{r.message} (carrier: {exc.message})"
         items.append(
             Remediation(code=exc.code, message=message, who_acts=who, fields=list(r.fields_to_amend),
                         action=str(r.action), numbers=list(exc.numbers))

@@ -23,8 +23,8 @@ def record_request(inp: RecordRequestInput) -> RequestRecorded:
     try:
         with session_scope() as s:
             requests.save_request(session=s, request=req, pm_email=inp.pm_email)
-            for i, acc in enumerate(req.accounts):
-                inventory.claim_numbers(session=s, request_id=req.id, order_id=req.order_id(i), tns=acc.numbers)
+            for part in req.order_parts():
+                inventory.claim_numbers(session=s, request_id=req.id, order_id=part.order_id, tns=part.numbers)
     except NumberInAnotherPort as exc:
         raise ApplicationError(str(exc), type="NumberInAnotherPort", non_retryable=True) from None
     except UnsealedSecret as exc:

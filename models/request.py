@@ -226,3 +226,33 @@ class PortRequest(BaseModel):
     def order_id(self, index: int) -> str:
         """The id of the port order for account ``index``: ``PR-2026-0042-1``."""
         return f"{self.id}-{index + 1}"
+
+    def order_parts(self) -> list[OrderPart]:
+        """The port orders this request becomes: one per account, except that an account
+        with both geographic and toll-free numbers becomes two, because toll-free numbers
+        move by a RespOrg change, not a port order. The account keeps ``order_id(i)`` for
+        its geographic numbers; its toll-free part is numbered after the last account."""
+        parts: list[OrderPart] = []
+        extra: list[OrderPart] = []
+        for i, acc in enumerate(self.accounts):
+            tf = acc.toll_free
+            geo = [n for n in acc.numbers if n not in tf]
+            if geo:
+                parts.append(OrderPart(order_id=self.order_id(i), account_index=i, carrier=acc.carrier,
+                                       numbers=geo, toll_free=False))
+            if tf:
+                part = OrderPart(order_id="", account_index=i, carrier=acc.carrier, numbers=tf, toll_free=True)
+                (extra if geo else parts).append(part if geo else part.model_copy(update={"order_id": self.order_id(i)}))
+        for k, part in enumerate(extra):
+            parts.append(part.model_copy(update={"order_id": f"{self.id}-{len(self.accounts) + k + 1}"}))
+        return parts
+
+
+class OrderPart(BaseModel):
+    """One port order of a request: an account's numbers, or its toll-free share of them."""
+
+    order_id: str
+    account_index: int
+    carrier: str
+    numbers: list[str]
+    toll_free: bool = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
@@ -42,6 +43,8 @@ class PortOptions(BaseModel):
     inventory_deadline_hours: int = 24
     carrier_silence_hours: int = 48
     carrier_poll_seconds: int = 3600
+    carrier_foc_poll_seconds: int = 6 * 3600
+    sla_hours: dict[str, int] = Field(default_factory=dict, description="status -> hours before ops are alerted")
     esign_poll_seconds: int = 900
     foc_guard_hours: int = 48
     review_before_submit: bool = False
@@ -68,6 +71,7 @@ class PortOrderInput(BaseModel):
     request_id: str
     order_id: str
     index: int
+    entity_name: str | None = Field(default=None, description="the customer's name as the carrier knows it, when amended")
     customer_name: str
     language: Language
     contact_name: str
@@ -124,13 +128,25 @@ class AmendOrder(Actor):
     pin: SecretRef | None = None
     port_date: date | None = None
     remove_numbers: list[str] = Field(default_factory=list)
+    entity_name: str | None = Field(default=None, min_length=1, description="the name exactly as on the bill/CSR")
+    port_type: Literal["full", "partial"] | None = None
+    remaining_numbers: Literal["keep", "disconnect"] | None = None
+    new_loa: bool = Field(default=False, description="have the signer sign a new LOA (with the corrections)")
 
     def changed_fields(self) -> list[str]:
-        names = ["signer", "service_address", "btn", "new_btn", "account_number", "pin", "port_date"]
+        names = ["signer", "service_address", "btn", "new_btn", "account_number", "pin", "port_date",
+                 "entity_name", "port_type", "remaining_numbers"]
         out = [n for n in names if getattr(self, n) is not None]
         if self.remove_numbers:
             out.append("remove_numbers")
+        if self.new_loa:
+            out.append("loa")
         return out
+
+    def account_updates(self) -> dict[str, object]:
+        """The changes to the order's account data (what a SUP3 sends as corrections)."""
+        names = ("service_address", "btn", "new_btn", "account_number", "pin", "port_type", "remaining_numbers")
+        return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
 
 
 class Approve(Actor):
@@ -211,6 +227,9 @@ class OrderView(BaseModel):
     next: Deadline = Field(default_factory=lambda: Deadline(what="nothing"))
     timeline: list[StatusChange] = Field(default_factory=list)
     escalations: list[str] = Field(default_factory=list)
+    request_id: str | None = None
+    stage_since: datetime | None = Field(default=None, description="when the order entered its current status")
+    escalated: bool = Field(default=False, description="an escalation is open for the current stage")
 
 
 class RequestView(BaseModel):
@@ -227,6 +246,11 @@ class RequestView(BaseModel):
     timeline: list[StatusChange] = Field(default_factory=list)
     escalations: list[str] = Field(default_factory=list)
     ui_url: str | None = None
+    contact_name: str = ""
+    contact_email: str = ""
+    pm_email: str = ""
+    language: str = "en"
+    stage_since: datetime | None = Field(default=None, description="when the request entered its current status")
 
 
 class PortResult(BaseModel):

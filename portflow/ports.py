@@ -39,6 +39,8 @@ def options_from_settings(s: Settings | None = None, **overrides: object) -> Por
         inventory_deadline_hours=s.inventory_deadline_hours,
         carrier_silence_hours=s.carrier_silence_hours,
         carrier_poll_seconds=s.carrier_poll_seconds,
+        carrier_foc_poll_seconds=s.carrier_foc_poll_seconds,
+        sla_hours=s.sla_hours,
         esign_poll_seconds=max(60, s.docusign_poll_minutes * 60) if s.esign_provider == "docusign" else 900,
         foc_guard_hours=s.foc_guard_hours,
         review_before_submit=s.review_before_submit,

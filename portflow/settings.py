@@ -17,6 +17,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# How long an order may sit in a status before it is escalated to ops (issue: SLA escalations).
+DEFAULT_SLA_HOURS: dict[str, int] = {
+    "LOA_SENT": 120,  # five days unsigned
+    "LOA_DECLINED": 24,  # the PM has not corrected the signer
+    "SUBMITTED": 72,  # the carrier has not even acknowledged
+    "CARRIER_PENDING": 120,  # no FOC after five days
+    "SUPPLEMENT": 72,
+    "EXCEPTION": 48,  # an exception nobody fixed
+    "SNAPBACK": 1,  # P1: hourly updates until resolved
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PORTFLOW_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -69,6 +81,13 @@ class Settings(BaseSettings):
     inventory_deadline_hours: int = Field(default=24, ge=1, description="Numbers in inventory after FOC within")
     carrier_silence_hours: int = Field(default=48, ge=1, description="Remind the PM when the carrier says nothing for")
     carrier_poll_seconds: int = Field(default=3600, ge=1, description="Carrier status poll interval")
+    carrier_foc_poll_seconds: int = Field(
+        default=6 * 3600, ge=1, description="Carrier poll interval once the FOC is confirmed (watching for FOC moves)"
+    )
+    sla_hours: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_SLA_HOURS),
+        description="SLA: hours an order may stay in a status before ops are alerted (JSON, status -> hours)",
+    )
 
     # --- providers -----------------------------------------------------------------
     esign_provider: Literal["local", "docusign"] = "local"
@@ -152,6 +171,22 @@ class Settings(BaseSettings):
                 f'give a JSON list of {", ".join(known)}, e.g. ["outbox", "smtp"]'
             )
         return names
+
+    @field_validator("sla_hours")
+    @classmethod
+    def _known_statuses(cls, v: dict[str, int]) -> dict[str, int]:
+        from models.status import PortStatus
+
+        out = {}
+        for name, hours in v.items():
+            key = name.strip().upper()
+            if key not in PortStatus.__members__:
+                raise ValueError(f"PORTFLOW_SLA_HOURS: {name!r} is not a port status; use e.g. "
+                                 f'{{"LOA_SENT": 120, "EXCEPTION": 48}} with statuses from: {", ".join(PortStatus.__members__)}')
+            if hours < 1:
+                raise ValueError(f"PORTFLOW_SLA_HOURS: {key} must be at least 1 hour, not {hours}")
+            out[key] = hours
+        return out
 
     # --- API service ---------------------------------------------------------------
     api_host: str = "127.0.0.1"

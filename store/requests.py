@@ -131,18 +131,20 @@ def save_request(*, session: Session, request: PortRequest, pm_email: str) -> Po
         session.add(row)
 
     known = {o.id: o for o in orders_of(session=session, request_id=request.id)}
-    wanted = [request.order_id(i) for i in range(len(request.accounts))]
+    parts = request.order_parts()
+    wanted = [p.order_id for p in parts]
     dropped = sorted(set(known) - set(wanted))
     if dropped:
         raise ValueError(
             f"request {request.id} had orders {', '.join(sorted(known))} but now has {len(wanted)} "
-            f"account(s): cancel {', '.join(dropped)} instead of removing its account"
+            f"order(s): cancel {', '.join(dropped)} instead of removing its account"
         )
-    for order_id, account in zip(wanted, request.accounts, strict=True):
+    for part in parts:
+        order_id, account = part.order_id, request.accounts[part.account_index]
         values = {
             "carrier": account.carrier,
             "port_type": str(account.port_type),
-            "toll_free": bool(account.numbers) and len(account.toll_free) == len(account.numbers),
+            "toll_free": part.toll_free,
         }
         order = known.get(order_id)
         if order is None:

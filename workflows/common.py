@@ -96,20 +96,79 @@ def search_update(
         workflow.upsert_search_attributes(updates)
 
 
+_UNSET = object()
+
+
+class SearchState:
+    """The search attributes a workflow last upserted, so it upserts only what changed.
+
+    A port waits for weeks and wakes for every poll; upserting unchanged values on each
+    wake filled histories with thousands of events. ``lean`` is False when replaying a
+    history from before this was introduced (``workflow.patched``): it then upserts
+    exactly as it did.
+    """
+
+    def __init__(self) -> None:
+        self.last: dict[str, Any] = {}
+        self.lean = True
+
+    def update(self, **values: Any) -> None:
+        """``values`` by search attribute key name; ``None`` leaves one alone, ``_UNSET``
+        (see :meth:`clear`) removes it."""
+        if not self.lean:
+            search_update(**{k: v for k, v in values.items() if k in _LEGACY and v is not _UNSET})
+            return
+        updates = []
+        for name, value in values.items():
+            if value is None:
+                continue
+            key = _KEYS[name]
+            if self.last.get(name, _MISSING) == value:
+                continue
+            self.last[name] = value
+            if value is _UNSET:
+                updates.append(key.value_unset())
+            else:
+                updates.append(key.value_set(value.value if isinstance(value, WaitingOn) else value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    @staticmethod
+    def clear() -> Any:
+        return _UNSET
+
+
+_MISSING = object()
+_LEGACY = {"status", "waiting_on", "next_deadline", "port_date", "escalated"}
+_KEYS = {
+    "status": search.PORT_STATUS,
+    "waiting_on": search.WAITING_ON,
+    "next_deadline": search.NEXT_DEADLINE,
+    "port_date": search.PORT_DATE,
+    "escalated": search.ESCALATED,
+    "stage_since": search.STAGE_SINCE,
+    "numbers_unassigned": search.NUMBERS_UNASSIGNED,
+}
+
+
 def initial_search_attributes(
-    *, request_id: str, customer: str, carriers: list[str], port_date: datetime, status: str
+    *, request_id: str, customer: str, carriers: list[str], port_date: datetime, status: str,
+    since: datetime | None = None, unassigned: int | None = None,
 ) -> TypedSearchAttributes:
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(search.REQUEST_ID, request_id),
-            SearchAttributePair(search.CUSTOMER_NAME, customer),
-            SearchAttributePair(search.LOSING_CARRIER, carriers),
-            SearchAttributePair(search.PORT_DATE, port_date),
-            SearchAttributePair(search.PORT_STATUS, status),
-            SearchAttributePair(search.WAITING_ON, WaitingOn.NOBODY.value),
-            SearchAttributePair(search.ESCALATED, False),
-        ]
-    )
+    pairs = [
+        SearchAttributePair(search.REQUEST_ID, request_id),
+        SearchAttributePair(search.CUSTOMER_NAME, customer),
+        SearchAttributePair(search.LOSING_CARRIER, carriers),
+        SearchAttributePair(search.PORT_DATE, port_date),
+        SearchAttributePair(search.PORT_STATUS, status),
+        SearchAttributePair(search.WAITING_ON, WaitingOn.NOBODY.value),
+        SearchAttributePair(search.ESCALATED, False),
+    ]
+    if since is not None:
+        pairs.append(SearchAttributePair(search.STAGE_SINCE, since))
+    if unassigned is not None:
+        pairs.append(SearchAttributePair(search.NUMBERS_UNASSIGNED, unassigned))
+    return TypedSearchAttributes(pairs)
 
 
 def fmt(at: datetime | None) -> str:

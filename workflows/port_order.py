@@ -17,6 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from models.carrier import (
         CarrierEvent,
+        CarrierException,
         CarrierOrderState,
         CarrierOrderStatus,
         CarrierSubmission,
@@ -58,11 +59,21 @@ with workflow.unsafe.imports_passed_through():
         VerifyResult,
         WaitingOn,
     )
-    from workflows.common import LOCAL, act, fmt, notify, search_update
+    from workflows.common import LOCAL, SearchState, act, fmt, notify
     from workflows.guard import guard_problem
 
 S = PortStatus
 ESIGN_BAD = {EnvelopeStatus.DECLINED, EnvelopeStatus.EXPIRED, EnvelopeStatus.VOIDED, EnvelopeStatus.BOUNCED}
+
+
+def _code_of(err: ApplicationError) -> str:
+    """A carrier code the adapter put in the error's details, else OTHER (the words are kept)."""
+    for d in err.details or ():
+        if isinstance(d, dict) and d.get("code"):
+            return str(d["code"])
+        if isinstance(d, str) and d.isupper() and " " not in d:
+            return d
+    return "OTHER"
 
 
 class _CancelNow(Exception):
@@ -99,16 +110,27 @@ class PortOrderWorkflow:
         self.loa_sent_at = datetime.min.replace(tzinfo=None)
         self.last_carrier_at: datetime | None = None
         self.foc_received_at: datetime | None = None
+        self.sa = SearchState()
+        self.stage_since: datetime | None = None
+        self.sent_parent: str | None = None
+        self.submissions = 0
+        self.loa_for_carrier = False  # a new LOA that goes to the open carrier order (SUP3)
+        self.sla_task: asyncio.Task[None] | None = None
+        self.escalated_since: datetime | None = None  # the stage (by its start) an open escalation is about
 
     # ------------------------------------------------------------------ run
     @workflow.run
     async def run(self, inp: PortOrderInput) -> OrderView:
+        # histories recorded before this patch upsert, signal and poll on every wake
+        self.sa.lean = workflow.patched("lean-history-v2")
         self.inp = inp
         self.numbers = {tn: NumberView(tn=tn) for tn in inp.account.numbers}
         self.status = S.INTAKE
         await self._move(S.VALIDATED, "system",
                          f"order for {inp.account.carrier} account with {len(inp.account.numbers)} numbers")
         await self._replan()
+        if self.sa.lean:
+            self.sla_task = asyncio.create_task(self._sla_watch())
         stages = {
             S.VALIDATED: self._loa_stage,
             S.LOA_SENT: self._loa_stage,
@@ -139,6 +161,7 @@ class PortOrderWorkflow:
         next_reminder = workflow.now() + timedelta(hours=opts.loa_reminder_hours)
         next_poll = workflow.now() + timedelta(seconds=opts.esign_poll_seconds)
         reminders = 0
+        polls = 0
         while self.status in (S.LOA_SENT, S.LOA_DECLINED):
             if self.status == S.LOA_SENT:
                 self._set_next(f"{self.inp.signer.name} signs the LOA", next_reminder, WaitingOn.SIGNER)
@@ -157,7 +180,10 @@ class PortOrderWorkflow:
                 continue
             now = workflow.now()
             if now >= next_poll and self.envelope is not None:
-                next_poll = now + timedelta(seconds=opts.esign_poll_seconds)
+                polls += 1
+                # back off while the signer takes their time: 15 min, 30 min, ... up to 6 h
+                factor = min(2 ** polls, 24) if self.sa.lean else 1
+                next_poll = now + timedelta(seconds=min(opts.esign_poll_seconds * factor, max(opts.esign_poll_seconds, 6 * 3600)))
                 info = await act(
                     "esign_status", EnvelopeQuery(envelope_id=self.envelope.envelope_id), EnvelopeInfo,
                     summary=f"poll LOA envelope {self.envelope.envelope_id}",
@@ -233,6 +259,10 @@ class PortOrderWorkflow:
                 SignedDocuments, summary="store the signed LOA and certificate",
             )
             who = ev.signer_name or self.inp.signer.name
+            if self.inp.options.review_before_submit and self.approval is None:
+                self._set_next("PM reviews the order and approves submission", None, WaitingOn.PM)
+            else:
+                self._set_next(f"submission to {self.inp.account.carrier}", None, WaitingOn.NOBODY)
             await self._move(S.LOA_SIGNED, f"signer:{who}", f"LOA v{self.loa_version} signed by {who}")
             await self._notify(f"loa_signed:{self.loa_version}", "loa_signed", [self._contact(), self._pm()],
                                signer_name=who, signed_at=fmt(ev.at))
@@ -260,24 +290,56 @@ class PortOrderWorkflow:
             await self._apply_amends()
             if self.status != S.LOA_SIGNED:
                 return  # an amend sent a new LOA
+        if self.loa_for_carrier and self.carrier is not None:
+            # a corrected signer signed a new LOA for the open carrier order: SUP3 with it
+            self.loa_for_carrier = False
+            corrections = {"auth_person_name": self.inp.signer.name}
+            if self.signed is not None:
+                corrections["loa"] = self.signed.signed_loa.model_dump_json()
+            await self._supplement(SupplementKind.SUP3, f"new LOA signed by {self.inp.signer.name}",
+                                   corrections=corrections, actor=self._pm_actor())
+            return
+        await self._submit("")
+
+    async def _submit(self, why: str) -> None:
+        """Create and submit the carrier order; a refusal becomes an exception the PM can fix."""
+        assert self.inp is not None
         acc = self.inp.account
         docs = [d for d in self.inp.documents if d.order_id in (None, self.inp.order_id)]
         if self.signed is not None:
             docs.append(self.signed.signed_loa)
+        self.submissions += 1
+        key = f"{self.inp.order_id}:submit" + (f":{self.submissions}" if self.submissions > 1 else "")
         sub = CarrierSubmission(
-            idempotency_key=f"{self.inp.order_id}:submit",
+            idempotency_key=key,
             request_id=self.inp.request_id, order_id=self.inp.order_id, carrier=acc.carrier,
-            entity_name=self.inp.customer_name, auth_person_name=self.inp.signer.name,
+            entity_name=self.inp.entity_name or self.inp.customer_name, auth_person_name=self.inp.signer.name,
             account_number_ref=acc.account_number.ref, pin_ref=acc.pin.ref if acc.pin else None,
             btn=acc.btn, service_address=acc.service_address, port_type=acc.port_type,
             remaining_numbers=acc.remaining_numbers, new_btn=acc.new_btn, numbers=self._live_numbers(),
             toll_free=acc.toll_free, requested_foc_date=self.inp.port_date,
             activation_time=self.inp.activation_time, time_zone=self.inp.time_zone, documents=docs,
         )
-        state = await act("carrier_submit", SubmitInput(submission=sub), CarrierOrderState,
-                          summary=f"submit to {acc.carrier} for {self.inp.port_date}")
         how = "RespOrg change" if acc.toll_free else "port order"
-        await self._move(S.SUBMITTED, self._pm_actor(), f"{how} submitted to {acc.carrier} as {state.carrier_order_id}")
+        try:
+            state = await act("carrier_submit", SubmitInput(submission=sub), CarrierOrderState,
+                              summary=f"submit to {acc.carrier} for {self.inp.port_date}")
+        except ActivityError as err:
+            cause = err.cause
+            if not isinstance(cause, ApplicationError) or not cause.non_retryable:
+                raise
+            # the carrier (or our own pre-flight check) refused the order as it stands
+            said = cause.message
+            self.remediation = (await act(
+                "explain_exceptions",
+                ExplainInput(exceptions=[CarrierException(code=_code_of(cause), message=said)]),
+                ExplainResult, summary=f"explain the refusal: {said[:80]}", retry=LOCAL)).items
+            await self._move(S.EXCEPTION, f"carrier:{acc.carrier}", f"{how} refused at submission: {said}")
+            await self._on_exception()
+            return
+        await self._move(S.SUBMITTED, self._pm_actor(),
+                         f"{how} {'re' if why else ''}submitted to {acc.carrier} as {state.carrier_order_id}"
+                         + (f" ({why})" if why else ""))
         await self._apply_carrier(state, f"carrier:{acc.carrier}")
 
     # ------------------------------------------------------------------ carrier
@@ -323,7 +385,10 @@ class PortOrderWorkflow:
                 continue
             now = workflow.now()
             if now >= next_poll and self.carrier is not None:
-                next_poll = now + timedelta(seconds=opts.carrier_poll_seconds)
+                every = opts.carrier_poll_seconds
+                if self.sa.lean and self.status == S.FOC_CONFIRMED:  # the answer is in: watch for FOC moves
+                    every = max(every, opts.carrier_foc_poll_seconds)
+                next_poll = now + timedelta(seconds=every)
                 before = self.carrier.model_dump(exclude={"updated_at"})
                 state = await act("carrier_status", self._call("status"), CarrierOrderState,
                                   summary=f"poll {self.inp.account.carrier} order {self.carrier.carrier_order_id}")
@@ -392,7 +457,17 @@ class PortOrderWorkflow:
         assert self.inp is not None
         drop = sorted({n for r in self.remediation if r.action == "remove_numbers" for n in r.numbers})
         others = [r for r in self.remediation if r.action != "remove_numbers"]
-        if drop and not others:
+        if drop and not others and len(drop) < len(self._live_numbers()):
+            if self.carrier is None:  # refused at submission: submit again without them
+                for tn in drop:
+                    if tn in self.numbers:
+                        self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "not_portable", "carrier_outcome": NumberOutcome.NOT_PORTABLE.value})
+                await act("inventory_update", InventoryChange(request_id=self.inp.request_id, order_id=self.inp.order_id,
+                                                               tns=drop, state="not_portable", reason="not portable"),
+                          InventoryResult, summary=f"{len(drop)} numbers not portable", retry=LOCAL)
+                self.remediation = []
+                await self._submit(f"without not-portable numbers {', '.join(drop)}")
+                return
             await self._supplement(
                 SupplementKind.SUP3, f"removed not-portable numbers {', '.join(drop)}", remove=drop, actor="system",
             )
@@ -473,10 +548,28 @@ class PortOrderWorkflow:
         state = await act("carrier_activate", self._call("activate"), CarrierOrderState,
                           summary=f"activate {len(self._live_numbers())} numbers at {self.inp.account.carrier}")
         tries = 0
-        while state.status not in (CarrierOrderStatus.PORTED, CarrierOrderStatus.ACTIVATION_FAILED) and tries < 24:
+        done = (CarrierOrderStatus.PORTED, CarrierOrderStatus.ACTIVATION_FAILED)
+        while state.status not in done and (self.sa.lean or tries < 24):
             tries += 1
-            await workflow.sleep(timedelta(minutes=5), summary="activation in progress: check again in 5 minutes")
-            state = await act("carrier_status", self._call("status"), CarrierOrderState, summary="activation status")
+            if not self.sa.lean:
+                await workflow.sleep(timedelta(minutes=5), summary="activation in progress: check again in 5 minutes")
+                state = await act("carrier_status", self._call("status"), CarrierOrderState, summary="activation status")
+                continue
+            # every 5 minutes for 2 hours, then every 30: a carrier event (webhook, or the PM's
+            # carrier-event for a manual carrier) answers at once
+            every = timedelta(minutes=5 if tries <= 24 else 30)
+            self._set_next(f"{self.inp.account.carrier} confirms the activation", workflow.now() + every, WaitingOn.CARRIER)
+            await self._publish()
+            await self._wait(lambda: bool(self.carrier_q), workflow.now() + every,
+                             f"activation in progress: check again in {int(every.total_seconds() // 60)} minutes")
+            if self.carrier_q:
+                state, _actor = self.carrier_q.pop(0)
+            else:
+                state = await act("carrier_status", self._call("status"), CarrierOrderState, summary="activation status")
+            if tries == 24 and state.status not in done:
+                await self._escalate("P2", f"{self.inp.account.carrier} has not confirmed the activation 2 h after the FOC",
+                                     "escalation", stage=self.status.value, waiting_on="carrier",
+                                     next_deadline="confirm with the carrier; record it with starter.py carrier-event")
         self.carrier = state
         for ns in state.numbers:
             if ns.tn in self.numbers:
@@ -540,7 +633,8 @@ class PortOrderWorkflow:
         if self.envelope is not None and self.envelope.status not in (EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED, EnvelopeStatus.COMPLETED, EnvelopeStatus.DECLINED):
             self.envelope = await act("void_envelope", EnvelopeQuery(envelope_id=self.envelope.envelope_id, reason=f"port cancelled: {c.reason}"),
                                       EnvelopeInfo, summary="void the LOA envelope")
-        if self.carrier is not None and self.status in WITH_CARRIER | {S.SNAPBACK}:
+        open_order = self.carrier is not None and self.carrier.status not in (CarrierOrderStatus.CANCELLED, CarrierOrderStatus.PORTED)
+        if open_order and self.status in WITH_CARRIER | {S.SNAPBACK, S.LOA_SENT, S.LOA_DECLINED, S.LOA_SIGNED}:
             if self.status != S.SNAPBACK:
                 await self._move(S.CANCEL_REQUESTED, c.actor, f"SUP1 cancel sent: {c.reason}")
             try:
@@ -567,17 +661,21 @@ class PortOrderWorkflow:
         assert self.inp is not None
         while self.amends:
             a = self.amends.pop(0)
-            acc = self.inp.account
-            updates = {k: getattr(a, k) for k in ("service_address", "btn", "new_btn", "account_number", "pin") if getattr(a, k) is not None}
+            updates = a.account_updates()
             if updates:
-                self.inp.account = acc.model_copy(update=updates)
+                self.inp.account = self.inp.account.model_copy(update=updates)
+            if a.entity_name is not None:
+                self.inp.entity_name = a.entity_name
             if a.signer is not None:
                 self.inp.signer = a.signer
             if a.port_date is not None:
                 self.inp.port_date = a.port_date
             await self._record_note(a.actor, f"amended {', '.join(a.changed_fields())}: {a.reason}")
-            loa_content = a.signer is not None or bool(updates) or bool(a.remove_numbers)
-            if a.remove_numbers and self.status in (S.LOA_SENT, S.LOA_DECLINED, S.LOA_SIGNED):
+            what = f"corrected {', '.join(a.changed_fields())}: {a.reason}"
+            loa_content = a.signer is not None or bool(updates) or bool(a.remove_numbers) or a.new_loa \
+                or a.entity_name is not None
+            if a.remove_numbers and self.status in (S.LOA_SENT, S.LOA_DECLINED, S.LOA_SIGNED, S.EXCEPTION) \
+                    and self.carrier is None:
                 for tn in a.remove_numbers:
                     self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "released"})
                 self.inp.account = self.inp.account.model_copy(update={"numbers": self._live_numbers()})
@@ -585,16 +683,31 @@ class PortOrderWorkflow:
                                                                tns=a.remove_numbers, state="released", reason=a.reason),
                           InventoryResult, summary=f"release {len(a.remove_numbers)} numbers removed by the PM", retry=LOCAL)
             if self.status in (S.LOA_SENT, S.LOA_DECLINED, S.LOA_SIGNED) and loa_content:
-                if self.status in (S.LOA_SENT, S.LOA_SIGNED) and self.envelope is not None and self.status == S.LOA_SENT:
+                if self.envelope is not None and self.status == S.LOA_SENT:
                     self.envelope = await act("void_envelope", EnvelopeQuery(envelope_id=self.envelope.envelope_id, reason="signer corrected"),
                                               EnvelopeInfo, summary="void the LOA sent to the old signer")
                     await self._move(S.LOA_DECLINED, a.actor, "LOA data corrected: old LOA voided")
-                await self._send_loa(f"corrected {', '.join(a.changed_fields())}: {a.reason}")
+                await self._send_loa(what)
+            elif self.status == S.EXCEPTION and self.carrier is None:
+                # the carrier refused the submission itself: the corrected order goes in afresh,
+                # after a new LOA when the LOA's content changed the signer
+                self.remediation = []
+                if a.signer is not None or a.new_loa:
+                    await self._send_loa(what)
+                else:
+                    await self._submit(what)
+            elif self.status == S.EXCEPTION and (a.signer is not None or a.new_loa):
+                # AUTH_PERSON_MISMATCH and the like: the new signer signs a new LOA, which then
+                # goes to the open carrier order as a SUP3 (see _submit_stage)
+                self.loa_for_carrier = True
+                await self._send_loa(what)
             elif self.status in (S.EXCEPTION, S.FOC_CONFIRMED, S.CARRIER_PENDING, S.SNAPBACK) and self.carrier is not None:
                 corrections = {k: (v.ref if hasattr(v, "ref") else (v.model_dump_json() if hasattr(v, "model_dump_json") else str(v)))
                                for k, v in updates.items()}
                 if a.signer is not None:
                     corrections["auth_person_name"] = a.signer.name
+                if a.entity_name is not None:
+                    corrections["entity_name"] = a.entity_name
                 kind = SupplementKind.SUP2 if a.port_date is not None and not corrections and not a.remove_numbers else SupplementKind.SUP3
                 await self._supplement(kind, a.reason, remove=a.remove_numbers, corrections=corrections,
                                        actor=a.actor, new_date=a.port_date)
@@ -709,6 +822,11 @@ class PortOrderWorkflow:
         for tn, who in view.assignments.items():
             if tn in self.numbers:
                 self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "assigned", "assigned_to": who})
+        if self.sa.lean and self.status not in TERMINAL:
+            if self.status == S.FOC_CONFIRMED and not self._unassigned() and self.next.waiting_on == WaitingOn.CUSTOMER:
+                self.next = self.next.model_copy(update={"waiting_on": WaitingOn.NOBODY,
+                                                         "what": self.next.what.split(";")[0]})
+            await self._publish()
 
     @workflow.query
     def status(self) -> OrderView:
@@ -747,6 +865,7 @@ class PortOrderWorkflow:
         assert self.inp is not None
         change = transition(self.status, to, subject=self.inp.order_id, actor=actor, reason=reason, at=workflow.now())
         self.status = to
+        self.stage_since = change.at
         self.timeline.append(change)
         await act("record_status", AuditInput(change=change), type(None), summary=f"{change.from_status} -> {to}", retry=LOCAL)
         await self._publish()
@@ -757,10 +876,46 @@ class PortOrderWorkflow:
         self.timeline.append(StatusChange(subject=self.inp.order_id, from_status=self.status, to_status=self.status,
                                           actor=actor, reason=reason, at=workflow.now()))
 
+    async def _sla_watch(self) -> None:
+        """Alert ops when an order sits in a status longer than its SLA (options.sla_hours);
+        in SNAPBACK the P1 alert repeats every SLA period (hourly updates) until it is resolved."""
+        assert self.inp is not None
+        while self.status not in TERMINAL:
+            status, since = self.status, self.stage_since
+            hours = self.inp.options.sla_hours.get(status.value)
+            moved = lambda: self.status != status or self.stage_since != since  # noqa: E731
+            if not hours or since is None:
+                await workflow.wait_condition(moved)
+                continue
+            rounds = 0
+            while not moved():
+                rounds += 1
+                due = since + timedelta(hours=hours * rounds)
+                left = due - workflow.now()
+                if left > timedelta(0):
+                    try:
+                        await workflow.wait_condition(moved, timeout=left, timeout_summary=f"SLA: {status.value} within {hours} h")
+                        break
+                    except asyncio.TimeoutError:
+                        pass
+                if moved():
+                    break
+                if status == S.SNAPBACK:
+                    await self._escalate("P1", f"update {rounds}: numbers still not routing, {hours * rounds} h after snapback",
+                                         "escalation", stage=status.value, waiting_on=self.next.waiting_on.value,
+                                         next_deadline=f"next update in {hours} h")
+                    continue
+                await self._escalate("P2" if status in (S.EXCEPTION, S.SUBMITTED, S.CARRIER_PENDING, S.SUPPLEMENT) else "P3",
+                                     f"SLA: {status.value} for more than {hours} h ({self.next.what})", "escalation",
+                                     stage=status.value, waiting_on=self.next.waiting_on.value,
+                                     next_deadline=fmt(self.next.due_at) if self.next.due_at else self.next.what)
+                await workflow.wait_condition(moved)
+
     async def _escalate(self, priority: str, why: str, template: str, **ctx) -> None:
         assert self.inp is not None
         self.escalations.append(f"{priority}: {why}")
-        search_update(escalated=True)
+        self.escalated_since = self.stage_since
+        self.sa.update(escalated=True)
         await self._notify(f"{template}:{len(self.escalations)}", template, [self._pm(), self._ops()],
                            priority=priority, reason=why, **ctx)
 
@@ -775,11 +930,25 @@ class PortOrderWorkflow:
     async def _publish(self) -> None:
         """Keep ops' view current: search attributes, current details, the parent's copy."""
         assert self.inp is not None
-        search_update(status=self.status.value, waiting_on=self.next.waiting_on, next_deadline=self.next.due_at)
+        self.sa.update(status=self.status.value, waiting_on=self.next.waiting_on, escalated=self._escalated(),
+                       next_deadline=self.next.due_at or self.sa.clear(), stage_since=self.stage_since,
+                       numbers_unassigned=len(self._unassigned()) if self.status not in TERMINAL else 0)
         workflow.set_current_details(self._details())
         parent = workflow.info().parent
         if parent is not None:
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal("order_progress", self.view(brief=True))
+            view = self.view(brief=True)
+            if self.sa.lean:  # tell the request only what changed
+                key = view.model_dump_json(exclude={"stage_since"})
+                if key == self.sent_parent:
+                    return
+                self.sent_parent = key
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal("order_progress", view)
+
+    def _escalated(self) -> bool:
+        """An escalation is open while the order is still in the stage it was raised in."""
+        if not self.sa.lean:
+            return bool(self.escalations)
+        return self.escalated_since is not None and self.escalated_since == self.stage_since and self.status not in TERMINAL
 
     def _details(self) -> str:
         lines = [f"**{self.status.value}** · {self.inp.account.carrier if self.inp else ''}",
@@ -788,8 +957,10 @@ class PortOrderWorkflow:
             lines.append(f"Carrier: {self.carrier.carrier_order_id} raw status '{self.carrier.raw_status}'")
         if self.remediation:
             lines.append("Open exceptions: " + "; ".join(f"{r.code}: {r.message}" for r in self.remediation))
-        if self.escalations:
-            lines.append("Escalations: " + "; ".join(self.escalations))
+        if self._escalated():
+            lines.append("**Escalated**: " + self.escalations[-1])
+        elif self.escalations:
+            lines.append("Earlier escalations: " + "; ".join(self.escalations[-3:]))
         return "\n\n".join(lines)
 
     def _set_next(self, what: str, due: datetime | None, who: WaitingOn) -> None:
@@ -848,5 +1019,6 @@ class PortOrderWorkflow:
             remediation=[f"{r.code}: {r.message} (fix {', '.join(r.fields) or r.action}; {r.who_acts.value})" for r in self.remediation],
             numbers=list(self.numbers.values()), next=self.next,
             timeline=[] if brief else list(self.timeline), escalations=list(self.escalations),
+            request_id=self.inp.request_id, stage_since=self.stage_since, escalated=self._escalated(),
         )
 

@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
         RequestView,
         WaitingOn,
     )
-    from workflows.common import LOCAL, act, fmt, notify, search_update
+    from workflows.common import LOCAL, SearchState, act, fmt, initial_search_attributes, notify
     from workflows.port_order import PortOrderWorkflow
 
 S = PortStatus
@@ -72,9 +72,22 @@ class PortRequestWorkflow:
         self.escalations: list[str] = []
         self.assignments: dict[str, str] = {}
         self.pre_amends: list[AmendOrder] = []
+        self.sa = SearchState()
+        self.stage: tuple[PortStatus, datetime] | None = None
+        # which documents each account needs, worked out once (not inside wait conditions)
+        self.required: list[tuple[str, DocumentKind]] = []
+        for i, acc in enumerate(inp.request.accounts):
+            oid = inp.request.order_id(i)
+            if len(acc.toll_free) < len(acc.numbers):
+                self.required.append((oid, DocumentKind.CSR))  # RespOrg changes need no CSR
+            self.required.append((oid, DocumentKind.BILL))
+        self.parts = inp.request.order_parts()
+        self.part_numbers = {p.order_id: set(p.numbers) for p in self.parts}
 
     @workflow.run
     async def run(self, inp: PortRequestInput) -> PortResult:
+        # histories recorded before this patch upsert and signal on every wake: replay them so
+        self.sa.lean = workflow.patched("lean-history-v2")
         self.inp = inp
         req = inp.request
         self.port_date = req.requested_port_date
@@ -144,7 +157,7 @@ class PortRequestWorkflow:
                 slipped = True
                 reason = f"documents late: port date moved from {old} to {self.port_date} (3-week lead time)"
                 await self._record_note("system", reason)
-                search_update(port_date=_at_midnight(self.port_date))
+                self.sa.update(port_date=_at_midnight(self.port_date))
                 await self._notify(f"slip:{self.port_date}", "date_slipped", [self._contact(), self._pm()],
                                    old_date=str(old), new_date=str(self.port_date), missing_documents=self._missing())
             else:
@@ -160,22 +173,14 @@ class PortRequestWorkflow:
             if self.plan.earliest_port_date > self.port_date:
                 old, self.port_date = self.port_date, self.plan.earliest_port_date
                 await self._record_note("system", f"documents completed late: port date moved from {old} to {self.port_date}")
-                search_update(port_date=_at_midnight(self.port_date))
+                self.sa.update(port_date=_at_midnight(self.port_date))
                 await self._notify(f"slip:{self.port_date}", "date_slipped", [self._contact(), self._pm()],
                                    old_date=str(old), new_date=str(self.port_date), missing_documents=[])
         why = "documents complete" + (f"; expedited by {self.expedite.actor}: {self.expedite.reason}" if self.expedite else "")
         await self._move(S.VALIDATED, "system", why)
 
     def _required(self) -> list[tuple[str, DocumentKind]]:
-        assert self.inp is not None
-        need = []
-        for i, acc in enumerate(self.inp.request.accounts):
-            oid = self.inp.request.order_id(i)
-            only_toll_free = all(n in acc.toll_free for n in acc.numbers)
-            if not only_toll_free:
-                need.append((oid, DocumentKind.CSR))  # RespOrg changes need no CSR
-            need.append((oid, DocumentKind.BILL))
-        return need
+        return self.required
 
     def _missing(self) -> list[str]:
         assert self.inp is not None
@@ -191,30 +196,45 @@ class PortRequestWorkflow:
     async def _orders_stage(self) -> None:
         assert self.inp is not None
         req = self.inp.request
-        for i, acc in enumerate(req.accounts):
-            oid = req.order_id(i)
+        for part in self.parts:
+            acc = req.accounts[part.account_index]
+            oid, base = part.order_id, req.order_id(part.account_index)
             spec = AccountSpec(
                 carrier=acc.carrier, account_number=acc.account_number, pin=acc.pin, btn=acc.btn,
                 service_address=acc.service_address, port_type=acc.port_type.value,
                 remaining_numbers=acc.remaining_numbers.value if acc.remaining_numbers else None,
-                new_btn=acc.new_btn, numbers=acc.numbers, toll_free=bool(acc.toll_free) and len(acc.toll_free) == len(acc.numbers),
+                new_btn=acc.new_btn, numbers=part.numbers, toll_free=part.toll_free,
             )
-            for a in [a for a in self.pre_amends if a.order_id == oid]:
-                spec = spec.model_copy(update={k: getattr(a, k) for k in ("service_address", "btn", "new_btn", "account_number", "pin") if getattr(a, k) is not None})
-            signer = next((a.signer for a in reversed(self.pre_amends) if a.order_id == oid and a.signer), None) or req.signer
+            amends = [a for a in self.pre_amends if a.order_id in (oid, base)]
+            for a in amends:
+                spec = spec.model_copy(update=a.account_updates())
+            entity = next((a.entity_name for a in reversed(amends) if a.entity_name), None)
+            signer = next((a.signer for a in reversed(amends) if a.signer), None) or req.signer
+            # the account's documents serve each of its orders (a toll-free share included)
+            docs = [d if d.order_id is None or d.order_id == oid else d.model_copy(update={"order_id": oid})
+                    for d in self.documents if d.order_id in (None, oid, base)]
             child_inp = PortOrderInput(
-                request_id=req.id, order_id=oid, index=i, customer_name=req.customer.name, language=req.customer.language,
-                contact_name=req.contact.name, contact_email=str(req.contact.email), signer=signer, account=spec,
-                port_date=self.port_date, activation_time=req.activation_time, time_zone=req.time_zone,
-                documents=[d for d in self.documents if d.order_id in (None, oid)], options=self.inp.options,
-                expedited=self.expedite is not None,
+                request_id=req.id, order_id=oid, index=len(self.children), customer_name=req.customer.name,
+                entity_name=entity,
+                language=req.customer.language, contact_name=req.contact.name, contact_email=str(req.contact.email),
+                signer=signer, account=spec, port_date=self.port_date, activation_time=req.activation_time,
+                time_zone=req.time_zone, documents=docs, options=self.inp.options, expedited=self.expedite is not None,
             )
-            self.orders[oid] = OrderView(order_id=oid, carrier=acc.carrier, status=S.VALIDATED, port_date=self.port_date)
+            self.orders[oid] = OrderView(order_id=oid, carrier=acc.carrier, status=S.VALIDATED, port_date=self.port_date,
+                                         toll_free=part.toll_free)
+            kind = "RespOrg change" if part.toll_free else f"{acc.port_type.value} port"
             self.children[oid] = await workflow.start_child_workflow(
                 PortOrderWorkflow.run, child_inp, id=oid,
-                static_summary=f"{req.customer.name}: {acc.carrier} {acc.port_type.value} port, {len(acc.numbers)} numbers",
-                static_details=f"Order {i + 1} of {len(req.accounts)} of request {req.id}. Port date {self.port_date}.",
-                search_attributes=workflow.info().typed_search_attributes,
+                static_summary=f"{req.customer.name}: {acc.carrier} {kind}, {len(part.numbers)} numbers",
+                static_details=f"Order {len(self.children) + 1} of {len(self.parts)} of request {req.id}. "
+                               f"Port date {self.port_date}.",
+                search_attributes=initial_search_attributes(
+                    request_id=req.id, customer=req.customer.name, carriers=[acc.carrier],
+                    port_date=_at_midnight(self.port_date), status=S.VALIDATED.value, since=workflow.now(),
+                    unassigned=len([n for n in part.numbers if n not in self.assignments]),
+                ),
+                memo={"request_id": req.id, "customer": req.customer.name, "carrier": acc.carrier,
+                      "kind": kind, "number_count": len(part.numbers), "pm_email": self.inp.options.pm_email},
             )
         self._publish()
         results = await asyncio.gather(*self.children.values(), return_exceptions=True)
@@ -279,7 +299,7 @@ class PortRequestWorkflow:
         self.pre_amends.append(a)
         if a.port_date is not None:
             self.port_date = a.port_date
-            search_update(port_date=_at_midnight(a.port_date))
+            self.sa.update(port_date=_at_midnight(a.port_date))
         await self._record_note(a.actor, f"{a.order_id}: amended {', '.join(a.changed_fields())}: {a.reason}")
         return self.view()
 
@@ -303,7 +323,7 @@ class PortRequestWorkflow:
         self.expedite = e
         if e.port_date:
             self.port_date = e.port_date
-            search_update(port_date=_at_midnight(e.port_date))
+            self.sa.update(port_date=_at_midnight(e.port_date))
         await self._record_note(e.actor, f"expedite: {e.reason}" + (f"; port date {e.port_date}" if e.port_date else ""))
         return self.view()
 
@@ -385,9 +405,7 @@ class PortRequestWorkflow:
 
     # ------------------------------------------------------------------ helpers
     def _order_numbers(self, oid: str) -> set[str]:
-        assert self.inp is not None
-        idx = int(oid.rsplit("-", 1)[1]) - 1
-        return set(self.inp.request.accounts[idx].numbers)
+        return self.part_numbers.get(oid, set())
 
     def aggregate(self) -> PortStatus:
         """The request's stage for ops: its own status until orders run, then the least advanced order."""
@@ -453,8 +471,14 @@ class PortRequestWorkflow:
 
     def _publish(self) -> None:
         nxt = self._waiting()
-        search_update(status=self.aggregate().value, waiting_on=nxt.waiting_on, next_deadline=nxt.due_at,
-                      escalated=bool(self.escalations) or any(o.escalations for o in self.orders.values()))
+        agg = self.aggregate()
+        if self.stage is None or self.stage[0] != agg:
+            self.stage = (agg, workflow.now())
+        self.sa.update(status=agg.value, waiting_on=nxt.waiting_on,
+                       next_deadline=nxt.due_at or self.sa.clear(),
+                       escalated=bool(self.escalations) or any(
+                           (o.escalated if self.sa.lean else bool(o.escalations)) for o in self.orders.values()),
+                       stage_since=self.stage[1])
         workflow.set_current_details(self._details(nxt))
 
     def _details(self, nxt: Deadline) -> str:
@@ -496,6 +520,8 @@ class PortRequestWorkflow:
             documents=self.documents, missing_documents=self._missing(), orders=list(self.orders.values()),
             next=self._waiting(), timeline=list(self.timeline), escalations=list(self.escalations),
             ui_url=f"{self.inp.options.ui_url}/namespaces/{workflow.info().namespace}/workflows/{req.id}",
+            contact_name=req.contact.name, contact_email=str(req.contact.email), pm_email=self.inp.options.pm_email,
+            language=req.customer.language.value, stage_since=self.stage[1] if self.stage else None,
         )
 
     def _result(self) -> PortResult:

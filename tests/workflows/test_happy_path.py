@@ -45,7 +45,7 @@ async def test_two_carrier_port_runs_to_completion(env: WorkflowEnvironment, set
         await sign_all(env.client, req)
         result = await handle.result()
         final = await handle.query(PortRequestWorkflow.status)
-        await record_histories(env.client, "two_carrier_happy_path", [req.id, req.order_id(0), req.order_id(1)])
+        await record_histories(env.client, "two_carrier_lean", [req.id, req.order_id(0), req.order_id(1)])
 
     assert result.status == PortStatus.COMPLETED
     assert {o.status for o in final.orders} == {PortStatus.COMPLETED}
