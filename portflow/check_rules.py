@@ -293,8 +293,8 @@ class AccountRules:
                 "note",
                 "toll_free",
                 where,
-                f"{what}: toll-free, so it ports as a RespOrg change "
-                "through Somos (same LOA, no CSR or PIN needed) and is listed on the RespOrg path",
+                f"{what}: toll-free, so it moves by a RespOrg change through Somos, in an order "
+                "of its own beside the account's port order (its own LOA; no CSR or PIN needed)",
             )
         return entry
 

@@ -137,8 +137,8 @@ class Demo:
         request = plan.request.model_copy(update={"id": rid})
         view = await actions.cmd_start(self.client, request, base_dir=plan.base_dir, actor=PM, expedite=EXPEDITE,
                                        options=_options())
-        carriers = ", ".join(f"{request.order_id(i)} {a.carrier} ({len(a.numbers)} numbers)"
-                             for i, a in enumerate(request.accounts))
+        carriers = ", ".join(f"{p.order_id} {p.carrier} ({len(p.numbers)} {'toll-free ' if p.toll_free else ''}numbers)"
+                             for p in request.order_parts())
         self.say(f"started {rid} for {request.customer.name}, port date {view.port_date}: {carriers}")
         self.say(f"Temporal UI: {view.ui_url}")
         return rid

@@ -7,6 +7,7 @@ request workflow with the request id as workflow id, so the same request never r
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -73,7 +74,16 @@ def _busy_numbers(request: PortRequest) -> list[str]:
     with session_scope() as s:
         rows = s.exec(select(InventoryNumber).where(col(InventoryNumber.tn).in_(request.all_numbers),
                                                     col(InventoryNumber.released_at).is_(None))).all()
-    return [f"{r.tn} is in {r.request_id}" for r in rows if r.request_id != request.id]
+    out = []
+    for r in rows:
+        if r.request_id == request.id:
+            continue
+        state = str(r.state.value if hasattr(r.state, "value") else r.state)
+        if state == "active":
+            out.append(f"{r.tn} was already ported to us by {r.request_id} (it is active in our inventory)")
+        else:
+            out.append(f"{r.tn} is in {r.request_id} ({state.replace('_', ' ')})")
+    return out
 
 
 async def start_port(
@@ -93,7 +103,7 @@ async def start_port(
     migrate()
     busy = _busy_numbers(request)
     if busy:
-        raise PortRefused("numbers already in another active port: " + "; ".join(busy[:10])
+        raise PortRefused("numbers already taken: " + "; ".join(busy[:10])
                           + ". Cancel that port first, or remove the numbers from this request.")
     existing = client.get_workflow_handle(request.id)
     try:
@@ -135,7 +145,13 @@ async def start_port(
     except WorkflowAlreadyStartedError:
         raise PortRefused(f"{request.id} was already started: see `python starter.py status {request.id}`") from None
     for doc in docs:
-        await handle.execute_update(PortRequestWorkflow.attach_document, AttachDocument(actor=started_by, document=doc))
+        # the worker may be down: the port has started and keeps the document once it is back
+        try:
+            await asyncio.wait_for(handle.execute_update(PortRequestWorkflow.attach_document,
+                                                         AttachDocument(actor=started_by, document=doc)), timeout=60)
+        except TimeoutError:
+            raise TimeoutError(f"{request.id} started, but attaching {doc.file_name} timed out (is a worker running?): "
+                              f"attach it again with `python starter.py attach {request.id} ...`") from None
     return handle
 
 

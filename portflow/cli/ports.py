@@ -96,9 +96,10 @@ def start(
     if view.status.value == "failed":
         why = view.timeline[-1].reason if view.timeline else "see the Temporal UI"
         fail(f"{request.id} was refused at intake: {why}")
-    orders = ", ".join(f"{request.order_id(i)} ({a.carrier})" for i, a in enumerate(request.accounts))
+    parts = request.order_parts()
+    orders = ", ".join(f"{p.order_id} ({p.carrier}{', toll-free RespOrg change' if p.toll_free else ''})" for p in parts)
     done(f"started {request.id}: {request.customer.name}, {len(request.all_numbers)} numbers in "
-          f"{len(request.accounts)} order(s): {orders}")
+          f"{len(parts)} order(s): {orders}")
     out.print(Text("stage ", style="bold").append_text(render.status_text(view.status)))
     out.print(render.next_line(view.next))
     if view.ui_url:

@@ -219,7 +219,7 @@ async def test_refusals_say_what_to_fix(cli: Harness) -> None:
 async def test_start_refuses_numbers_in_another_port(cli: Harness) -> None:
     async with cli.worker():
         first = await start(cli, port_date=business_days_ahead(30), documents=False)
-        with pytest.raises(CliError, match=f"not started: numbers already in another active port: .* is in {first}"):
+        with pytest.raises(CliError, match=f"not started: numbers already taken: .* is in {first}"):
             await start(cli, port_date=business_days_ahead(30), documents=False)
         await actions.cmd_cancel(cli.client, first, actor=PM, reason="test over")
 
