@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
-from email.headerregistry import Address
+from email import policy as email_policy
+from email.header import Header
+from email.headerregistry import Address, HeaderRegistry, UniqueUnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -27,6 +29,37 @@ class AddressError(NotifyError):
     """A recipient or sender address that no mail system would accept: fix the data."""
 
     retryable = False
+
+
+class _SubjectHeader(UniqueUnstructuredHeader):
+    """The Subject, folded so that every reader shows exactly the rendered text.
+
+    Python's folder has two faults here. It moves a value that does not fit beside the
+    header name, but fits on a line of its own, to the next line (``Subject:\r\n Port
+    complete for ...``), and readers that keep the folding white space (Python's default
+    policy among them) show the subject with a leading space. And folding between two
+    encoded words can drop the space between two words (``agoravocê``), because white space
+    between encoded words is not part of the text (RFC 2047). So the text starts on the
+    first line, and a subject that needs encoding is encoded by ``email.header.Header``,
+    which keeps spaces inside the encoded words. The header object keeps this fold whatever
+    policy flattens the message (the outbox, aiosmtplib)."""
+
+    def fold(self, *, policy):  # type: ignore[no-untyped-def]
+        text = str(self)
+        if not text.isascii() and not policy.utf8:
+            maxlen = policy.max_line_length or 78
+            encoded = Header(text, "utf-8", maxlinelen=maxlen, header_name=self.name).encode(
+                linesep=policy.linesep
+            )
+            return f"{self.name}: {encoded}{policy.linesep}"
+        folded = super().fold(policy=policy)
+        lead = f"{self.name}:{policy.linesep} "
+        return f"{self.name}: {folded[len(lead):]}" if folded.startswith(lead) else folded
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("subject", _SubjectHeader)
+MAIL_POLICY = email_policy.SMTP.clone(header_factory=_HEADERS)
 
 
 def key_hash(key: str) -> str:
@@ -67,7 +100,7 @@ def _sender(settings: Settings) -> Address:
 
 def build_email(note: Notification, rendered: RenderedMessage, settings: Settings) -> EmailMessage:
     """The message for all of ``note``'s recipients (one message, every recipient in To)."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = _sender(settings)
     msg["To"] = [_address(r.address, r.name, f"recipient ({r.audience.value})") for r in note.to]
     if any(r.audience in CUSTOMER_AUDIENCES for r in note.to):
