@@ -46,6 +46,7 @@ CUSTOMER_TEMPLATES = frozenset(
         "foc_changed",
         "numbers_ready",
         "assign_reminder",
+        "port_reminder",
         "port_day",
         "port_complete",
         "cancelled",

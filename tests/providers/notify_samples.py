@@ -160,6 +160,21 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "foc_received_at": "2026-03-20 10:00 UTC",
         "hours_since_foc": 24,
     },
+    "port_reminder": {
+        # One per contact and port from the daily reminder sweep (activities.reminders):
+        # only what is late; the other variables are [] or None.
+        "customer_name": "Acme Dental",
+        "port_date": "2026-04-15",
+        "missing_documents": ["csr", "bill"],
+        "missing_from": ["Verizon", "Verizon"],
+        "documents_due": "2026-03-25",
+        "loa_carriers": ["Lumen"],
+        "loa_sent_date": "2026-03-16",
+        "signer_name": "Dana Whitfield",
+        "unassigned_numbers": NUMBERS,
+        "assign_by": "2026-04-15",
+        "business_days_left": 3,
+    },
     "digest": {
         "digest_date": "2026-03-23",
         "ports": [
