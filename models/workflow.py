@@ -154,6 +154,13 @@ class Approve(Actor):
     note: str = ""
 
 
+class ActivateNow(Actor):
+    """Activate a fast-port order on demand, inside the carrier's activation window."""
+
+    order_id: str
+    reason: str = Field(default="customer ready", min_length=3)
+
+
 class ConfirmVerification(Actor):
     order_id: str
     ok: bool

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from models.request import DocumentKind, DocumentRef
     from models.status import CANCELLABLE, TERMINAL, WITH_CARRIER, PortStatus, StatusChange, transition
     from models.workflow import (
+        ActivateNow,
         AmendOrder,
         Approve,
         AssignedSignal,
@@ -116,6 +117,8 @@ class PortOrderWorkflow:
         self.submissions = 0
         self.loa_for_carrier = False  # a new LOA that goes to the open carrier order (SUP3)
         self.sla_task: asyncio.Task[None] | None = None
+        self.activate_req: ActivateNow | None = None
+        self.window_noted = False
         self.escalated_since: datetime | None = None  # the stage (by its start) an open escalation is about
 
     # ------------------------------------------------------------------ run
@@ -353,13 +356,31 @@ class PortOrderWorkflow:
         while self.status in (S.SUBMITTED, S.CARRIER_PENDING, S.EXCEPTION, S.SUPPLEMENT, S.FOC_CONFIRMED):
             now = workflow.now()
             foc = self.carrier.foc_at if self.carrier else None
-            if self.status == S.FOC_CONFIRMED and foc is not None and now >= foc:
+            if self.status == S.FOC_CONFIRMED and self.activate_req is not None:
+                r = self.activate_req
+                await self._move(S.ACTIVATION, r.actor, f"on-demand activation inside the carrier's window: {r.reason}")
+                return
+            window = self._on_demand_window()
+            if self.status == S.FOC_CONFIRMED and window is not None and now >= window[0] and not self.window_noted:
+                self.window_noted = True
+                await self._record_note(f"carrier:{self.inp.account.carrier}",
+                                        f"activation window open until {fmt(window[1])}: activate on demand, "
+                                        f"else portflow activates at {fmt(window[2])}")
+            if self.status == S.FOC_CONFIRMED and window is not None and now >= window[2]:
+                await self._move(S.ACTIVATION, "system", f"activation window ends {fmt(window[1])}: activating")
+                return
+            if self.status == S.FOC_CONFIRMED and foc is not None and window is None and now >= foc:
                 await self._move(S.ACTIVATION, "system", f"port day: FOC {fmt(foc)} reached")
                 return
             wakes = [next_poll]
             if self.status == S.EXCEPTION:
                 who = self.remediation[0].who_acts if self.remediation else WaitingOn.PM
                 self._set_next("fix the carrier exception: " + "; ".join(r.message for r in self.remediation), None, who)
+            elif self.status == S.FOC_CONFIRMED and window is not None:
+                wakes.extend(t for t in window if t > now)
+                wakes.extend([t for t in (self.plan.assign_reminders_at if self.plan else []) if t > now and t not in reminded][:1])
+                self._set_next(f"PM activates on demand (starter.py activate) inside the window {fmt(window[0])} to "
+                               f"{fmt(window[1])}, else portflow activates at {fmt(window[2])}", window[2], WaitingOn.PM)
             elif self.status == S.FOC_CONFIRMED and foc is not None:
                 wakes.append(foc)
                 upcoming = [t for t in (self.plan.assign_reminders_at if self.plan else []) if t > now and t not in reminded]
@@ -374,7 +395,8 @@ class PortOrderWorkflow:
                 self._set_next(f"{self.inp.account.carrier} answers (FOC or exception)", silence_at, WaitingOn.CARRIER)
             await self._publish()
             wake = min(wakes)
-            got = await self._wait(lambda: bool(self.carrier_q or self.amends), wake, f"{self.next.what} (until {fmt(wake)})")
+            got = await self._wait(lambda: bool(self.carrier_q or self.amends) or self.activate_req is not None, wake,
+                                   f"{self.next.what} (until {fmt(wake)})")
             while self.carrier_q:
                 state, actor = self.carrier_q.pop(0)
                 await self._apply_carrier(state, actor)
@@ -788,6 +810,28 @@ class PortOrderWorkflow:
             raise ValueError(f"order is {self.status}")
 
     @workflow.update
+    async def activate_now(self, a: ActivateNow) -> OrderView:
+        self.activate_req = a
+        await workflow.wait_condition(lambda: self.status not in (S.FOC_CONFIRMED, S.ACTIVATION))
+        return self.view()
+
+    @activate_now.validator
+    def _v_activate(self, a: ActivateNow) -> None:
+        self._v_order(a.order_id)
+        if self.status != S.FOC_CONFIRMED or self.carrier is None:
+            raise ValueError(f"order {a.order_id} is {self.status}: on-demand activation needs a confirmed FOC")
+        if self.activate_req is not None:
+            raise ValueError(f"activation already asked for by {self.activate_req.actor}")
+        if not self.carrier.fast_port_eligible or self.carrier.activation_window is None:
+            raise ValueError(f"{self.carrier.provider} did not make order {a.order_id} eligible for on-demand activation: "
+                             f"it activates at the FOC ({fmt(self.carrier.foc_at)})")
+        start, end = self.carrier.activation_window
+        now = workflow.now()
+        if not start <= now <= end:
+            raise ValueError(f"outside the carrier's activation window {fmt(start)} to {fmt(end)}: "
+                             + ("wait for it to open" if now < start else "the carrier activates it at the window's end"))
+
+    @workflow.update
     async def verify(self, v: ConfirmVerification) -> OrderView:
         self.verification = v
         await workflow.wait_condition(lambda: self.status != S.PORTED)
@@ -943,6 +987,14 @@ class PortOrderWorkflow:
                     return
                 self.sent_parent = key
             await workflow.get_external_workflow_handle(parent.workflow_id).signal("order_progress", view)
+
+    def _on_demand_window(self) -> tuple[datetime, datetime, datetime] | None:
+        """(opens, closes, when portflow activates by itself) for a fast-port order whose carrier
+        offers on-demand activation; None for an order that activates at its FOC."""
+        if not self.sa.lean or self.carrier is None or not self.carrier.fast_port_eligible or not self.carrier.activation_window:
+            return None
+        start, end = self.carrier.activation_window
+        return start, end, max(start, end - timedelta(minutes=10))
 
     def _escalated(self) -> bool:
         """An escalation is open while the order is still in the stage it was raised in."""

@@ -19,7 +19,7 @@ from models.carrier import (
     NumberOutcome,
 )
 from models.events import EventAck
-from models.workflow import AmendOrder, Approve, ConfirmVerification, OrderView, RequestView
+from models.workflow import ActivateNow, AmendOrder, Approve, ConfirmVerification, OrderView, RequestView
 from portflow.cli.actions import check_text, query_order, running_state, send_update
 from portflow.cli.errors import CliError, order_id_of, parse_id
 from portflow.settings import Settings, get_settings
@@ -65,6 +65,13 @@ async def cmd_sign(client: Client, target: str, *, name: str | None = None, decl
 async def cmd_approve(client: Client, target: str, *, actor: str, note: str = "") -> OrderView:
     order_id = order_id_of(target)
     return await send_update(client, order_id, PortOrderWorkflow.approve, Approve(actor=actor, order_id=order_id, note=note))
+
+
+async def cmd_activate(client: Client, target: str, *, actor: str, reason: str) -> OrderView | None:
+    order_id = order_id_of(target)
+    reason = check_text(reason, "--reason", "customer ready at 08:30")
+    arg = ActivateNow(actor=actor, order_id=order_id, reason=reason)
+    return await send_update(client, order_id, PortOrderWorkflow.activate_now, arg, wait=20)
 
 
 async def cmd_verify(client: Client, target: str, *, actor: str, ok: bool, notes: str) -> OrderView | None:

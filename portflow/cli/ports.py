@@ -175,6 +175,25 @@ def approve(
     _show_order(view)
 
 
+def activate(
+    order_id: Annotated[str, typer.Argument(help="Order id, e.g. PR-2026-0042-1")],
+    reason: Annotated[str, typer.Option("--reason", help="Why now, for the timeline")] = "customer ready",
+    by: By = None,
+) -> None:
+    """Activate a fast-port order now, inside the carrier's activation window (else it activates at the FOC)."""
+    target = _order_arg(order_id)
+
+    async def work(client):
+        return await order_actions.cmd_activate(client, target, actor=actor(by), reason=reason)
+
+    view = run(work)
+    if view is None:
+        done(f"{target}: activation asked for; see `python starter.py status {target}`")
+        return
+    done(f"{view.order_id} activated on demand: {view.status.value}")
+    _show_order(view)
+
+
 def carrier_event(
     order_id: Annotated[str, typer.Argument(help="Order id, e.g. PR-2026-0042-1")],
     carrier_order_id: Annotated[str | None, typer.Option("--carrier-order-id", help="The carrier's order id")] = None,
@@ -223,9 +242,14 @@ def amend(
     pin: Annotated[bool, typer.Option("--pin", help="Prompt for a new PIN / passcode (hidden)")] = False,
     port_date: Annotated[str | None, typer.Option("--port-date", metavar="YYYY-MM-DD")] = None,
     remove: Annotated[list[str] | None, typer.Option("--remove", metavar="TN", help="A number to drop (repeatable)")] = None,
+    entity_name: Annotated[str | None, typer.Option("--entity-name", help="The customer's name exactly as on the bill")] = None,
+    port_type: Annotated[str | None, typer.Option("--port-type", metavar="full|partial")] = None,
+    remaining: Annotated[str | None, typer.Option("--remaining", metavar="keep|disconnect",
+                                                  help="Partial port: what happens to the numbers that stay")] = None,
+    new_loa: Annotated[bool, typer.Option("--new-loa", help="Have the signer sign a new LOA with the corrections")] = False,
     by: By = None,
 ) -> None:
-    """Correct an order: signer, BTN, address, account number, PIN, port date, numbers."""
+    """Correct an order: signer, BTN, address, account number, PIN, port date, numbers, name, port type."""
     from models.request import Address, Signer
     from portflow.cli.actions import normalize_tn
 
@@ -255,6 +279,18 @@ def amend(
         fail(err.message)
     if port_date:
         fields["port_date"] = parse_date(port_date, "--port-date")
+    if entity_name is not None:
+        fields["entity_name"] = entity_name.strip()
+    if port_type is not None:
+        if port_type.strip().lower() not in ("full", "partial"):
+            fail(f"--port-type {port_type!r}: give full or partial")
+        fields["port_type"] = port_type.strip().lower()
+    if remaining is not None:
+        if remaining.strip().lower() not in ("keep", "disconnect"):
+            fail(f"--remaining {remaining!r}: give keep or disconnect")
+        fields["remaining_numbers"] = remaining.strip().lower()
+    if new_loa:
+        fields["new_loa"] = True
     if account_number or pin:
         from store import vault
 
@@ -384,7 +420,7 @@ def verify(
 def register(app: typer.Typer) -> None:
     from portflow.cli import watching
 
-    for name, fn in (("start", start), ("attach", attach), ("sign", sign), ("approve", approve),
+    for name, fn in (("start", start), ("attach", attach), ("sign", sign), ("approve", approve), ("activate", activate),
                      ("carrier-event", carrier_event), ("amend", amend), ("assign", assign),
                      ("expedite", expedite), ("cancel", cancel), ("verify", verify),
                      ("status", watching.status), ("list", watching.list_ports), ("watch", watching.watch)):

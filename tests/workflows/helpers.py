@@ -92,9 +92,10 @@ def order(view: RequestView, index: int) -> OrderView:
     return sorted(view.orders, key=lambda o: o.order_id)[index]
 
 
-async def sign_all(client: Client, request: PortRequest) -> None:
-    """The signer signs each order's LOA with the local flow, delivered as the CLI does."""
-    esign = LocalESign()
+async def sign_all(client: Client, request: PortRequest, *, now: datetime | None = None) -> None:
+    """The signer signs each order's LOA with the local flow, delivered as the CLI does.
+    ``now``: the signing time (the time-skipping server's clock when a test skipped time)."""
+    esign = LocalESign(clock=(lambda: now) if now is not None else None)
     for i, _ in enumerate(request.accounts):
         oid = request.order_id(i)
         ev = await esign.sign(oid, request.signer.name)
