@@ -1,0 +1,185 @@
+"""Helpers for the lifecycle-path tests (documents, LOA, cancel, durability).
+
+The time-skipping server's clock only moves forward and is shared by the whole session,
+so dates here come from the server's clock (``env.get_current_time()``), never the wall
+clock: a test that runs after another one skipped a month still asks for a port date in
+the future, and signs its LOA after it was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import json
+import email.policy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from models.esign import EnvelopeEvent
+from models.notify import Notification
+from models.workflow import OrderView
+from portflow.calendar import PortCalendar
+from portflow.settings import reset_settings
+from providers.esign.local import LocalESign
+from workflows.port_order import PortOrderWorkflow
+
+PM = "pm@provider.example"
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, port_var: Path, task_queue: str, *, profile: str | None = None,
+              **settings: object) -> Path:
+    """Settings for one test: its own task queue, automatic verification, polls slow enough
+    that a skipped month is a handful of timers, and a simulator profile when given."""
+    values: dict[str, object] = {
+        "TEMPORAL_TASK_QUEUE": task_queue,
+        "VERIFICATION": "auto",
+        "CARRIER_POLL_SECONDS": 6 * 3600,
+        "CARRIER_FOC_POLL_SECONDS": 7 * 86400,
+        **settings,
+    }
+    if profile is not None:
+        path = port_var.parent / "simulator-profile.yaml"
+        path.write_text(profile)
+        values["SIMULATOR_PROFILE"] = str(path)
+    for name, value in values.items():
+        monkeypatch.setenv(f"PORTFLOW_{name}", str(value))
+    reset_settings()
+    return port_var
+
+
+async def server_now(env: WorkflowEnvironment) -> datetime:
+    return await env.get_current_time()
+
+
+async def port_date_in(env: WorkflowEnvironment, days: int) -> date:
+    """The first business day at least ``days`` after today on the server's clock."""
+    today = (await server_now(env)).date()
+    return PortCalendar.from_settings().next_business_day(today + timedelta(days=days))
+
+
+async def sign(env: WorkflowEnvironment, order_id: str, name: str) -> EnvelopeEvent:
+    """The signer signs the order's latest LOA (local flow) at the server's time, and the
+    event reaches the order as `starter.py sign` delivers it."""
+    ev = await LocalESign().sign(order_id, name, at=await server_now(env))
+    await env.client.get_workflow_handle(order_id).execute_update(PortOrderWorkflow.esign_event, ev)
+    return ev
+
+
+async def order_status(client: Client, order_id: str) -> OrderView:
+    return await client.get_workflow_handle(order_id).query(PortOrderWorkflow.status)
+
+
+async def wait_order(client: Client, order_id: str, pred: Callable[[OrderView], bool], *, what: str,
+                     timeout: float = 30.0) -> OrderView:
+    """Poll the order's status query (real time) until ``pred`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    view = await order_status(client, order_id)
+    while not pred(view):
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; last order status: {view.model_dump_json(indent=1)[:3000]}")
+        await asyncio.sleep(0.2)
+        view = await order_status(client, order_id)
+    return view
+
+
+async def refusal(call: Awaitable[Any]) -> str:
+    """The validator's message for an update that must be refused."""
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await call
+    cause = err.value.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause)
+
+
+async def terminate_running(client: Client, workflow_ids: list[str]) -> None:
+    """End what a test leaves running: a workflow task nobody polls for would stop the
+    shared test server from skipping time for the tests after it."""
+    for wid in workflow_ids:
+        try:
+            await client.get_workflow_handle(wid).terminate(reason="test finished")
+        except RPCError:
+            pass  # finished already, or never started
+
+
+# ---------------------------------------------------------------------- outbox
+
+
+@dataclass(frozen=True)
+class Mail:
+    template: str
+    subject: str
+    to: tuple[str, ...]
+    request_id: str
+    order_id: str | None
+    body: str
+
+
+def outbox(var: Path, template: str | None = None) -> list[Mail]:
+    """The outbox .eml messages as a person reads them (oldest first), optionally one template's."""
+    out = []
+    for path in sorted((var / "outbox").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        part = msg.get_body(preferencelist=("plain",))
+        mail = Mail(
+            template=str(msg["X-Portflow-Template"]),
+            subject=str(msg["Subject"]),
+            to=tuple(addr for _, addr in getaddresses([str(msg["To"])])),
+            request_id=str(msg["X-Portflow-Request"]),
+            order_id=str(msg["X-Portflow-Order"]) if msg["X-Portflow-Order"] else None,
+            body=part.get_content() if part is not None else "",
+        )
+        if template is None or mail.template == template:
+            out.append(mail)
+    return out
+
+
+# ---------------------------------------------------------------------- history
+
+
+async def notifications_sent(client: Client, workflow_id: str, template: str) -> list[tuple[datetime, Notification]]:
+    """(when it was scheduled, the notification) for each ``notify`` activity of a template,
+    read from the workflow's history: the timestamps of the timers that woke the workflow."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    out = []
+    for ev in history.events:
+        if ev.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            continue
+        attrs = ev.activity_task_scheduled_event_attributes
+        if attrs.activity_type.name != "notify":
+            continue
+        (note,) = pydantic_data_converter.payload_converter.from_payloads(attrs.input.payloads, [Notification])
+        if note.template == template:
+            out.append((ev.event_time.ToDatetime().replace(tzinfo=UTC), note))
+    return out
+
+
+async def search_attribute(client: Client, workflow_id: str, name: str) -> Any:
+    """The value a workflow last upserted for search attribute ``name``, read from its
+    history (the time-skipping server cannot describe Datetime search attributes)."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    value: Any = None
+    for ev in history.events:
+        if ev.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = ev.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            if name in fields:
+                value = json.loads(fields[name].data) if fields[name].data else None
+    return value
+
+
+async def workflow_task_identities(client: Client, workflow_id: str) -> list[str]:
+    """Which worker (identity) ran each workflow task of the workflow, in order."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return [ev.workflow_task_started_event_attributes.identity for ev in history.events
+            if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED]
