@@ -1,0 +1,90 @@
+"""The Temporal dev server with its UI, and the Chromium that looks at it.
+
+The UI tests need what a person at a desk has: a dev server started as ``make demo`` starts
+it (``portflow.devserver``: SQLite, portflow's search attributes, the UI on its own port),
+a worker with the local providers, and a browser. The browser is Debian's ``chromium``,
+driven by the ``playwright`` package with ``executable_path`` (Playwright never downloads a
+browser here). Without chromium the tests are skipped on a developer's machine, with the
+command that installs it, but fail in CI: ``.ci/run`` installs chromium, so a CI run
+without it is a broken setup, and a skip there would let the UI go unchecked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from models.numbers import parse_tn
+from portflow.devserver import DevServer, ensure_dev_server, port_open
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+# The worker decodes phone numbers inside the workflow sandbox, which refuses phonenumbers'
+# lazy loading of its region data (see tests/cli/conftest.py): load it before any worker.
+parse_tn("+13125550100")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of Debian's chromium; skip (developer) or fail (CI) when it is missing."""
+    found = find_chromium()
+    if found:
+        return found
+    message = ("Debian's chromium is not installed, so the Temporal UI cannot be checked in a browser: "
+               "install it with `apt-get install chromium` (.ci/run does)")
+    if in_ci():
+        pytest.fail(message + "; in CI this test must run, not be skipped", pytrace=False)
+    pytest.skip(message)
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def ui_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DevServer]:
+    """A dev server with the UI on free ports (a developer's own 7233/8233 stay untouched);
+    its SQLite database and log live in this session's temporary directory."""
+    port, ui_port = free_ports(2)
+    tmp = tmp_path_factory.mktemp("temporal-ui")
+    server = await ensure_dev_server(port=port, ui_port=ui_port, db_file=tmp / "temporal.db",
+                                     log_path=tmp / "temporal.log")
+    assert server.started_here, f"port {port} was free a moment ago, yet a server answered there"
+    try:
+        # the UI comes up beside the frontend, not always by the time gRPC answers
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 30
+        while not port_open(ui_port):
+            if loop.time() > until:
+                raise AssertionError(f"the Temporal UI did not listen on {ui_port} within 30 s; see {server.log_path}")
+            await asyncio.sleep(0.2)
+        yield server
+    finally:
+        server.stop()

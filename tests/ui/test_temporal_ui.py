@@ -1,0 +1,160 @@
+"""Ops watch ports in the Temporal UI: checked in a real browser, as they would look.
+
+One port waits for its LOA signature (documents attached, the LOAs out), another still
+waits for its documents. Headless Chromium opens the UI's workflow list filtered by
+``PortStatus`` and the waiting port's page, and reads what a person reads there: the port
+(and its orders) in the list and not the other one, the summary and details written at
+start, the current details the workflow keeps (stage, port date, next step, who it waits
+on, the deadline) and the memo. Screenshots land in ``var/screenshots/`` for a look.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Page, async_playwright, expect
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from models.workflow import RequestView
+from portflow.devserver import DevServer
+from portflow.settings import get_settings, reset_settings
+from store.db import dispose_engines, migrate
+from tests.ui.conftest import SCREENSHOTS
+from tests.workflows.helpers import attach_all, sample_request, start, wait_for
+from worker import build_worker
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+UI_WAIT_MS = 20_000  # the UI is a single-page app: every check waits for what it looks for
+
+
+@pytest_asyncio.fixture
+async def client(ui_server: DevServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Client]:
+    """A client of the UI's dev server, with settings for local providers and a fresh var/."""
+    settings = {
+        "PORTFLOW_VAR_DIR": str(tmp_path / "var"),
+        "PORTFLOW_TEMPORAL_ADDRESS": ui_server.address,
+        "PORTFLOW_TEMPORAL_TASK_QUEUE": f"ui-{uuid.uuid4().hex[:8]}",
+        "PORTFLOW_TEMPORAL_UI_URL": ui_server.ui_url,
+        "PORTFLOW_ESIGN_PROVIDER": "local",
+        "PORTFLOW_AUTO_SIGN": "false",
+        "PORTFLOW_CARRIER_PROVIDER": "simulator",
+        "PORTFLOW_NOTIFY_CHANNELS": '["outbox"]',
+        "PORTFLOW_PM_EMAIL": "pm-ops@provider.example",
+    }
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("PORTFLOW_DATABASE_URL", raising=False)
+    reset_settings()
+    dispose_engines()
+    migrate()
+    yield await Client.connect(ui_server.address, data_converter=pydantic_data_converter)
+    dispose_engines()
+    reset_settings()
+
+
+async def visible(client: Client, query: str, count: int, timeout: float = 20.0) -> None:
+    """Until the server's visibility answers ``count`` workflows for ``query`` (what the UI asks)."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout
+    while (seen := (await client.count_workflows(query)).count) != count:
+        if loop.time() > until:
+            raise AssertionError(f"visibility shows {seen} workflow(s) for {query!r}, not {count}")
+        await asyncio.sleep(0.2)
+
+
+def waits(stage: str, on: str) -> Callable[[RequestView], bool]:
+    return lambda v: v.status.value == stage and v.next.waiting_on.value == on
+
+
+def shot(name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{name}.png"
+
+
+async def test_the_ui_lists_a_waiting_port_by_status_and_shows_its_story(
+    chromium: str, ui_server: DevServer, client: Client, tmp_path: Path
+) -> None:
+    waiting = sample_request()
+    other = sample_request()
+    # the worker runs while the browser looks: the UI asks it for the current details
+    async with build_worker(client, task_queue=get_settings().temporal_task_queue):
+        # both ports wait for the customer's documents; then the PM attaches one port's
+        handle = await start(client, waiting)
+        await wait_for(await start(client, other), waits("documents", "customer"), what="documents awaited")
+        await wait_for(handle, waits("documents", "customer"), what="documents awaited")
+        await attach_all(client, waiting, tmp_path)
+        # the request's next step comes from its orders: wait until their LOA deadline is in
+        view: RequestView = await wait_for(handle, lambda v: waits("loa_sent", "signer")(v) and v.next.due_at,
+                                           what="both LOAs out, the signature due by a date")
+        query = "PortStatus = 'loa_sent'"
+        orders = [waiting.order_id(i) for i in range(len(waiting.accounts))]
+        await visible(client, f"{query} AND PortRequestId = '{waiting.id}'", 1 + len(orders))
+        await visible(client, f"PortStatus = 'documents' AND PortRequestId = '{other.id}'", 1)
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium, headless=True)
+            page = await browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.set_default_timeout(UI_WAIT_MS)
+            try:
+                await check_list(page, ui_server.ui_url, query, waiting.id, orders, other.id)
+                carriers = sorted({a.carrier for a in waiting.accounts})
+                await check_workflow_page(page, waiting.id, view, summary=(
+                    f"Port {waiting.id}: {waiting.customer.name}, {len(waiting.all_numbers)} numbers "
+                    f"from {', '.join(carriers)}"), memo=[
+                    f'"customer": "{waiting.customer.name}"', f'"number_count": {len(waiting.all_numbers)}',
+                    '"losing_carriers": [ ' + ", ".join(json.dumps(c) for c in carriers) + " ]",  # line breaks read as spaces
+                    '"pm_email": "pm-ops@provider.example"'])
+            except BaseException:
+                with contextlib.suppress(Exception):  # what the browser showed when it failed
+                    await page.screenshot(path=shot("temporal-ui-failure"), full_page=True)
+                raise
+            finally:
+                await browser.close()
+
+
+async def check_list(page: Page, ui_url: str, query: str, request_id: str, orders: list[str], other: str) -> None:
+    """The workflow list filtered by the query: the port and its orders, not the other port."""
+    await page.goto(f"{ui_url}/namespaces/default/workflows?query={quote(query)}")
+    await expect(page.get_by_role("link", name=request_id, exact=True)).to_be_visible()
+    for order_id in orders:
+        await expect(page.get_by_role("link", name=order_id, exact=True)).to_be_visible()
+    await expect(page.get_by_role("link", name=other, exact=True)).to_have_count(0)
+    await expect(page.get_by_text('"loa_sent"').first).to_be_visible()  # the filter the UI applied
+    await page.screenshot(path=shot("temporal-ui-list"), full_page=True)
+
+
+async def check_workflow_page(page: Page, request_id: str, view: RequestView, *, summary: str,
+                              memo: list[str]) -> None:
+    """The request's page: summary and details from the start, current details, memo."""
+    await page.get_by_role("link", name=request_id, exact=True).click()
+    await expect(page.get_by_role("heading", name=request_id)).to_be_visible()
+    await page.get_by_text("User Metadata", exact=True).click()
+
+    # Summary, details and current details are markdown, each rendered in its own frame
+    await expect(page.frame_locator("#user-metadata-summary").locator("body")).to_have_text(summary)
+    await expect(page.frame_locator("#user-metadata-details").locator("body")).to_contain_text(
+        f"Requested port date {view.requested_port_date}")
+    current = page.frame_locator("#user-metadata-current-details")
+    await expect(current.locator("strong").first).to_have_text(view.status.value)  # **loa_sent**: bold, not stars
+    body = current.locator("body")
+    await expect(body).to_contain_text(f"port date {view.port_date}")
+    await expect(body).to_contain_text(f"Next: {view.next.what}")
+    await expect(body).to_contain_text(f"waiting on {view.next.waiting_on.value}")
+    await expect(body).to_contain_text(f"due {view.next.due_at:%Y-%m-%d %H:%M} UTC")
+    await page.screenshot(path=shot("temporal-ui-workflow"), full_page=True)
+
+    await page.get_by_text("Memo", exact=True).click()
+    shown = page.get_by_role("main")
+    for fact in memo:
+        await expect(shown).to_contain_text(fact)
+    await page.screenshot(path=shot("temporal-ui-memo"), full_page=True)
