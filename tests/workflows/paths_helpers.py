@@ -183,3 +183,23 @@ async def workflow_task_identities(client: Client, workflow_id: str) -> list[str
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     return [ev.workflow_task_started_event_attributes.identity for ev in history.events
             if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED]
+
+
+# ---------------------------------------------------------------------- carrier simulator
+
+
+def carrier_record(carrier_order_id: str) -> dict[str, Any]:
+    """What the simulated carrier holds for one of its orders (submission without secrets,
+    the supplements and the cancel we sent)."""
+    from providers.carrier.simulator import CarrierSimulator
+
+    rec = CarrierSimulator().store.get(carrier_order_id)
+    assert rec is not None, f"the simulated carrier has no order {carrier_order_id}"
+    return rec
+
+
+def carrier_records() -> list[dict[str, Any]]:
+    from providers.carrier.simulator import CarrierSimulator
+
+    root = CarrierSimulator().store.root
+    return [json.loads(p.read_text()) for p in sorted(root.glob("SIM-*.json"))] if root.is_dir() else []
