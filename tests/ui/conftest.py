@@ -68,10 +68,10 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module")
 async def ui_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DevServer]:
-    """A dev server with the UI on free ports (a developer's own 7233/8233 stay untouched);
-    its SQLite database and log live in this session's temporary directory."""
+    """A dev server with the UI on free ports (a developer's own 7233/8233 stay untouched),
+    stopped after the module's tests; its SQLite database and log live in a temporary directory."""
     port, ui_port = free_ports(2)
     tmp = tmp_path_factory.mktemp("temporal-ui")
     server = await ensure_dev_server(port=port, ui_port=ui_port, db_file=tmp / "temporal.db",
