@@ -165,7 +165,13 @@ class PortOrderWorkflow:
         next_poll = workflow.now() + timedelta(seconds=opts.esign_poll_seconds)
         reminders = 0
         polls = 0
+        timed_for = self.loa_version
         while self.status in (S.LOA_SENT, S.LOA_DECLINED):
+            if self.sa.lean and self.loa_version != timed_for:
+                # a new LOA went out (signer corrected): its own reminders and polls from now
+                timed_for, polls = self.loa_version, 0
+                next_reminder = workflow.now() + timedelta(hours=opts.loa_reminder_hours)
+                next_poll = workflow.now() + timedelta(seconds=opts.esign_poll_seconds)
             if self.status == S.LOA_SENT:
                 self._set_next(f"{self.inp.signer.name} signs the LOA", next_reminder, WaitingOn.SIGNER)
                 wake: datetime | None = min(next_reminder, next_poll)

@@ -17,8 +17,11 @@ from portflow.settings import reset_settings
 from store.db import dispose_engines, migrate
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server per test: its clock only moves forward, so a test that skips
+    weeks must not leave the next test's port (and wall-clock signatures) in the past.
+    Starting one costs about a second."""
     async with await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=test_server_path()
     ) as env:

@@ -115,3 +115,34 @@ async def record_histories(client: Client, name: str, workflow_ids: list[str]) -
     for i, wid in enumerate(workflow_ids):
         history = await client.get_workflow_handle(wid).fetch_history()
         (HISTORIES / f"{name}-{i}.json").write_text(history.to_json())
+
+
+async def search_attributes(client: Client, workflow_id: str) -> dict[str, Any]:
+    """A workflow's search attributes by name, decoded one by one.
+
+    ``describe()`` cannot be used on the time-skipping server once a workflow unset one
+    (NextDeadline when nothing is due): that server keeps it as a null the SDK refuses to
+    decode. An unset attribute is simply absent here, as on a real server.
+    """
+    import json
+
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
+    resp = await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id))
+    )
+    out: dict[str, Any] = {}
+    for name, payload in resp.workflow_execution_info.search_attributes.indexed_fields.items():
+        value = json.loads(payload.data) if payload.data else None
+        if value is not None:
+            out[name] = value
+    return out
+
+
+async def current_details(client: Client, workflow_id: str) -> str:
+    """The workflow's current details (the markdown the Temporal UI shows), via its metadata query."""
+    from temporalio.api.sdk.v1 import WorkflowMetadata  # noqa: F401 - the SDK's own query answer
+
+    meta = await client.get_workflow_handle(workflow_id).query("__temporal_workflow_metadata")
+    return getattr(meta, "current_details", "") if not isinstance(meta, dict) else meta.get("currentDetails", "")
