@@ -17,11 +17,10 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
-# The full demo (dev server + UI, worker, API, a sample port to completion) is
-# portflow/demo.py; until it is on main, the demo is the offline check of the sample.
+# The full demo: dev server + UI, worker, API, a sample port run to completion
+# (portflow/demo.py). Ctrl-C stops everything it started.
 demo: $(STAMP)
-	@if [ -f portflow/demo.py ]; then $(PY) -m portflow.demo; \
-	else $(PY) starter.py check examples/good-request.yaml; fi
+	$(PY) -m portflow.demo
 
 check: $(STAMP)
 	$(PY) starter.py check examples/good-request.yaml
