@@ -29,10 +29,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.esign import EnvelopeEvent
 from models.notify import Notification
+from models.request import PortRequest, new_request_id
 from models.workflow import OrderView
 from portflow.calendar import PortCalendar
 from portflow.settings import reset_settings
 from providers.esign.local import LocalESign
+from store import inventory
+from store.db import session_scope
+from store.tables import InventoryNumber
 from workflows.port_order import PortOrderWorkflow
 
 PM = "pm@provider.example"
@@ -203,3 +207,13 @@ def carrier_records() -> list[dict[str, Any]]:
 
     root = CarrierSimulator().store.root
     return [json.loads(p.read_text()) for p in sorted(root.glob("SIM-*.json"))] if root.is_dir() else []
+
+
+def same_numbers(request: PortRequest) -> PortRequest:
+    """Another request (a new id) for the same numbers, as a PM would type it again."""
+    return request.model_copy(update={"id": new_request_id(2099)})
+
+
+def inventory_rows(request_id: str, *, include_released: bool = True) -> list[InventoryNumber]:
+    with session_scope() as s:
+        return inventory.numbers_of(session=s, request_id=request_id, include_released=include_released)
