@@ -89,6 +89,51 @@ class Settings(BaseSettings):
         description="SLA: hours an order may stay in a status before ops are alerted (JSON, status -> hours)",
     )
 
+    # --- reminder sweep (issue 6): a Temporal Schedule, see portflow/schedules.py -------
+    reminder_schedule_id: str = Field(
+        default="portflow-reminders", min_length=1, description="Id of the Temporal Schedule that runs the reminder sweep"
+    )
+    reminder_time: time = Field(default=time(9, 0), description="Local time of the reminder sweep, every business day")
+    reminder_time_zone: str = Field(
+        default="America/New_York", description="IANA time zone of PORTFLOW_REMINDER_TIME and of the sweep's business days"
+    )
+    reminder_catchup_hours: int = Field(
+        default=4, ge=1, description="A sweep missed while Temporal was down still runs if it is at most this late"
+    )
+    reminder_documents_margin_days: int = Field(
+        default=7, ge=0, description="Remind about missing documents when the port date is within the lead time plus this"
+    )
+    reminder_loa_unsigned_days: int = Field(
+        default=3, ge=1, description="Remind when an LOA is still unsigned this many days after it was sent"
+    )
+    reminder_no_foc_business_days: int = Field(
+        default=3, ge=1, description="Tell the PM when the carrier has given no FOC this many business days after submission"
+    )
+    reminder_unassigned_business_days: int = Field(
+        default=3, ge=0, description="Remind to assign numbers when the port date is at most this many business days away"
+    )
+
+    @field_validator("reminder_time")
+    @classmethod
+    def _local_time(cls, v: time) -> time:
+        if v.tzinfo is not None:
+            raise ValueError(
+                f"PORTFLOW_REMINDER_TIME {v.isoformat()} must be a local time such as 09:00, "
+                "without an offset: the zone is PORTFLOW_REMINDER_TIME_ZONE"
+            )
+        return v
+
+    @field_validator("reminder_time_zone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from portflow.calendar import zone
+
+        try:
+            zone(v.strip())
+        except ValueError as exc:
+            raise ValueError(f"PORTFLOW_REMINDER_TIME_ZONE: {exc}") from None
+        return v.strip()
+
     # --- providers -----------------------------------------------------------------
     esign_provider: Literal["local", "docusign"] = "local"
     carrier_provider: Literal["simulator", "manual", "telnyx"] = Field(
