@@ -12,7 +12,7 @@ from typing import Any
 
 
 def all_activities() -> list[Callable[..., Any]]:
-    from activities import calendar, carrier, esign, intake, inventory, loa, notify, verify
+    from activities import calendar, carrier, esign, intake, inventory, loa, notify, reminders, verify
 
     return [
         intake.record_request,
@@ -32,5 +32,7 @@ def all_activities() -> list[Callable[..., Any]]:
         carrier.carrier_activate,
         carrier.explain_exceptions,
         notify.notify,
+        reminders.plan_reminders,
+        reminders.send_reminder,
         verify.verify_routing,
     ]
