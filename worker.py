@@ -19,13 +19,15 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import all_activities
+from portflow.schedules import sync_at_worker_start
 from portflow.settings import get_settings
 from portflow.temporal import connect
 from store.db import migrate
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
+from workflows.reminders import ReminderSweepWorkflow
 
-WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow]
+WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow]
 log = logging.getLogger("portflow.worker")
 
 
@@ -57,6 +59,7 @@ async def main(client: Client | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     migrate()
     client = client or await connect()
+    await sync_at_worker_start(client)  # the daily reminder sweep's schedule; a warning if it cannot be
     worker = build_worker(client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

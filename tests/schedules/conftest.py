@@ -1,0 +1,173 @@
+"""A dev server for the reminder schedule's tests, stand-in ports, and a worker per test.
+
+The sweep finds ports by visibility queries, which only the dev server answers (the
+time-skipping test server has neither visibility queries nor schedules). The ports are
+small stand-in workflows named ``PortRequestWorkflow`` and ``PortOrderWorkflow``
+(``tests.schedules.fake_ports``) on their own task queue: they carry the search
+attributes the real ones keep, and answer ``status`` with a RequestView / OrderView, so a
+test sets exactly the stage, dates and people it needs without driving a port for weeks.
+The sweep, its activities and the schedule are production's; the sweep's clock is fixed
+(``activities.reminders.sweep_instant``) so what is "at risk" does not depend on the day
+the suite runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from portflow.servers import dev_server_path, register_search_attributes
+from portflow.settings import reset_settings
+from store.db import dispose_engines, migrate
+from tests.schedules.fake_ports import FAKE_WORKFLOWS, FakePort
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
+    ) as env:
+        await register_search_attributes(env.client)
+        yield env
+
+
+async def eventually(probe: Callable[[], Any], check: Callable[[Any], bool], *, timeout: float = 20.0,
+                     what: str = "condition") -> Any:
+    """Poll ``probe`` (async) until ``check`` holds; fail with the last value seen."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout
+    while True:
+        value = await probe()
+        if check(value):
+            return value
+        if loop.time() > until:
+            raise AssertionError(f"timed out waiting for {what}; last seen: {value!r}"[:2000])
+        await asyncio.sleep(0.2)
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from starter import app
+
+    result = CliRunner().invoke(app, ["schedules", *args], env={"COLUMNS": "300"})
+    return result.exit_code, " ".join(result.output.split())
+
+
+async def cli(*args: str) -> tuple[int, str]:
+    """``python starter.py schedules ...`` (exit code, output on one line), run in a thread:
+    the command runs its own event loop, as from a shell."""
+    return await asyncio.to_thread(_invoke, *args)
+
+
+class Sweeps:
+    """One test's world: settings, a var/, a worker for the sweep, stand-in ports, a schedule."""
+
+    def __init__(self, env: WorkflowEnvironment, var: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.env = env
+        self.client: Client = env.client
+        self.var = var
+        self.monkeypatch = monkeypatch
+        tag = uuid.uuid4().hex[:8]
+        self.tag = tag
+        self.task_queue = f"sweep-{tag}"
+        self.ports_queue = f"ports-{tag}"
+        self.schedule_id = f"reminders-{tag}"
+        self.ports: list[WorkflowHandle[Any, Any]] = []
+        self.settings: dict[str, str] = {
+            "PORTFLOW_VAR_DIR": str(var),
+            "PORTFLOW_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "PORTFLOW_TEMPORAL_NAMESPACE": env.client.namespace,
+            "PORTFLOW_TEMPORAL_TASK_QUEUE": self.task_queue,
+            "PORTFLOW_TEMPORAL_UI_URL": "http://localhost:8233",
+            "PORTFLOW_REMINDER_SCHEDULE_ID": self.schedule_id,
+            "PORTFLOW_REMINDER_TIME": "09:00",
+            "PORTFLOW_REMINDER_TIME_ZONE": "America/New_York",
+            "PORTFLOW_NOTIFY_CHANNELS": '["outbox"]',
+            "PORTFLOW_PM_EMAIL": "pm.fallback@provider.example",
+            "PORTFLOW_PORTING_HOLIDAYS": "[]",
+        }
+        self.configure()
+
+    def configure(self, **overrides: str) -> None:
+        self.settings.update({f"PORTFLOW_{k}": v for k, v in overrides.items()})
+        for key, value in self.settings.items():
+            self.monkeypatch.setenv(key, value)
+        reset_settings()
+
+    def fix_clock(self, at: datetime) -> None:
+        """The sweep counts from ``at`` (what the schedule's nominal time would be)."""
+        self.monkeypatch.setattr("activities.reminders.sweep_instant", lambda inp: at)
+
+    @asynccontextmanager
+    async def workers(self) -> AsyncIterator[None]:
+        """The production worker (sweep and activities) and the stand-in ports' worker."""
+        from worker import build_worker
+
+        ports = Worker(self.client, task_queue=self.ports_queue, workflows=FAKE_WORKFLOWS)
+        async with build_worker(self.client, task_queue=self.task_queue), ports:
+            yield
+
+    async def start_ports(self, *ports: FakePort) -> None:
+        """Start stand-in ports (inside ``workers()``): each has answered its status query
+        and the visibility store sees all of them when this returns."""
+        for port in ports:
+            handle = await port.start(self.client, self.ports_queue)
+            self.ports.append(handle)
+            await handle.query("status")
+        ids = {p.workflow_id for p in ports}
+        query = f"ExecutionStatus = 'Running' AND WorkflowId IN ({', '.join(repr(i) for i in sorted(ids))})"
+        await eventually(lambda: _ids(self.client, query), lambda seen: seen >= ids, what="ports in visibility")
+
+    async def end_ports(self) -> None:
+        for handle in self.ports:
+            try:
+                await handle.terminate("test over")
+            except RPCError:
+                pass
+        if self.ports:
+            ids = {h.id for h in self.ports}
+            query = f"ExecutionStatus = 'Running' AND WorkflowId IN ({', '.join(repr(i) for i in sorted(ids))})"
+            await eventually(lambda: _ids(self.client, query), lambda seen: not seen, what="ports gone from visibility")
+        self.ports.clear()
+
+    async def delete_schedule(self) -> None:
+        try:
+            await self.client.get_schedule_handle(self.schedule_id).delete()
+        except RPCError:
+            pass
+
+    def outbox(self) -> list[Path]:
+        return sorted((self.var / "outbox").glob("*.eml"))
+
+
+async def _ids(client: Client, query: str) -> set[str]:
+    return {wf.id async for wf in client.list_workflows(query) if wf.status == WorkflowExecutionStatus.RUNNING}
+
+
+@pytest_asyncio.fixture
+async def sweeps(dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Sweeps]:
+    monkeypatch.delenv("PORTFLOW_DATABASE_URL", raising=False)
+    world = Sweeps(dev_env, tmp_path / "var", monkeypatch)
+    dispose_engines()
+    migrate()
+    try:
+        yield world
+    finally:
+        await world.delete_schedule()
+        await world.end_ports()
+        dispose_engines()
+        reset_settings()
