@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Replayer
 
 from models.reminders import SweepResult
 from models.request import PortRequest
@@ -28,6 +30,8 @@ from portflow import schedules
 from tests.providers.notify_servers import smtp_server
 from tests.schedules.conftest import Sweeps, cli, eventually
 from tests.schedules.fake_ports import FakePort, order, request
+from worker import workflow_runner
+from workflows.reminders import ReminderSweepWorkflow
 
 WEDNESDAY_9AM_NY = datetime(2026, 3, 18, 13, 0, tzinfo=UTC)
 PM_A, PM_B = "ana.pm@provider.example", "bo.pm@provider.example"
@@ -168,6 +172,7 @@ async def test_sync_then_trigger_sends_one_digest_per_pm_and_one_reminder_per_co
     async with sweeps.workers():
         await w.prepare(sweeps)
         result = await sweep(sweeps, by_cli=True)
+        result_id = (await schedules.describe_schedule(sweeps.client)).recent[-1].workflow_id
         assert result.local_date == date(2026, 3, 18) and result.skipped is None
         assert result.findings == 5 and not result.failed
         files = sweeps.outbox()
@@ -233,6 +238,10 @@ async def test_sync_then_trigger_sends_one_digest_per_pm_and_one_reminder_per_co
 
         code, out = await cli("show")
     assert code == 0, out
+    # the sweep's history replays on today's code (a changed workflow would break running sweeps)
+    history = await sweeps.client.get_workflow_handle(result_id).fetch_history()
+    await Replayer(workflows=[ReminderSweepWorkflow], data_converter=pydantic_data_converter,
+                   workflow_runner=workflow_runner()).replay_workflow(history)
     assert "state active" in out and "overlap SKIP" in out and "catch-up window 4 h" in out
     assert out.count("· Completed ·") == 3
     assert f"runs ReminderSweepWorkflow on task queue {sweeps.task_queue}" in out
