@@ -20,6 +20,7 @@ def all_activities() -> list[Callable[..., Any]]:
         calendar.plan_dates,
         inventory.inventory_update,
         inventory.assign_numbers,
+        inventory.split_order,
         loa.render_loa,
         esign.send_loa,
         esign.esign_status,

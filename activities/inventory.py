@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models.workflow import AssignInput, InventoryChange, InventoryResult, NumberView
+from models.workflow import AssignInput, InventoryChange, InventoryResult, NumberView, SplitInput
 from store import inventory
 from store.db import session_scope
 from store.tables import InventoryNumber
@@ -40,6 +40,18 @@ def assign_numbers(inp: AssignInput) -> InventoryResult:
     with session_scope() as s:
         try:
             rows = inventory.assign(session=s, request_id=inp.request_id, assignments=inp.assignments, kind=inp.kind)
+        except inventory.InventoryError as exc:
+            raise ApplicationError(str(exc), type="InventoryError", non_retryable=True) from None
+        return _views(rows)
+
+
+@activity.defn(name="split_order")
+def split_order(inp: SplitInput) -> InventoryResult:
+    """The carrier required a split: the numbers move to a new order of the same request."""
+    with session_scope() as s:
+        try:
+            rows = inventory.split_off(session=s, request_id=inp.request_id, from_order=inp.from_order,
+                                       to_order=inp.to_order, tns=inp.tns)
         except inventory.InventoryError as exc:
             raise ApplicationError(str(exc), type="InventoryError", non_retryable=True) from None
         return _views(rows)

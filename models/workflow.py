@@ -303,6 +303,25 @@ class InventoryChange(BaseModel):
     reason: str = ""
 
 
+class SplitInput(BaseModel):
+    request_id: str
+    from_order: str
+    to_order: str
+    tns: list[str]
+
+
+class SplitRequest(BaseModel):
+    """An order asks its request for a new order: the carrier required these numbers apart."""
+
+    from_order: str
+    numbers: list[str]
+    account: AccountSpec
+    signer: Signer
+    entity_name: str | None = None
+    port_date: date
+    reason: str
+
+
 class AssignInput(BaseModel):
     request_id: str
     assignments: dict[str, str]

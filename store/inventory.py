@@ -326,3 +326,40 @@ def unassigned(*, session: Session, request_id: str) -> list[str]:
         for row in numbers_of(session=session, request_id=request_id)
         if row.assigned_to is None and row.state != NumberState.NOT_PORTABLE
     )
+
+
+def split_off(
+    *, session: Session, request_id: str, from_order: str, to_order: str, tns: Iterable[str]
+) -> list[InventoryNumber]:
+    """Move ``tns`` from ``from_order`` to a new order ``to_order`` of the same request (the
+    carrier required a split). The new order's row is created like its sibling's. Safe to
+    repeat: numbers already moved stay where they are."""
+    source = _order(session, from_order)
+    if source.request_id != request_id:
+        raise InventoryError(f"order {from_order} belongs to {source.request_id}, not {request_id}")
+    target = session.get(PortOrderRow, to_order)
+    if target is None:
+        target = PortOrderRow(id=to_order, request_id=request_id, carrier=source.carrier, port_type=source.port_type,
+                              status=source.status, toll_free=source.toll_free)
+        session.add(target)
+        session.flush()
+    elif target.request_id != request_id:
+        raise InventoryError(f"order {to_order} belongs to {target.request_id}, not {request_id}")
+    numbers = _tns(tns)
+    live = _live(session, numbers)
+    problems = [f"{tn} is not in the inventory of {request_id}" for tn in numbers if tn not in live]
+    problems += [f"{tn} belongs to order {row.order_id}, not {from_order}" for tn, row in live.items()
+                 if row.order_id not in (from_order, to_order)]
+    if problems:
+        raise InventoryError("; ".join(problems))
+    now = _now()
+    out = []
+    for tn in numbers:
+        row = live[tn]
+        if row.order_id != to_order:
+            row.order_id = to_order
+            row.updated_at = now
+            session.add(row)
+        out.append(row)
+    session.flush()
+    return out

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         PortPlan,
         Remediation,
         RenderLoaInput,
+        SplitRequest,
         SubmitInput,
         SupplementInput,
         Verification,
@@ -484,7 +485,24 @@ class PortOrderWorkflow:
         """Numbers the carrier calls not portable leave the order; the rest go on."""
         assert self.inp is not None
         drop = sorted({n for r in self.remediation if r.action == "remove_numbers" for n in r.numbers})
-        others = [r for r in self.remediation if r.action != "remove_numbers"]
+        split = sorted({n for r in self.remediation if r.action == "split" for n in r.numbers} & set(self._live_numbers()))
+        others = [r for r in self.remediation if r.action not in ("remove_numbers", "split")]
+        parent = workflow.info().parent
+        if (self.sa.lean and split and not drop and not others and self.carrier is not None and parent is not None
+                and len(split) < len(self._live_numbers())):
+            # the carrier takes these numbers only in an order of their own: the request starts
+            # one for them (own LOA and submission) and this order goes on without them (SUP3)
+            why = "; ".join(r.message for r in self.remediation)
+            for tn in split:
+                self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "split", "reason": "moved to a new order: the carrier required a split"})
+            self.inp.account = self.inp.account.model_copy(update={"numbers": self._live_numbers()})
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal("split_requested", SplitRequest(
+                from_order=self.inp.order_id, numbers=split,
+                account=self.inp.account.model_copy(update={"numbers": split}), signer=self.inp.signer,
+                entity_name=self.inp.entity_name, port_date=self.inp.port_date, reason=why))
+            await self._supplement(SupplementKind.SUP3, f"split required: {', '.join(split)} go on in a new order",
+                                   remove=split, actor="system", moved=True)
+            return
         if drop and not others and len(drop) < len(self._live_numbers()):
             if self.carrier is None:  # refused at submission: submit again without them
                 for tn in drop:
@@ -513,15 +531,18 @@ class PortOrderWorkflow:
         )
 
     async def _supplement(self, kind: SupplementKind, reason: str, *, remove: list[str] | None = None,
-                          corrections: dict[str, str] | None = None, actor: str, new_date=None) -> None:
+                          corrections: dict[str, str] | None = None, actor: str, new_date=None,
+                          moved: bool = False) -> None:
+        """``moved``: the removed numbers go on in another order (split), not out of the port."""
         assert self.inp is not None and self.carrier is not None
         self.sup_count += 1
         corrections = dict(corrections or {})
-        for tn in remove or []:
+        for tn in [] if moved else remove or []:
             if tn in self.numbers:
                 self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "not_portable", "carrier_outcome": NumberOutcome.NOT_PORTABLE.value})
         if remove:
             corrections["remove_numbers"] = ",".join(remove)
+        if remove and not moved:
             await act("inventory_update", InventoryChange(request_id=self.inp.request_id, order_id=self.inp.order_id,
                                                            tns=remove, state="not_portable", reason=reason),
                       InventoryResult, summary=f"{len(remove)} numbers not portable", retry=LOCAL)
@@ -680,7 +701,8 @@ class PortOrderWorkflow:
                                                        state="released", reason=f"cancelled: {c.reason}"),
                   InventoryResult, summary="release the numbers", retry=LOCAL)
         for tn in self.numbers:
-            self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "released"})
+            if self.numbers[tn].state != "split":  # those go on in their own order
+                self.numbers[tn] = self.numbers[tn].model_copy(update={"state": "released"})
         await self._move(S.CANCELLED, c.actor, c.reason)
         self._set_next("nothing: cancelled", None, WaitingOn.NOBODY)
 
@@ -1025,7 +1047,7 @@ class PortOrderWorkflow:
         self.next = Deadline(what=what, due_at=due, waiting_on=who)
 
     def _live_numbers(self) -> list[str]:
-        return [tn for tn, v in self.numbers.items() if v.state not in ("not_portable", "released")]
+        return [tn for tn, v in self.numbers.items() if v.state not in ("not_portable", "released", "split")]
 
     def _unassigned(self) -> list[str]:
         return [tn for tn in self._live_numbers() if self.numbers[tn].assigned_to is None]

@@ -41,6 +41,8 @@ with workflow.unsafe.imports_passed_through():
         RecordRequestInput,
         RequestRecorded,
         RequestView,
+        SplitInput,
+        SplitRequest,
         WaitingOn,
     )
     from workflows.common import LOCAL, SearchState, act, fmt, initial_search_attributes, notify
@@ -65,8 +67,12 @@ class PortRequestWorkflow:
         self.orders: dict[str, OrderView] = {}
         self.children: dict[str, workflow.ChildWorkflowHandle] = {}
         self.plan: PortPlan | None = None
-        self.port_date = None
-        self.expedite: ExpediteRequest | None = None
+        # set here, not in run(): an update in the first task (an attach right after the
+        # start) renders the view, which needs them
+        self.port_date = inp.request.requested_port_date
+        self.expedite: ExpediteRequest | None = ExpediteRequest(**inp.expedite.model_dump()) if inp.expedite else None
+        if self.expedite and self.expedite.port_date:
+            self.port_date = self.expedite.port_date
         self.next = Deadline(what="intake")
         self.cancel_req: Cancel | None = None
         self.escalations: list[str] = []
@@ -83,6 +89,9 @@ class PortRequestWorkflow:
             self.required.append((oid, DocumentKind.BILL))
         self.parts = inp.request.order_parts()
         self.part_numbers = {p.order_id: set(p.numbers) for p in self.parts}
+        self.results: dict[str, OrderView | BaseException] = {}
+        self.split_q: list[SplitRequest] = []
+        self.doc_base: dict[str, str] = {}
 
     @workflow.run
     async def run(self, inp: PortRequestInput) -> PortResult:
@@ -90,10 +99,6 @@ class PortRequestWorkflow:
         self.sa.lean = workflow.patched("lean-history-v2")
         self.inp = inp
         req = inp.request
-        self.port_date = req.requested_port_date
-        self.expedite = ExpediteRequest(**inp.expedite.model_dump()) if inp.expedite else None
-        if self.expedite and self.expedite.port_date:
-            self.port_date = self.expedite.port_date
         self.timeline.append(StatusChange(subject=req.id, from_status=None, to_status=S.INTAKE, actor=inp.started_by,
                                           reason=f"request for {req.customer.name}: {len(req.all_numbers)} numbers, "
                                                  f"{len(req.accounts)} carrier accounts", at=workflow.now()))
@@ -210,39 +215,80 @@ class PortRequestWorkflow:
                 spec = spec.model_copy(update=a.account_updates())
             entity = next((a.entity_name for a in reversed(amends) if a.entity_name), None)
             signer = next((a.signer for a in reversed(amends) if a.signer), None) or req.signer
-            # the account's documents serve each of its orders (a toll-free share included)
-            docs = [d if d.order_id is None or d.order_id == oid else d.model_copy(update={"order_id": oid})
-                    for d in self.documents if d.order_id in (None, oid, base)]
-            child_inp = PortOrderInput(
-                request_id=req.id, order_id=oid, index=len(self.children), customer_name=req.customer.name,
-                entity_name=entity,
-                language=req.customer.language, contact_name=req.contact.name, contact_email=str(req.contact.email),
-                signer=signer, account=spec, port_date=self.port_date, activation_time=req.activation_time,
-                time_zone=req.time_zone, documents=docs, options=self.inp.options, expedited=self.expedite is not None,
-            )
-            self.orders[oid] = OrderView(order_id=oid, carrier=acc.carrier, status=S.VALIDATED, port_date=self.port_date,
-                                         toll_free=part.toll_free)
-            kind = "RespOrg change" if part.toll_free else f"{acc.port_type.value} port"
-            self.children[oid] = await workflow.start_child_workflow(
-                PortOrderWorkflow.run, child_inp, id=oid,
-                static_summary=f"{req.customer.name}: {acc.carrier} {kind}, {len(part.numbers)} numbers",
-                static_details=f"Order {len(self.children) + 1} of {len(self.parts)} of request {req.id}. "
-                               f"Port date {self.port_date}.",
-                search_attributes=initial_search_attributes(
-                    request_id=req.id, customer=req.customer.name, carriers=[acc.carrier],
-                    port_date=_at_midnight(self.port_date), status=S.VALIDATED.value, since=workflow.now(),
-                    unassigned=len([n for n in part.numbers if n not in self.assignments]),
-                ),
-                memo={"request_id": req.id, "customer": req.customer.name, "carrier": acc.carrier,
-                      "kind": kind, "number_count": len(part.numbers), "pm_email": self.inp.options.pm_email},
-            )
+            await self._start_order(oid, base, spec, signer, entity, self.port_date,
+                                    f"Order {len(self.children) + 1} of {len(self.parts)} of request {req.id}.")
         self._publish()
-        results = await asyncio.gather(*self.children.values(), return_exceptions=True)
-        for oid, res in zip(self.children, results):
+        while True:
+            await workflow.wait_condition(lambda: bool(self.split_q) or len(self.results) == len(self.children))
+            if not self.split_q:
+                break
+            await self._split(self.split_q.pop(0))
+        for oid, res in self.results.items():
             if isinstance(res, OrderView):
                 self.orders[oid] = res
-            elif isinstance(res, BaseException):
+            else:
                 self.escalations.append(f"{oid} ended with an error: {res}")
+
+    async def _start_order(self, oid: str, base: str, spec: AccountSpec, signer, entity: str | None, port_date,
+                           details: str) -> None:
+        """Start one child PortOrderWorkflow; its result lands in ``self.results``."""
+        assert self.inp is not None
+        req = self.inp.request
+        self.doc_base[oid] = base
+        # the account's documents serve each of its orders (a toll-free share, a split)
+        docs = [d if d.order_id is None or d.order_id == oid else d.model_copy(update={"order_id": oid})
+                for d in self.documents if d.order_id in (None, oid, base)]
+        child_inp = PortOrderInput(
+            request_id=req.id, order_id=oid, index=len(self.children), customer_name=req.customer.name,
+            entity_name=entity,
+            language=req.customer.language, contact_name=req.contact.name, contact_email=str(req.contact.email),
+            signer=signer, account=spec, port_date=port_date, activation_time=req.activation_time,
+            time_zone=req.time_zone, documents=docs, options=self.inp.options, expedited=self.expedite is not None,
+        )
+        self.orders[oid] = OrderView(order_id=oid, carrier=spec.carrier, status=S.VALIDATED, port_date=port_date,
+                                     toll_free=spec.toll_free)
+        kind = "RespOrg change" if spec.toll_free else f"{spec.port_type} port"
+        handle = await workflow.start_child_workflow(
+            PortOrderWorkflow.run, child_inp, id=oid,
+            static_summary=f"{req.customer.name}: {spec.carrier} {kind}, {len(spec.numbers)} numbers",
+            static_details=f"{details} Port date {port_date}.",
+            search_attributes=initial_search_attributes(
+                request_id=req.id, customer=req.customer.name, carriers=[spec.carrier],
+                port_date=_at_midnight(port_date), status=S.VALIDATED.value, since=workflow.now(),
+                unassigned=len([n for n in spec.numbers if n not in self.assignments]),
+            ),
+            memo={"request_id": req.id, "customer": req.customer.name, "carrier": spec.carrier,
+                  "kind": kind, "number_count": len(spec.numbers), "pm_email": self.inp.options.pm_email},
+        )
+        self.children[oid] = handle
+
+        async def done() -> None:
+            try:
+                self.results[oid] = await handle
+            except Exception as err:  # noqa: BLE001 - kept as the order's outcome
+                self.results[oid] = err
+
+        asyncio.create_task(done())
+
+    async def _split(self, r: SplitRequest) -> None:
+        """The carrier required some numbers apart: they go on in a new order of their own."""
+        assert self.inp is not None
+        req = self.inp.request
+        oid = f"{req.id}-{len(self.children) + 1}"
+        await act("split_order", SplitInput(request_id=req.id, from_order=r.from_order, to_order=oid, tns=r.numbers),
+                  InventoryResult, summary=f"move {len(r.numbers)} numbers from {r.from_order} to {oid}", retry=LOCAL)
+        self.part_numbers[oid] = set(r.numbers)
+        self.part_numbers[r.from_order] = self.part_numbers.get(r.from_order, set()) - set(r.numbers)
+        await self._record_note("system", f"{r.from_order}: the carrier required a split; "
+                                          f"{len(r.numbers)} numbers go on in {oid}: {r.reason}")
+        await self._start_order(oid, self.doc_base.get(r.from_order, r.from_order),
+                                r.account.model_copy(update={"numbers": r.numbers}), r.signer, r.entity_name,
+                                r.port_date, f"Split from {r.from_order} of request {req.id} (the carrier required it).")
+        self._publish()
+
+    @workflow.signal
+    def split_requested(self, r: SplitRequest) -> None:
+        self.split_q.append(r)
 
     async def _finish(self) -> None:
         assert self.inp is not None
@@ -259,7 +305,7 @@ class PortRequestWorkflow:
             await self._derive(S.FAILED, "an order failed: " + "; ".join(self.escalations or [str(statuses)]))
         if self.status == S.COMPLETED:
             ported = [n.tn for o in self.orders.values() for n in o.numbers if n.state == "active"]
-            not_ported = [n.tn for o in self.orders.values() for n in o.numbers if n.state != "active"]
+            not_ported = [n.tn for o in self.orders.values() for n in o.numbers if n.state not in ("active", "split")]
             kept = [a.new_btn for a in self.inp.request.accounts if a.new_btn]
             await self._notify("complete", "port_complete", [self._contact(), self._pm()], numbers=ported,
                                not_ported=not_ported, kept_numbers=kept, completed_at=fmt(workflow.now()),
@@ -483,7 +529,7 @@ class PortRequestWorkflow:
 
     def _details(self, nxt: Deadline) -> str:
         lines = [f"**{self.aggregate().value}** · port date {self.port_date}" + (" · expedited" if self.expedite else ""),
-                 f"Next: {nxt.what} · waiting on {nxt.waiting_on.value} · due {fmt(nxt.due_at)}"]
+                 f"Next: {nxt.what} · waiting on {nxt.waiting_on.value} · due {fmt(nxt.due_at)}", ""]
         for o in self.orders.values():
             lines.append(f"- {o.order_id} {o.carrier}: {o.status.value}" + (f" (carrier: {o.carrier_raw_status})" if o.carrier_raw_status else "")
                          + (f" · FOC {fmt(o.foc_at)}" if o.foc_at else ""))

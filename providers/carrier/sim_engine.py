@@ -58,9 +58,10 @@ def _objections(
     elif b.behaviour == "not_portable":
         wanted.append((b.code or "PHONE_NUMBER_NOT_PORTABLE", b.numbers or original[-1:]))
     elif b.behaviour == "split":
-        wanted.append(
-            ("PORTING_ORDER_SPLIT_REQUIRED", b.numbers or original[(len(original) + 1) // 2 :])
-        )
+        apart = b.numbers or original[(len(original) + 1) // 2 :]
+        # the order split off (only those numbers) is what the carrier asked for: accepted
+        if apart and not set(original) <= set(apart):
+            wanted.append(("PORTING_ORDER_SPLIT_REQUIRED", apart))
     later = subs[1:]
     fields: dict[str, str] = {k: "" for e in later for k in e.get("corrections", [])}
     new_date = any(e.get("port_date") for e in later)
