@@ -446,7 +446,6 @@ async def plan_reminders(inp: SweepInput) -> ReminderPlan:
             found = await _find(rule, wf, ports, sd, cut, cal)
             if found is not None:
                 findings.append(found)
-        activity.heartbeat(rule.value)
     sweep_id = activity.info().workflow_id or f"reminders-{sd.day}"
     messages, told = await asyncio.to_thread(compose, findings, sd.day, sweep_id)
     log.info("reminder sweep %s: %d port(s) at risk, %d message(s) to send, %d item(s) told already today",
