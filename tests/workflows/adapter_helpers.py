@@ -63,9 +63,9 @@ def configure(env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch, task_qu
     }
     for name, value in values.items():
         monkeypatch.setenv(name if name == "COLUMNS" else f"PORTFLOW_{name}", value)
-    # `status` asks DescribeWorkflowExecution whether a workflow stopped; the time-skipping
-    # test server answers it with datetime search attributes the SDK cannot decode (a real
-    # server's answer decodes). Every workflow here runs or completes, so: no problem.
+    # `status` asks describe() whether a workflow stopped; the time-skipping test server keeps
+    # an unset search attribute (NextDeadline) as a null the SDK cannot decode, so describe()
+    # fails there (not on a real server). Every workflow here runs or completes: no problem.
     monkeypatch.setattr(cli_actions, "workflow_problem", _running)
     reset_settings()
     return get_settings()
