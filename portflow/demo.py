@@ -274,6 +274,12 @@ async def run(args: argparse.Namespace) -> int:
         migrate()
         client = await connect()
         await register_search_attributes(client)
+        from portflow.schedules import sync_at_worker_start
+
+        synced = await sync_at_worker_start(client, settings)
+        if synced is not None:
+            print(f"reminder schedule '{synced.schedule_id}' {synced.outcome}: {synced.when} "
+                  f"(UI: Schedules; `python starter.py schedules trigger` runs it now)", flush=True)
         if port_free(args.api_port):
             api = _Api(args.api_port)
             api.start()
