@@ -24,6 +24,7 @@ from models.request import PortRequest
 from models.workflow import AmendOrder, OrderView
 from providers.notify.render import environment as notify_templates
 from tests.workflows.helpers import attach_all, sample_request, start, wait_for
+from tests.workflows.helpers import current_details, search_attributes  # noqa: F401 - for the carrier tests
 from tests.workflows.paths_helpers import PM, Mail, order_status, outbox, port_date_in
 from workflows.port_order import PortOrderWorkflow
 

@@ -256,3 +256,87 @@ async def test_refused_submission_says_what_the_carrier_refused(
     [line] = view.remediation
     assert "PIN is empty" in line, line
     assert "PIN is empty" in mail.body, mail.body
+
+
+@pytest.mark.parametrize("code", sorted(NOT_PORTABLE_CODES))
+async def test_not_portable_numbers_leave_the_order(code: str, env: WorkflowEnvironment, port_var: Path,
+                                                    task_queue: str, monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    """The carrier calls one number not portable: it leaves the order with the carrier's
+    reason (status, inventory, the completion mail) and the other numbers port."""
+    req = await ch.english_request(env, accounts=1)
+    stuck = req.accounts[0].numbers[-1]
+    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for(
+        "not_portable", code=code, numbers=[stuck], text="wireless-only rate center, no portability agreement"))
+    oid = req.order_id(0)
+    async with build_worker(env.client):
+        handle = await ch.to_loa_sent(env, req, tmp_path)
+        await ph.sign(env, oid, req.signer.name)
+        view = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED, step=timedelta(hours=3),
+                                   what="FOC for the portable numbers")
+        # while the others wait for port day, the refused number is out, with the carrier's words
+        by_tn = {n.tn: n for n in view.numbers}
+        assert by_tn[stuck].state == "not_portable" and by_tn[stuck].carrier_outcome == "not_portable"
+        assert "wireless-only rate center" in (by_tn[stuck].reason or "")
+        assert all(n.state != "not_portable" for tn, n in by_tn.items() if tn != stuck)
+        walked = [c.to_status for c in view.timeline]
+        assert walked.index(S.EXCEPTION) < walked.index(S.SUPPLEMENT) < walked.index(S.FOC_CONFIRMED)
+        removed = next(c for c in view.timeline if c.to_status == S.SUPPLEMENT)
+        assert removed.reason == f"SUP3: removed not-portable numbers {stuck}"
+        assert not [m for m in ph.outbox(port_var, "exception") if m.order_id == oid]  # nobody had to act
+        result = await handle.result()
+        final = await ph.order_status(env.client, oid)
+
+    assert result.status == S.COMPLETED and final.status == S.COMPLETED
+    rec = ph.carrier_record(final.carrier_order_id)
+    assert rec["numbers"] == [n for n in req.accounts[0].numbers if n != stuck]
+    states = {r.tn: r.state for r in ph.inventory_rows(req.id, include_released=False)}
+    assert states == {**{n: "active" for n in req.accounts[0].numbers}, stuck: "not_portable"}
+    assert {n.tn: n.state for n in final.numbers}[stuck] == "not_portable"
+    [done] = ph.outbox(port_var, "port_complete")
+    did_not_port = done.body.split("did NOT port")[1]
+    national = f"({stuck[2:5]}) {stuck[5:8]}-{stuck[8:]}"
+    assert national in did_not_port and national not in done.body.split("did NOT port")[0]
+
+
+SLA_KEY_BUG = (
+    "workflows/port_order.py _sla_watch looks up options.sla_hours by status.value ('exception'), but "
+    "settings (PORTFLOW_SLA_HOURS, DEFAULT_SLA_HOURS) hold upper-case keys ('EXCEPTION'): no SLA ever fires")
+
+
+@pytest.mark.xfail(strict=True, reason=SLA_KEY_BUG)
+async def test_exception_left_past_its_sla_is_escalated(env: WorkflowEnvironment, port_var: Path, task_queue: str,
+                                                        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An exception nobody fixes for longer than its SLA (EXCEPTION: 48 h by default) alerts
+    ops; the Escalated search attribute and the current details say so until it is fixed."""
+    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("reject", code="BTN_ATN_MISMATCH"))
+    req = await ch.english_request(env, accounts=1)
+    oid = req.order_id(0)
+    async with build_worker(env.client):
+        handle = await ch.to_loa_sent(env, req, tmp_path)
+        await ph.sign(env, oid, req.signer.name)
+        view, _ = await _exception_for_pm(env, port_var, oid)
+        assert view.stage_since is not None
+        assert (await ch.search_attributes(env.client, oid)).get("Escalated") is False
+        assert "**Escalated**" not in await ch.current_details(env.client, oid)
+
+        await ch.skip_until(env, oid, lambda o: o.escalated, step=timedelta(hours=6), limit=timedelta(days=3),
+                            what="SLA escalation")
+        [mail] = await ch.wait_mail(port_var, "escalation", oid)
+        assert ch.OPS_MAIL in mail.to and ch.PM_MAIL in mail.to
+        assert mail.subject.startswith(f"P2 escalation for Contoso Dental ({oid}): SLA: exception for more than 48 h")
+        sent = await ph.notifications_sent(env.client, oid, "escalation")
+        assert sent[0][0] >= view.stage_since + timedelta(hours=48)
+        assert (await ch.search_attributes(env.client, oid))["Escalated"] is True
+        assert (await ch.search_attributes(env.client, req.id))["Escalated"] is True
+        details = await ch.current_details(env.client, oid)
+        assert "**Escalated**: P2: SLA: exception for more than 48 h" in details
+
+        await ch.amend(env.client, oid, reason="BTN from the bill", btn=req.accounts[0].numbers[1])
+        view = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED, step=timedelta(hours=3),
+                                   what="FOC after the fix")
+        assert not view.escalated and view.escalations  # the alert stays in the record
+        assert (await ch.search_attributes(env.client, oid))["Escalated"] is False
+        assert "**Escalated**" not in await ch.current_details(env.client, oid)
+        result = await handle.result()
+    assert result.status == S.COMPLETED
