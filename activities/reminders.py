@@ -252,7 +252,10 @@ async def _find(
             return None
         people = await ports.people(view.request_id, view)
         kinds, carriers = [], []
-        for text in view.missing_documents:
+        if view.missing:  # structured since the view carried it
+            kinds = [m.kind.value for m in view.missing]
+            carriers = [m.carrier for m in view.missing]
+        for text in [] if view.missing else view.missing_documents:  # views of older workers
             m = _MISSING.match(text)
             kinds.append(m["kind"].lower() if m else text)
             carriers.append(m["carrier"] if m else "")

@@ -239,6 +239,12 @@ class OrderView(BaseModel):
     escalated: bool = Field(default=False, description="an escalation is open for the current stage")
 
 
+class MissingDocument(BaseModel):
+    kind: DocumentKind
+    order_id: str
+    carrier: str
+
+
 class RequestView(BaseModel):
     request_id: str
     customer_name: str
@@ -248,6 +254,7 @@ class RequestView(BaseModel):
     expedited: bool = False
     documents: list[DocumentRef] = Field(default_factory=list)
     missing_documents: list[str] = Field(default_factory=list)
+    missing: list[MissingDocument] = Field(default_factory=list, description="the same, for programs")
     orders: list[OrderView] = Field(default_factory=list)
     next: Deadline = Field(default_factory=lambda: Deadline(what="nothing"))
     timeline: list[StatusChange] = Field(default_factory=list)

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         Deadline,
         ExpediteRequest,
         InventoryResult,
+        MissingDocument,
         OrderView,
         PlanDatesInput,
         PortOrderInput,
@@ -188,13 +189,16 @@ class PortRequestWorkflow:
         return self.required
 
     def _missing(self) -> list[str]:
+        return [f"{m.kind.value.upper()} for {m.carrier} ({m.order_id})" for m in self._missing_docs()]
+
+    def _missing_docs(self) -> list[MissingDocument]:
         assert self.inp is not None
         have = {(d.order_id, d.kind) for d in self.documents}
         out = []
         for oid, kind in self._required():
             if (oid, kind) not in have and (None, kind) not in have:
                 carrier = self.inp.request.accounts[int(oid.rsplit("-", 1)[1]) - 1].carrier
-                out.append(f"{kind.value.upper()} for {carrier} ({oid})")
+                out.append(MissingDocument(kind=kind, order_id=oid, carrier=carrier))
         return out
 
     # ------------------------------------------------------------------ orders
@@ -563,7 +567,7 @@ class PortRequestWorkflow:
         return RequestView(
             request_id=req.id, customer_name=req.customer.name, status=self.aggregate(),
             requested_port_date=req.requested_port_date, port_date=self.port_date, expedited=self.expedite is not None,
-            documents=self.documents, missing_documents=self._missing(), orders=list(self.orders.values()),
+            documents=self.documents, missing_documents=self._missing(), missing=self._missing_docs(), orders=list(self.orders.values()),
             next=self._waiting(), timeline=list(self.timeline), escalations=list(self.escalations),
             ui_url=f"{self.inp.options.ui_url}/namespaces/{workflow.info().namespace}/workflows/{req.id}",
             contact_name=req.contact.name, contact_email=str(req.contact.email), pm_email=self.inp.options.pm_email,
