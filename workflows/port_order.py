@@ -120,6 +120,7 @@ class PortOrderWorkflow:
         self.sla_task: asyncio.Task[None] | None = None
         self.activate_req: ActivateNow | None = None
         self.window_noted = False
+        self.activation_actor: str | None = None  # who reported the activation's outcome (a PM for manual carriers)
         self.escalated_since: datetime | None = None  # the stage (by its start) an open escalation is about
 
     # ------------------------------------------------------------------ run
@@ -397,6 +398,13 @@ class PortOrderWorkflow:
                     f"port day {fmt(foc)}" + (f"; {len(unassigned)} numbers to assign" if unassigned else ""),
                     foc, WaitingOn.CUSTOMER if unassigned else WaitingOn.NOBODY,
                 )
+            elif (self.carrier is not None and self.carrier.provider == "manual"
+                  and self.status in (S.SUBMITTED, S.SUPPLEMENT) and self.sa.lean):
+                # the manual adapter: the PM enters the order in the carrier's portal and records its answer
+                wakes.append(silence_at)
+                what = "the order" if self.status == S.SUBMITTED else "the supplement"
+                self._set_next(f"PM enters {what} in {self.inp.account.carrier}'s portal and records the answer "
+                               f"(starter.py carrier-event {self.inp.order_id})", silence_at, WaitingOn.PM)
             else:
                 wakes.append(silence_at)
                 self._set_next(f"{self.inp.account.carrier} answers (FOC or exception)", silence_at, WaitingOn.CARRIER)
@@ -450,6 +458,7 @@ class PortOrderWorkflow:
         st = state.status
         words = f"{state.raw_status}"
         if st == CarrierOrderStatus.PENDING and self.status in (S.SUBMITTED, S.SUPPLEMENT):
+            self.remediation = []  # the carrier took the (corrected) order: nothing left to fix
             await self._move(S.CARRIER_PENDING, actor, f"carrier accepted for processing ({words})")
         elif st == CarrierOrderStatus.EXCEPTION and self.status != S.EXCEPTION and self.status in (
             S.SUBMITTED, S.CARRIER_PENDING, S.SUPPLEMENT, S.FOC_CONFIRMED, S.ACTIVATION):
@@ -612,7 +621,8 @@ class PortOrderWorkflow:
             await self._wait(lambda: bool(self.carrier_q), workflow.now() + every,
                              f"activation in progress: check again in {int(every.total_seconds() // 60)} minutes")
             if self.carrier_q:
-                state, _actor = self.carrier_q.pop(0)
+                state, who = self.carrier_q.pop(0)
+                self.activation_actor = who
             else:
                 state = await act("carrier_status", self._call("status"), CarrierOrderState, summary="activation status")
             if tries == 24 and state.status not in done:
@@ -625,7 +635,8 @@ class PortOrderWorkflow:
                 self.numbers[ns.tn] = self.numbers[ns.tn].model_copy(update={"carrier_outcome": ns.outcome.value, "reason": ns.reason})
         failed = [n.tn for n in state.numbers if n.outcome == NumberOutcome.FAILED]
         if state.status == CarrierOrderStatus.PORTED:
-            await self._move(S.PORTED, f"carrier:{self.inp.account.carrier}", f"numbers ported ({state.raw_status})")
+            await self._move(S.PORTED, self.activation_actor or f"carrier:{self.inp.account.carrier}",
+                             f"numbers ported ({state.raw_status})")
             if failed:
                 await self._escalate("P2", f"{len(failed)} numbers did not port: {', '.join(failed)}", "escalation",
                                      stage=self.status.value, waiting_on="pm", next_deadline="30 minutes (P2)")
@@ -692,9 +703,23 @@ class PortOrderWorkflow:
                 polls = 0
                 while state.status != CarrierOrderStatus.CANCELLED and polls < 48:
                     polls += 1
-                    await workflow.sleep(timedelta(seconds=self.inp.options.carrier_poll_seconds), summary="waiting for the carrier to confirm the cancel")
+                    if self.sa.lean:  # a carrier event (webhook, the PM's carrier-event) confirms at once
+                        self._set_next(f"{self.inp.account.carrier} confirms the cancel", None, WaitingOn.CARRIER)
+                        await self._publish()
+                        every = timedelta(seconds=self.inp.options.carrier_poll_seconds)
+                        await self._wait(lambda: bool(self.carrier_q), workflow.now() + every,
+                                         "waiting for the carrier to confirm the cancel")
+                        if self.carrier_q:
+                            state, _who = self.carrier_q.pop(0)
+                            continue
+                    else:
+                        await workflow.sleep(timedelta(seconds=self.inp.options.carrier_poll_seconds), summary="waiting for the carrier to confirm the cancel")
                     state = await act("carrier_status", self._call("status"), CarrierOrderState, summary="cancel status")
                 self.carrier = state
+                if state.status != CarrierOrderStatus.CANCELLED and self.sa.lean:
+                    await self._escalate("P3", f"{self.inp.account.carrier} never confirmed the cancel ({state.raw_status}): "
+                                         "check with the carrier that the numbers stay put", "escalation",
+                                         stage=self.status.value, waiting_on="pm", next_deadline="confirm with the carrier")
             except ActivityError as err:
                 self.escalations.append(f"carrier refused the cancel: {err.cause}")
         await act("inventory_update", InventoryChange(request_id=self.inp.request_id, order_id=self.inp.order_id,

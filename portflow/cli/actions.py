@@ -20,6 +20,7 @@ from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowFailureError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
 from temporalio.service import RPCError, RPCStatusCode
@@ -101,8 +102,8 @@ async def send_update(client: Client, target: str, update: Any, arg: Any, *, wai
                                             rpc_timeout=UPDATE_TIMEOUT)
         try:
             return await asyncio.wait_for(started.result(), timeout=wait)
-        except TimeoutError:
-            return None
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            return None  # accepted; the workflow is still at it (e.g. waiting for the carrier)
 
 
 async def running_state(client: Client, workflow_id: str) -> bool | None:

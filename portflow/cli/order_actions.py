@@ -82,16 +82,18 @@ async def cmd_verify(client: Client, target: str, *, actor: str, ok: bool, notes
 
 
 def check_carrier_answer(*, carrier_order_id: str | None, foc: str | None, reject_code: str | None,
-                         reject_text: str, completed: bool) -> datetime | None:
+                         reject_text: str, completed: bool, cancelled: bool = False,
+                         activation_failed: bool = False) -> datetime | None:
     """Refuse a carrier-event that says nothing, or two things at once; the FOC in UTC."""
     if reject_text and not reject_code:
         raise CliError('--text goes with --reject CODE (e.g. --reject BTN_ATN_MISMATCH --text "BTN does not match")')
-    given = [k for k, v in (("--foc", foc), ("--reject", reject_code), ("--completed", completed)) if v]
+    given = [k for k, v in (("--foc", foc), ("--reject", reject_code), ("--completed", completed),
+                            ("--cancelled", cancelled), ("--activation-failed", activation_failed)) if v]
     if len(given) > 1:
         raise CliError(f"record one carrier answer at a time, not {' and '.join(given)}")
     if not given and not carrier_order_id:
         raise CliError("say what the carrier said: --foc DATETIME, --reject CODE --text TEXT, --completed, "
-                       "or just its order id with --carrier-order-id")
+                       "--cancelled, --activation-failed, or just its order id with --carrier-order-id")
     return parse_foc(foc) if foc else None
 
 
@@ -106,7 +108,8 @@ def parse_foc(text: str) -> datetime:
 
 
 def manual_state(view: OrderView, *, carrier_order_id: str | None, foc_at: datetime | None, reject_code: str | None,
-                 reject_text: str, completed: bool, actor: str, now: datetime) -> CarrierOrderState:
+                 reject_text: str, completed: bool, actor: str, now: datetime, cancelled: bool = False,
+                 activation_failed: bool = False) -> CarrierOrderState:
     """The carrier state a PM typed, for an order whose carrier adapter is not ``manual``
     (the manual adapter keeps its own records: ``ManualCarrier.record_event``)."""
     from providers.carrier.exceptions import normalize_code, remediation_for
@@ -133,6 +136,15 @@ def manual_state(view: OrderView, *, carrier_order_id: str | None, foc_at: datet
         return CarrierOrderState(**base, status=CarrierOrderStatus.PORTED,
                                  numbers=[NumberState(tn=n, outcome=NumberOutcome.PORTED) for n in live],
                                  raw_status=f"manual: completion recorded by {actor}{ref}")
+    if cancelled:
+        return CarrierOrderState(**base, status=CarrierOrderStatus.CANCELLED,
+                                 raw_status=f"manual: cancel confirmed, recorded by {actor}{ref}")
+    if activation_failed:
+        from models.carrier import NumberState
+
+        return CarrierOrderState(**base, status=CarrierOrderStatus.ACTIVATION_FAILED,
+                                 numbers=[NumberState(tn=n, outcome=NumberOutcome.FAILED) for n in live],
+                                 raw_status=f"manual: activation failed, recorded by {actor}{ref}")
     return CarrierOrderState(**base, status=CarrierOrderStatus.PENDING,
                              raw_status=f"manual: carrier order id{ref} recorded by {actor}")
 
@@ -140,11 +152,13 @@ def manual_state(view: OrderView, *, carrier_order_id: str | None, foc_at: datet
 async def cmd_carrier_event(client: Client, target: str, *, actor: str, carrier_order_id: str | None = None,
                             foc: str | None = None, reject_code: str | None = None, reject_text: str = "",
                             completed: bool = False, note: str = "", settings: Settings | None = None,
-                            now: datetime | None = None) -> tuple[CarrierEvent, EventAck]:
+                            now: datetime | None = None, cancelled: bool = False,
+                            activation_failed: bool = False) -> tuple[CarrierEvent, EventAck]:
     """Record what the carrier told the PM and deliver it to the order's workflow."""
     order_id = order_id_of(target)
     foc_at = check_carrier_answer(carrier_order_id=carrier_order_id, foc=foc, reject_code=reject_code,
-                                  reject_text=reject_text, completed=completed)
+                                  reject_text=reject_text, completed=completed, cancelled=cancelled,
+                                  activation_failed=activation_failed)
     s = settings or get_settings()
     view = await query_order(client, order_id)
     at = now or datetime.now(UTC)
@@ -154,13 +168,15 @@ async def cmd_carrier_event(client: Client, target: str, *, actor: str, carrier_
         try:
             state = ManualCarrier(s).record_event(order_id, carrier_order_id=carrier_order_id, foc_at=foc_at,
                                                   reject_code=reject_code, reject_text=reject_text or None,
-                                                  completed=completed, actor=actor, note=note)
+                                                  completed=completed, cancelled=cancelled,
+                                                  activation_failed=activation_failed, actor=actor, note=note)
         except ManualEventError as exc:
             raise CliError(f"{order_id}: {exc}") from None
         event = build_event(order_id, state, actor=actor, note=note)
     else:
         state = manual_state(view, carrier_order_id=carrier_order_id, foc_at=foc_at, reject_code=reject_code,
-                             reject_text=reject_text, completed=completed, actor=actor, now=at)
+                             reject_text=reject_text, completed=completed, actor=actor, now=at,
+                             cancelled=cancelled, activation_failed=activation_failed)
         digest = hashlib.sha256(f"{order_id}|{state.model_dump_json(exclude={'updated_at'})}".encode()).hexdigest()
         event = CarrierEvent(event_id=f"manual:{digest[:20]}", order_id=order_id, state=state, at=at, actor=actor,
                              note=note)

@@ -202,21 +202,26 @@ def carrier_event(
     reject: Annotated[str | None, typer.Option("--reject", metavar="CODE", help="Rejection code, e.g. BTN_ATN_MISMATCH")] = None,
     text: Annotated[str, typer.Option("--text", help="The carrier's words for the rejection")] = "",
     completed: Annotated[bool, typer.Option("--completed", help="The carrier says the numbers ported")] = False,
+    cancelled: Annotated[bool, typer.Option("--cancelled", help="The carrier confirms the cancel (SUP1)")] = False,
+    activation_failed: Annotated[bool, typer.Option("--activation-failed",
+                                                    help="The carrier says the activation failed")] = False,
     note: Annotated[str, typer.Option("--note", help="A note for the timeline")] = "",
     by: By = None,
 ) -> None:
-    """Record what the carrier told you about an order (FOC, rejection, completion)."""
+    """Record what the carrier told you about an order (FOC, rejection, completion, cancel)."""
     target = _order_arg(order_id)
     try:
         order_actions.check_carrier_answer(carrier_order_id=carrier_order_id, foc=foc, reject_code=reject,
-                                     reject_text=text, completed=completed)
+                                           reject_text=text, completed=completed, cancelled=cancelled,
+                                           activation_failed=activation_failed)
     except CliError as err:
         fail(err.message)
 
     async def work(client):
         event, ack = await order_actions.cmd_carrier_event(
             client, target, actor=actor(by), carrier_order_id=carrier_order_id, foc=foc, reject_code=reject,
-            reject_text=text, completed=completed, note=note)
+            reject_text=text, completed=completed, note=note, cancelled=cancelled,
+            activation_failed=activation_failed)
         return event, ack, await actions.settle_order(client, target, ack.status)
 
     event, ack, view = run(work)

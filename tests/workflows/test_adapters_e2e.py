@@ -252,8 +252,6 @@ def manual_cancelled(var: Path, order_id: str):
     return confirm
 
 
-@pytest.mark.xfail(strict=True, reason="workflows/port_order.py _carrier_stage says 'Lumen answers (FOC or "
-                   "exception)', waiting on the carrier, for a manual order the PM has yet to enter (see the report)")
 async def test_a_manual_order_waits_on_the_pm_to_enter_it_and_record_the_answer(
     env: WorkflowEnvironment, port_var: Path, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -493,8 +491,6 @@ async def test_telnyx_exception_by_webhook_is_amended_as_a_sup3_patch_then_confi
     assert len(standin.orders) == 1 and standin.order(pid)["status"]["value"] == "cancelled"
 
 
-@pytest.mark.xfail(strict=True, reason="workflows/port_order.py keeps the remediation of an exception the "
-                   "supplement fixed until the FOC: the status page still says 'to fix' (see the report)")
 async def test_once_the_carrier_takes_the_fix_the_status_page_no_longer_asks_for_it(
     env: WorkflowEnvironment, telnyx: tuple[TelnyxStandIn, TelnyxWebhooks], port_var: Path, tmp_path: Path,
 ) -> None:
@@ -548,9 +544,6 @@ async def test_telnyx_webhook_with_a_bad_signature_is_refused_and_changes_nothin
         await end_by_cancel(env, handle, req, telnyx_cancelled(standin, pid))
 
 
-@pytest.mark.xfail(strict=True, reason="portflow/cli/actions.py send_update: when the wait for the update's "
-                   "result runs out, the SDK raises WorkflowUpdateRPCTimeoutOrCancelledError, not TimeoutError, "
-                   "so `starter.py cancel` says 'no worker answered' for a cancel it sent (see the report)")
 async def test_starter_cancel_says_accepted_while_telnyx_has_yet_to_confirm(
     env: WorkflowEnvironment, telnyx: tuple[TelnyxStandIn, TelnyxWebhooks], port_var: Path, tmp_path: Path,
 ) -> None:
