@@ -105,6 +105,17 @@ async def wait_mail(var: Path, template: str, order_id: str, *, count: int = 1, 
         await asyncio.sleep(0.1)
 
 
+async def wait_search_attribute(client: Client, workflow_id: str, name: str, value: Any, *,
+                                timeout: float = 10.0) -> None:
+    """Until the server holds ``value`` for search attribute ``name`` (real time: a request
+    upserts after its order's signal reaches it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (got := (await search_attributes(client, workflow_id)).get(name)) != value:
+        assert loop.time() < deadline, f"{workflow_id}: {name} is {got!r}, not {value!r}"
+        await asyncio.sleep(0.1)
+
+
 async def amend(client: Client, order_id: str, reason: str = "corrected from the CSR", **fields: Any) -> OrderView:
     return await client.get_workflow_handle(order_id).execute_update(
         PortOrderWorkflow.amend, AmendOrder(actor=PM, order_id=order_id, reason=reason, **fields))
