@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.status import PortStatus
 from models.workflow import ActivateNow, OrderView
-from portflow.settings import reset_settings
+from tests.workflows.paths_helpers import configure
 from tests.workflows.helpers import attach_all, order, sample_request, sign_all, start, wait_for
 from worker import build_worker
 from workflows.port_order import PortOrderWorkflow
@@ -31,14 +31,7 @@ carriers:
 
 @pytest.fixture
 def fast_port(port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    profile = port_var.parent / "profile.yaml"
-    profile.write_text(PROFILE)
-    monkeypatch.setenv("PORTFLOW_TEMPORAL_TASK_QUEUE", task_queue)
-    monkeypatch.setenv("PORTFLOW_VERIFICATION", "auto")
-    monkeypatch.setenv("PORTFLOW_SIMULATOR_PROFILE", str(profile))
-    monkeypatch.setenv("PORTFLOW_CARRIER_FOC_POLL_SECONDS", str(7 * 86400))
-    reset_settings()
-    return port_var
+    return configure(monkeypatch, port_var, task_queue, profile=PROFILE, CARRIER_POLL_SECONDS=3600)
 
 
 async def _to_foc(env: WorkflowEnvironment, tmp_path: Path):

@@ -9,10 +9,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from models.status import PortStatus
-from portflow.settings import reset_settings
 from providers.esign.local import LocalESign
 from store import inventory
 from store.db import session_scope
+from tests.workflows.paths_helpers import configure
 from tests.workflows.helpers import attach_all, sample_request, sign_all, start, wait_for
 from worker import build_worker
 from workflows.port_order import PortOrderWorkflow
@@ -28,14 +28,7 @@ carriers:
 
 @pytest.fixture
 def splitting(port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    profile = port_var.parent / "profile.yaml"
-    profile.write_text(PROFILE)
-    monkeypatch.setenv("PORTFLOW_TEMPORAL_TASK_QUEUE", task_queue)
-    monkeypatch.setenv("PORTFLOW_VERIFICATION", "auto")
-    monkeypatch.setenv("PORTFLOW_SIMULATOR_PROFILE", str(profile))
-    monkeypatch.setenv("PORTFLOW_CARRIER_FOC_POLL_SECONDS", str(7 * 86400))
-    reset_settings()
-    return port_var
+    return configure(monkeypatch, port_var, task_queue, profile=PROFILE, CARRIER_POLL_SECONDS=3600)
 
 
 async def test_split_required_moves_numbers_to_a_new_order(env: WorkflowEnvironment, splitting: Path, tmp_path: Path) -> None:
