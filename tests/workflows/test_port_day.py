@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from models.request import DocumentKind, PortRequest
@@ -250,6 +251,62 @@ async def test_failed_verification_snaps_back_with_a_p1(env: WorkflowEnvironment
     assert set(p1.to) == {ch.PM_MAIL, ch.OPS_MAIL} and p1.subject.startswith("P1: activation failed")
     assert "inbound calls to the main line hit a fast busy" in p1.body and before.carrier_order_id in p1.body
     assert after.escalated and sa["Escalated"] is True
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "workflows/port_order.py:381/606: at the FOC the order moves to ACTIVATION without asking the carrier and "
+    "carrier_activate's refusal (the FOC expired: the order is in exception) is not caught: the order workflow fails"))
+async def test_expired_foc_is_an_exception_fixed_with_a_new_date(
+        env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    """The carrier lets the FOC expire: the order goes EXCEPTION (FOC_EXPIRED, the PM sets a
+    new date), and the SUP2 gets a new FOC on which the numbers port."""
+    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("foc_expired"))
+    req = await ch.english_request(env, accounts=1)
+    oid = req.order_id(0)
+    async with build_worker(env.client):
+        handle, _ = await _to_port_day(env, req, tmp_path)
+        try:
+            view = await ch.skip_until(env, oid, lambda o: o.status == S.EXCEPTION and bool(o.remediation),
+                                       step=timedelta(minutes=15), limit=timedelta(hours=2), what="FOC_EXPIRED")
+            assert [e.code for e in view.carrier_exceptions] == ["FOC_EXPIRED"]
+            assert "(fix port_date; pm)" in view.remediation[0] and view.next.waiting_on == "pm"
+            await ch.wait_mail(port_var, "exception", oid)
+            new_date = await ph.port_date_in(env, 7)
+            await ch.amend(env.client, oid, reason="new date agreed with the customer", port_date=new_date)
+            result = await handle.result()
+        finally:
+            await ph.terminate_running(env.client, [req.id, oid])
+    assert result.status == S.COMPLETED
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "workflows/port_order.py:826 _v_amend accepts amend --port-date in SNAPBACK after a failed verification "
+    "(and _snapback_stage:651 advises it), but the carrier has ported the order and refuses the SUP2: the "
+    "non-retryable activity error fails the order workflow"))
+async def test_after_a_failed_verification_the_pms_next_step_keeps_the_port_alive(
+        env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    """What the snapback page tells the PM to do (a new date) is either refused by the amend
+    validator, saying why, or carried out: never a failed port."""
+    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"), VERIFICATION="pm")
+    req = await ch.english_request(env, accounts=1)
+    oid = req.order_id(0)
+    async with build_worker(env.client):
+        await _to_port_day(env, req, tmp_path)
+        await ch.skip_until(env, oid, lambda o: o.status == S.PORTED and o.next.waiting_on == "pm",
+                            step=timedelta(minutes=5), limit=timedelta(hours=1), what="ported, the PM to verify")
+        await env.client.get_workflow_handle(oid).execute_update(
+            PortOrderWorkflow.verify, ConfirmVerification(actor=ph.PM, order_id=oid, ok=False, notes="fast busy inbound"))
+        await ch.wait_mail(port_var, "activation_failed", oid)
+        try:
+            await ch.amend(env.client, oid, reason="try again next week", port_date=await ph.port_date_in(env, 7))
+        except WorkflowUpdateFailedError as refused:
+            assert "ported" in str(refused.cause), refused.cause
+        await env.sleep(timedelta(minutes=10))
+        status = await ch.execution_status(env.client, oid)
+        await ph.terminate_running(env.client, [req.id, oid])
+    assert status == "RUNNING"
 
 
 def _toll_free_request(port_date) -> PortRequest:
