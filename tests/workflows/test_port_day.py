@@ -268,7 +268,7 @@ async def test_expired_foc_is_an_exception_fixed_with_a_new_date(
         handle, _ = await _to_port_day(env, req, tmp_path)
         try:
             view = await ch.skip_until(env, oid, lambda o: o.status == S.EXCEPTION and bool(o.remediation),
-                                       step=timedelta(minutes=15), limit=timedelta(hours=2), what="FOC_EXPIRED")
+                                       step=timedelta(minutes=20), limit=timedelta(hours=1), what="FOC_EXPIRED")
             assert [e.code for e in view.carrier_exceptions] == ["FOC_EXPIRED"]
             assert "(fix port_date; pm)" in view.remediation[0] and view.next.waiting_on == "pm"
             await ch.wait_mail(port_var, "exception", oid)
