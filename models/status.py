@@ -59,7 +59,8 @@ TRANSITIONS: Mapping[PortStatus, frozenset[PortStatus]] = {
     S.ACTIVATION: frozenset({S.PORTED, S.FAILED, S.SNAPBACK, S.EXCEPTION}),
     S.PORTED: frozenset({S.VERIFIED, S.SNAPBACK}),
     S.VERIFIED: frozenset({S.COMPLETED}),
-    S.SNAPBACK: frozenset({S.SUPPLEMENT, S.FAILED, S.CANCELLED}),
+    # SNAPBACK -> VERIFIED: ported but not routing, fixed by ops and re-tested by the PM
+    S.SNAPBACK: frozenset({S.SUPPLEMENT, S.VERIFIED, S.FAILED, S.CANCELLED}),
     S.CANCEL_REQUESTED: frozenset({S.CANCELLED, S.CARRIER_PENDING, S.FOC_CONFIRMED, S.EXCEPTION}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),

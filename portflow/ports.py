@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from models.request import DocumentKind, PortRequest
+from models.status import PortStatus
 from models.workflow import AttachDocument, Expedite, PortOptions, PortRequestInput, RequestView, Verification
 from portflow.settings import Settings, get_settings
 from sqlmodel import col, select
@@ -41,7 +42,7 @@ def options_from_settings(s: Settings | None = None, **overrides: object) -> Por
         carrier_silence_hours=s.carrier_silence_hours,
         carrier_poll_seconds=s.carrier_poll_seconds,
         carrier_foc_poll_seconds=s.carrier_foc_poll_seconds,
-        sla_hours=s.sla_hours,
+        sla_hours={PortStatus[k].value: v for k, v in s.sla_hours.items()},  # the workflow sees status values
         esign_poll_seconds=max(60, s.docusign_poll_minutes * 60) if s.esign_provider == "docusign" else 900,
         foc_guard_hours=s.foc_guard_hours,
         review_before_submit=s.review_before_submit,

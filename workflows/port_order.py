@@ -345,6 +345,7 @@ class PortOrderWorkflow:
                 "explain_exceptions",
                 ExplainInput(exceptions=[CarrierException(code=_code_of(cause), message=said)]),
                 ExplainResult, summary=f"explain the refusal: {said[:80]}", retry=LOCAL)).items
+            self._set_exception_next()
             await self._move(S.EXCEPTION, f"carrier:{acc.carrier}", f"{how} refused at submission: {said}")
             await self._on_exception()
             return
@@ -382,8 +383,7 @@ class PortOrderWorkflow:
                 return
             wakes = [next_poll]
             if self.status == S.EXCEPTION:
-                who = self.remediation[0].who_acts if self.remediation else WaitingOn.PM
-                self._set_next("fix the carrier exception: " + "; ".join(r.message for r in self.remediation), None, who)
+                self._set_exception_next()
             elif self.status == S.FOC_CONFIRMED and window is not None:
                 wakes.extend(t for t in window if t > now)
                 wakes.extend([t for t in (self.plan.assign_reminders_at if self.plan else []) if t > now and t not in reminded][:1])
@@ -463,9 +463,16 @@ class PortOrderWorkflow:
         elif st == CarrierOrderStatus.EXCEPTION and self.status != S.EXCEPTION and self.status in (
             S.SUBMITTED, S.CARRIER_PENDING, S.SUPPLEMENT, S.FOC_CONFIRMED, S.ACTIVATION):
             codes = ", ".join(e.code for e in state.exceptions) or "no code"
-            await self._move(S.EXCEPTION, actor, f"carrier exception {codes} ({words})")
-            self.remediation = (await act("explain_exceptions", ExplainInput(exceptions=state.exceptions), ExplainResult,
-                                          summary=f"explain {codes}", retry=LOCAL)).items
+            if workflow.patched("exception-explained-first"):
+                # explained before the move, so the status never shows an exception without its fix
+                self.remediation = (await act("explain_exceptions", ExplainInput(exceptions=state.exceptions),
+                                              ExplainResult, summary=f"explain {codes}", retry=LOCAL)).items
+                self._set_exception_next()
+                await self._move(S.EXCEPTION, actor, f"carrier exception {codes} ({words})")
+            else:
+                await self._move(S.EXCEPTION, actor, f"carrier exception {codes} ({words})")
+                self.remediation = (await act("explain_exceptions", ExplainInput(exceptions=state.exceptions),
+                                              ExplainResult, summary=f"explain {codes}", retry=LOCAL)).items
             await self._on_exception()
         elif st == CarrierOrderStatus.FOC_CONFIRMED and state.foc_at is not None:
             if self.status == S.FOC_CONFIRMED and old_foc is not None and old_foc != state.foc_at:
@@ -493,9 +500,14 @@ class PortOrderWorkflow:
     async def _on_exception(self) -> None:
         """Numbers the carrier calls not portable leave the order; the rest go on."""
         assert self.inp is not None
-        drop = sorted({n for r in self.remediation if r.action == "remove_numbers" for n in r.numbers})
+        # only numbers the carrier cannot port leave by themselves; others (PHONE_NUMBER_MISMATCH:
+        # on another account) are the PM's call
+        not_portable = ("PHONE_NUMBER_NOT_PORTABLE", "RATE_CENTER_NOT_PORTABLE")
+        drop = sorted({n for r in self.remediation if r.action == "remove_numbers"
+                       and (r.code in not_portable or not self.sa.lean) for n in r.numbers})
         split = sorted({n for r in self.remediation if r.action == "split" for n in r.numbers} & set(self._live_numbers()))
-        others = [r for r in self.remediation if r.action not in ("remove_numbers", "split")]
+        others = [r for r in self.remediation if r.action not in ("remove_numbers", "split")
+                  or (r.action == "remove_numbers" and self.sa.lean and r.code not in not_portable)]
         parent = workflow.info().parent
         if (self.sa.lean and split and not drop and not others and self.carrier is not None and parent is not None
                 and len(split) < len(self._live_numbers())):
@@ -603,8 +615,22 @@ class PortOrderWorkflow:
                                  contact_name=self.inp.contact_name, port_date=fmt(foc))
         self._set_next("carrier activates the numbers", None, WaitingOn.CARRIER)
         await self._publish()
-        state = await act("carrier_activate", self._call("activate"), CarrierOrderState,
-                          summary=f"activate {len(self._live_numbers())} numbers at {self.inp.account.carrier}")
+        try:
+            state = await act("carrier_activate", self._call("activate"), CarrierOrderState,
+                              summary=f"activate {len(self._live_numbers())} numbers at {self.inp.account.carrier}")
+        except ActivityError as err:
+            cause = err.cause
+            if not self.sa.lean or not isinstance(cause, ApplicationError) or not cause.non_retryable:
+                raise
+            # the carrier will not activate (e.g. the FOC expired): what does it say the order is?
+            state = await act("carrier_status", self._call("status"), CarrierOrderState,
+                              summary="why the carrier refused to activate")
+            if state.status not in (CarrierOrderStatus.PORTED, CarrierOrderStatus.ACTIVATION_FAILED):
+                if state.status != CarrierOrderStatus.EXCEPTION:
+                    state = state.model_copy(update={"status": CarrierOrderStatus.EXCEPTION, "exceptions": state.exceptions or [
+                        CarrierException(code="OTHER", message=f"activation refused: {cause.message}")]})
+                await self._apply_carrier(state, f"carrier:{self.inp.account.carrier}")
+                return
         tries = 0
         done = (CarrierOrderStatus.PORTED, CarrierOrderStatus.ACTIVATION_FAILED)
         while state.status not in done and (self.sa.lean or tries < 24):
@@ -648,10 +674,31 @@ class PortOrderWorkflow:
 
     async def _snapback_stage(self) -> None:
         assert self.inp is not None
+        if self._ported_not_routing():
+            # the carrier ported the numbers; they do not route here: ops fix it, the PM re-tests
+            self._set_next(f"ops fix the routing (P1); PM confirms test calls again (starter.py verify {self.inp.order_id})",
+                           None, WaitingOn.PM)
+            await self._publish()
+            await self._wait(lambda: self.verification is not None or bool(self.amends), None,
+                             "numbers ported but not routing: waiting for the fix and a new test")
+            await self._apply_amends()
+            v = self.verification
+            if v is None:
+                return
+            if v.ok:
+                await self._move(S.VERIFIED, v.actor, f"routing fixed and verified: {v.notes}")
+            else:
+                self.verification = None
+                await self._record_note(v.actor, f"test calls still fail: {v.notes}")
+            return
         self._set_next("PM sets a new date (amend --port-date) or cancels", None, WaitingOn.PM)
         await self._publish()
         await self._wait(lambda: bool(self.amends), None, "snapback: waiting for the PM")
         await self._apply_amends()
+
+    def _ported_not_routing(self) -> bool:
+        """In SNAPBACK after a failed verification: the carrier ported the numbers (no new date helps)."""
+        return self.sa.lean and self.carrier is not None and self.carrier.status == CarrierOrderStatus.PORTED
 
     async def _verification_stage(self) -> None:
         assert self.inp is not None
@@ -845,6 +892,9 @@ class PortOrderWorkflow:
             raise ValueError("that would remove every number: cancel the order instead")
         if a.port_date is not None and a.port_date < workflow.now().date():
             raise ValueError(f"port date {a.port_date} is in the past")
+        if self.status == S.SNAPBACK and self._ported_not_routing():
+            raise ValueError(f"order {a.order_id}: the carrier has ported the numbers to us, so a new date changes nothing; "
+                             f"ops fix the routing (P1), then confirm test calls with `starter.py verify {a.order_id}`")
 
     @workflow.update
     async def approve(self, a: Approve) -> OrderView:
@@ -887,12 +937,15 @@ class PortOrderWorkflow:
     @workflow.update
     async def verify(self, v: ConfirmVerification) -> OrderView:
         self.verification = v
-        await workflow.wait_condition(lambda: self.status != S.PORTED)
+        before = self.status
+        await workflow.wait_condition(lambda: self.status != before or self.verification is not v)
         return self.view()
 
     @verify.validator
     def _v_verify(self, v: ConfirmVerification) -> None:
         self._v_order(v.order_id)
+        if self.status == S.SNAPBACK and self._ported_not_routing():
+            return  # re-testing after ops fixed the routing
         if self.status != S.PORTED:
             raise ValueError(f"order is {self.status}: test calls are confirmed once the numbers are ported")
 
@@ -1040,6 +1093,10 @@ class PortOrderWorkflow:
                     return
                 self.sent_parent = key
             await workflow.get_external_workflow_handle(parent.workflow_id).signal("order_progress", view)
+
+    def _set_exception_next(self) -> None:
+        who = self.remediation[0].who_acts if self.remediation else WaitingOn.PM
+        self._set_next("fix the carrier exception: " + "; ".join(r.message for r in self.remediation), None, who)
 
     def _on_demand_window(self) -> tuple[datetime, datetime, datetime] | None:
         """(opens, closes, when portflow activates by itself) for a fast-port order whose carrier

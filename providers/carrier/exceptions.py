@@ -290,6 +290,7 @@ def remediation_for(
         update["message"] = f"{known.message} Numbers: {', '.join(nums)}."
     if raw_text.strip() and key == "OTHER":
         update["what_is_wrong"] = f"the carrier said: {raw_text.strip()}"
+        update["message"] = f"The carrier said \u201c{raw_text.strip()}\u201d. {known.message}"
     return known.model_copy(update=update)
 
 

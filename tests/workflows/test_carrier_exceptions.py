@@ -91,14 +91,9 @@ async def _exception_for_pm(env: WorkflowEnvironment, var: Path, oid: str) -> tu
         await asyncio.sleep(0.1)
 
 
-PHONE_NUMBER_MISMATCH_BUG = (
-    "workflows/port_order.py _on_exception drops every remediation whose action is remove_numbers as "
-    "'not portable' (SUP3 by system, no mail): PHONE_NUMBER_MISMATCH numbers are portable, on another account")
 
 
-@pytest.mark.parametrize("code", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=PHONE_NUMBER_MISMATCH_BUG))
-    if c == "PHONE_NUMBER_MISMATCH" else c for c in AMENDABLE])
+@pytest.mark.parametrize("code", AMENDABLE)
 async def test_rejection_amend_resubmit(code: str, env: WorkflowEnvironment, port_var: Path, task_queue: str,
                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("reject", code=code))
@@ -249,9 +244,6 @@ async def test_refused_submission_is_an_exception_the_pm_fixes(
     assert {n.state for n in final.numbers} == {"active"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "activities/carrier.py explain_exceptions: a refusal without a code becomes OTHER, whose message "
-    "('Read the carrier's text...') drops the carrier's text; the status and mail never show it"))
 async def test_refused_submission_says_what_the_carrier_refused(
         env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
@@ -305,12 +297,8 @@ async def test_not_portable_numbers_leave_the_order(code: str, env: WorkflowEnvi
     assert national in did_not_port and national not in done.body.split("did NOT port")[0]
 
 
-SLA_KEY_BUG = (
-    "workflows/port_order.py _sla_watch looks up options.sla_hours by status.value ('exception'), but "
-    "settings (PORTFLOW_SLA_HOURS, DEFAULT_SLA_HOURS) hold upper-case keys ('EXCEPTION'): no SLA ever fires")
 
 
-@pytest.mark.xfail(strict=True, reason=SLA_KEY_BUG)
 async def test_exception_left_past_its_sla_is_escalated(env: WorkflowEnvironment, port_var: Path, task_queue: str,
                                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """An exception nobody fixes for longer than its SLA (EXCEPTION: 48 h by default) alerts

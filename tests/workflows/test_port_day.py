@@ -199,12 +199,8 @@ async def test_activation_failure_snaps_back_then_ports_on_a_new_date(
     assert {r.state for r in ph.inventory_rows(req.id, include_released=False)} == {"active"}
 
 
-SLA_KEY_BUG = (
-    "workflows/port_order.py _sla_watch looks up options.sla_hours by status.value ('snapback'), but "
-    "settings (PORTFLOW_SLA_HOURS, DEFAULT_SLA_HOURS) hold upper-case keys ('SNAPBACK'): no hourly P1 update")
 
 
-@pytest.mark.xfail(strict=True, reason=SLA_KEY_BUG)
 async def test_snapback_repeats_the_p1_every_hour(env: WorkflowEnvironment, port_var: Path, task_queue: str,
                                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """P1 support plan: an update every hour until the snapback is resolved (SNAPBACK SLA 1 h)."""
@@ -253,9 +249,6 @@ async def test_failed_verification_snaps_back_with_a_p1(env: WorkflowEnvironment
     assert after.escalated and sa["Escalated"] is True
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "workflows/port_order.py:381/606: at the FOC the order moves to ACTIVATION without asking the carrier and "
-    "carrier_activate's refusal (the FOC expired: the order is in exception) is not caught: the order workflow fails"))
 async def test_expired_foc_is_an_exception_fixed_with_a_new_date(
         env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
@@ -280,10 +273,6 @@ async def test_expired_foc_is_an_exception_fixed_with_a_new_date(
     assert result.status == S.COMPLETED
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "workflows/port_order.py:826 _v_amend accepts amend --port-date in SNAPBACK after a failed verification "
-    "(and _snapback_stage:651 advises it), but the carrier has ported the order and refuses the SUP2: the "
-    "non-retryable activity error fails the order workflow"))
 async def test_after_a_failed_verification_the_pms_next_step_keeps_the_port_alive(
         env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
