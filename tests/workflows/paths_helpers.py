@@ -189,6 +189,20 @@ async def workflow_task_identities(client: Client, workflow_id: str) -> list[str
             if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED]
 
 
+
+async def activity_identities(client: Client, workflow_id: str) -> dict[str, list[str]]:
+    """Activity name -> the identity of the worker that ran each of its (started) attempts."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    names: dict[int, str] = {}
+    out: dict[str, list[str]] = {}
+    for ev in history.events:
+        if ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            names[ev.event_id] = ev.activity_task_scheduled_event_attributes.activity_type.name
+        elif ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            attrs = ev.activity_task_started_event_attributes
+            out.setdefault(names[attrs.scheduled_event_id], []).append(attrs.identity)
+    return out
+
 # ---------------------------------------------------------------------- carrier simulator
 
 
