@@ -182,7 +182,7 @@ async def test_two_starters_racing_for_the_same_numbers_one_fails_at_intake_and_
             # the database lets one claim win; the loser fails at intake and the PM hears why (real time: a
             # retry loop must not spin under time skipping)
             loop = asyncio.get_running_loop()
-            until = loop.time() + 8
+            until = loop.time() + 5
             while not [m for m in outbox(port_var, "escalation") if m.request_id == racer.id] and loop.time() < until:
                 await asyncio.sleep(0.2)
             (alert,) = [m for m in outbox(port_var, "escalation") if m.request_id == racer.id]
