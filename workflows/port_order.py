@@ -120,6 +120,8 @@ class PortOrderWorkflow:
         self.sla_task: asyncio.Task[None] | None = None
         self.activate_req: ActivateNow | None = None
         self.window_noted = False
+        self.amends_received = 0
+        self.amends_applied = 0
         self.activation_actor: str | None = None  # who reported the activation's outcome (a PM for manual carriers)
         self.escalated_since: datetime | None = None  # the stage (by its start) an open escalation is about
 
@@ -833,6 +835,7 @@ class PortOrderWorkflow:
                 kind = SupplementKind.SUP2 if a.port_date is not None and not corrections and not a.remove_numbers else SupplementKind.SUP3
                 await self._supplement(kind, a.reason, remove=a.remove_numbers, corrections=corrections,
                                        actor=a.actor, new_date=a.port_date)
+            self.amends_applied += 1
 
     # ------------------------------------------------------------------ updates
     @workflow.update
@@ -866,7 +869,13 @@ class PortOrderWorkflow:
     @workflow.update
     async def amend(self, a: AmendOrder) -> OrderView:
         self.amends.append(a)
-        await workflow.wait_condition(lambda: a not in self.amends)
+        self.amends_received += 1
+        mine = self.amends_received
+        if workflow.patched("amend-answers-when-applied"):
+            # answer once it is applied (the new LOA out, the supplement sent), not when dequeued
+            await workflow.wait_condition(lambda: self.amends_applied >= mine or self.status in TERMINAL)
+        else:
+            await workflow.wait_condition(lambda: a not in self.amends)
         return self.view()
 
     @amend.validator

@@ -161,6 +161,8 @@ class PortRequestWorkflow:
                 assert self.plan is not None
                 self.port_date = self.plan.earliest_port_date
                 slipped = True
+                if workflow.patched("replan-after-slip"):
+                    await self._replan()  # the due date of the new port date, for the status and reminders
                 reason = f"documents late: port date moved from {old} to {self.port_date} (3-week lead time)"
                 await self._record_note("system", reason)
                 self.sa.update(port_date=_at_midnight(self.port_date))

@@ -190,8 +190,6 @@ async def test_expedite_keeps_the_port_date_and_is_refused_once_past_documents(
             await terminate_running(env.client, [req.id, req.order_id(0)])
 
 
-@pytest.mark.xfail(strict=True, reason="workflows/port_request.py: after a slip the plan keeps the old port date's "
-                                       "due date, so the status and the reminders show a due date already passed")
 async def test_after_a_slip_the_status_and_reminders_give_the_new_due_date(
     env: WorkflowEnvironment, docs_env: Path
 ) -> None:

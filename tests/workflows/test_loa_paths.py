@@ -171,8 +171,6 @@ async def test_expired_loa_found_by_the_poll_is_resent_to_the_corrected_address(
             await terminate_running(env.client, [req.id, oid])
 
 
-@pytest.mark.xfail(strict=True, reason="workflows/port_order.py amend returns once the amendment is dequeued, before "
-                                       "it is applied: the PM's `amend` shows the order still loa_declined")
 async def test_amend_answers_with_the_new_loa_out(env: WorkflowEnvironment, loa_env: Path, tmp_path: Path) -> None:
     async with build_worker(env.client):
         req, handle, sent = await _loa_sent(env, tmp_path)
