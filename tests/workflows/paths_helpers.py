@@ -1,9 +1,8 @@
 """Helpers for the lifecycle-path tests (documents, LOA, cancel, durability).
 
-The time-skipping server's clock only moves forward and is shared by the whole session,
-so dates here come from the server's clock (``env.get_current_time()``), never the wall
-clock: a test that runs after another one skipped a month still asks for a port date in
-the future, and signs its LOA after it was sent.
+Dates and signing times come from the time-skipping server's clock
+(``env.get_current_time()``), never the wall clock: once a test skipped weeks, a port
+date or a signature taken from the wall clock would lie in the workflow's past.
 """
 
 from __future__ import annotations
@@ -108,8 +107,8 @@ async def refusal(call: Awaitable[Any]) -> str:
 
 
 async def terminate_running(client: Client, workflow_ids: list[str]) -> None:
-    """End what a test leaves running: a workflow task nobody polls for would stop the
-    shared test server from skipping time for the tests after it."""
+    """End what a test leaves running (a port it stopped halfway, or one an assertion left):
+    a workflow task nobody polls for holds the test server's clock still."""
     for wid in workflow_ids:
         try:
             await client.get_workflow_handle(wid).terminate(reason="test finished")
@@ -167,19 +166,6 @@ async def notifications_sent(client: Client, workflow_id: str, template: str) ->
         if note.template == template:
             out.append((ev.event_time.ToDatetime().replace(tzinfo=UTC), note))
     return out
-
-
-async def search_attribute(client: Client, workflow_id: str, name: str) -> Any:
-    """The value a workflow last upserted for search attribute ``name``, read from its
-    history (the time-skipping server cannot describe Datetime search attributes)."""
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
-    value: Any = None
-    for ev in history.events:
-        if ev.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-            fields = ev.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
-            if name in fields:
-                value = json.loads(fields[name].data) if fields[name].data else None
-    return value
 
 
 async def workflow_task_identities(client: Client, workflow_id: str) -> list[str]:

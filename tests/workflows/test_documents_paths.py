@@ -16,7 +16,15 @@ from temporalio.testing import WorkflowEnvironment
 from models.status import PortStatus
 from models.workflow import ExpediteRequest
 from portflow.calendar import PortCalendar
-from tests.workflows.helpers import attach_all, order, record_histories, sample_request, start, wait_for
+from tests.workflows.helpers import (
+    attach_all,
+    order,
+    record_histories,
+    sample_request,
+    search_attributes,
+    start,
+    wait_for,
+)
 from tests.workflows.paths_helpers import (
     PM,
     configure,
@@ -24,7 +32,6 @@ from tests.workflows.paths_helpers import (
     outbox,
     port_date_in,
     refusal,
-    search_attribute,
     server_now,
     sign,
     terminate_running,
@@ -91,7 +98,7 @@ async def test_late_documents_slip_the_port_date_then_the_port_proceeds(
             assert due <= slip[0].at < due + timedelta(minutes=5)  # moved when the due date passed, not before
 
             # ops filter by the port date: the search attribute follows the slip
-            assert datetime.fromisoformat(await search_attribute(env.client, req.id, "PortDate")).date() == new_date
+            assert datetime.fromisoformat((await search_attributes(env.client, req.id))["PortDate"]).date() == new_date
 
             # three reminders to the contact, 7, 3 and 1 days before the due date
             reminders = outbox(docs_env, "documents_missing")
@@ -162,7 +169,7 @@ async def test_expedite_keeps_the_port_date_and_is_refused_once_past_documents(
             assert view.expedited and view.port_date == sooner
             note = view.timeline[-1]
             assert note.actor == PM and note.reason == f"expedite: customer's office moves early; port date {sooner}"
-            assert datetime.fromisoformat(await search_attribute(env.client, req.id, "PortDate")).date() == sooner
+            assert datetime.fromisoformat((await search_attributes(env.client, req.id))["PortDate"]).date() == sooner
 
             # the documents come after the (original) due date: no slip, the expedited date holds
             await env.sleep(due - await server_now(env) + timedelta(hours=1))

@@ -20,7 +20,7 @@ from models.workflow import Cancel, PortRequestInput
 from portflow.ports import PortRefused, options_from_settings
 from providers.esign.local import LocalESign
 from store import vault
-from tests.workflows.helpers import attach_all, order, sample_request, start, wait_for
+from tests.workflows.helpers import attach_all, sample_request, start, wait_for
 from tests.workflows.paths_helpers import (
     PM,
     activity_identities,
