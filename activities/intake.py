@@ -41,3 +41,8 @@ def record_status(inp: AuditInput) -> None:
         except requests.StatusConflict as exc:
             # The workflow is the source of truth: a stale row must not stop the port.
             activity.logger.warning("timeline conflict for %s: %s", inp.change.subject, exc)
+        except requests.UnknownSubject:
+            # a request refused at intake was never saved (its numbers were taken): its FAILED
+            # end lives in the workflow's history only; retrying would never succeed
+            activity.logger.warning("no saved request or order %s: status %s kept in the workflow only",
+                                    inp.change.subject, inp.change.to_status)

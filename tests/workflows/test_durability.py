@@ -161,9 +161,6 @@ async def test_the_same_request_or_its_numbers_cannot_start_a_second_port(
             await terminate_running(env.client, [req.id, rival.id])
 
 
-@pytest.mark.xfail(strict=True, reason="workflows/port_request.py: a request refused at intake records its FAILED status "
-                                       "for a request the database never saved; record_status retries that forever, so "
-                                       "the workflow never ends and the PM is never told")
 async def test_two_starters_racing_for_the_same_numbers_one_fails_at_intake_and_the_pm_is_told(
     env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
