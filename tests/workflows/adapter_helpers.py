@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email
 import json
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from email import policy
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,10 +34,20 @@ from models.workflow import OrderView
 from portflow.calendar import PortCalendar
 from portflow.cli import actions as cli_actions
 from portflow.settings import Settings, get_settings, reset_settings
-from tests.workflows.helpers import attach_all, record_histories, sample_request, sign_all, start, wait_for
-from workflows.port_order import PortOrderWorkflow
+from tests.workflows.helpers import (  # noqa: F401 - PM, assign_all, mail_to, order_status: for the adapter tests
+    PM,
+    assign_all,
+    attach_all,
+    mail_to,
+    order_status,
+    sample_request,
+    server_now,
+    sign_all,
+    start,
+    wait_for,
+    wait_order,
+)
 
-PM = "pm@provider.example"
 PUBLIC_URL = "https://portflow.example.test"
 
 
@@ -75,34 +83,11 @@ async def _running(client: Client, workflow_id: str) -> None:
     return None
 
 
-async def server_now(env: WorkflowEnvironment) -> datetime:
-    """The test server's clock (earlier tests of the session may have skipped it ahead)."""
-    return await env.get_current_time()
-
-
 async def one_account_request(env: WorkflowEnvironment) -> PortRequest:
     """A one-account (Lumen) request dated a month ahead of the server's clock."""
     cal = PortCalendar.from_settings()
     day = cal.next_business_day((await server_now(env)).date() + timedelta(days=30))
     return sample_request(accounts=1, port_date=day)
-
-
-async def order_view(client: Client, order_id: str) -> OrderView:
-    return await client.get_workflow_handle(order_id).query(PortOrderWorkflow.status)
-
-
-async def wait_order(client: Client, order_id: str, pred, *, what: str, timeout: float = 30.0) -> OrderView:
-    """Poll the order's own status query (real time) until ``pred`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    view = await order_view(client, order_id)
-    while not pred(view):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; order is {view.status}: "
-                                 f"{view.model_dump_json(indent=1)[:3000]}")
-        await asyncio.sleep(0.2)
-        view = await order_view(client, order_id)
-    return view
 
 
 async def submitted(env: WorkflowEnvironment, req: PortRequest, tmp: Path) -> tuple[WorkflowHandle, OrderView]:
@@ -115,11 +100,6 @@ async def submitted(env: WorkflowEnvironment, req: PortRequest, tmp: Path) -> tu
     view = await wait_order(env.client, req.order_id(0), lambda o: o.status not in (
         PortStatus.LOA_SENT, PortStatus.LOA_SIGNED) and o.carrier_order_id is not None, what="submission")
     return handle, view
-
-
-async def assign_all(handle: WorkflowHandle, req: PortRequest) -> None:
-    await handle.execute_update("assign", {"actor": PM, "assignments": {
-        tn: f"user{i}@contoso.example" for i, tn in enumerate(req.all_numbers)}})
 
 
 async def sleep_past(env: WorkflowEnvironment, when: datetime, margin: timedelta = timedelta(minutes=1)) -> None:
@@ -169,17 +149,6 @@ def order_json(page: dict[str, Any], order_id: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- mail, history
-def mail_to(var: Path, address: str) -> list[str]:
-    """Subject and text of every outbox message to ``address``, oldest first."""
-    out = []
-    for path in sorted((var / "outbox").glob("*.eml")):
-        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address in str(msg["To"]):
-            body = msg.get_body(preferencelist=("plain", "html"))
-            out.append(f"{msg['Subject']}\n{body.get_content() if body else ''}")
-    return out
-
-
 async def updates_admitted(client: Client, workflow_id: str) -> int:
     """How many updates reached the workflow (accepted into its history)."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()

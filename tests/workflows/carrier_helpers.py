@@ -23,9 +23,10 @@ from temporalio.testing import WorkflowEnvironment
 from models.request import PortRequest
 from models.workflow import AmendOrder, OrderView
 from providers.notify.render import environment as notify_templates
-from tests.workflows.helpers import attach_all, sample_request, start, wait_for
+from tests.workflows.helpers import assign_all, attach_all, order_status, sample_request, start, wait_for
 from tests.workflows.helpers import current_details, search_attributes  # noqa: F401 - for the carrier tests
-from tests.workflows.paths_helpers import PM, Mail, order_status, outbox, port_date_in
+from tests.workflows.helpers import PM
+from tests.workflows.paths_helpers import Mail, outbox, port_date_in
 from workflows.port_order import PortOrderWorkflow
 
 PM_MAIL = "pm@portflow.local"
@@ -64,11 +65,6 @@ async def to_loa_sent(env: WorkflowEnvironment, req: PortRequest, tmp: Path, *, 
     if assign:
         await assign_all(handle, req.all_numbers)
     return handle
-
-
-async def assign_all(handle: WorkflowHandle, numbers: list[str]) -> None:
-    await handle.execute_update("assign", {"actor": PM, "assignments": {tn: f"user{i}@contoso.example"
-                                                                        for i, tn in enumerate(numbers)}})
 
 
 async def skip_until(env: WorkflowEnvironment, order_id: str, pred: Callable[[OrderView], bool], *,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import email
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from email import policy
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from models.request import DocumentKind, PortRequest
 from models.workflow import OrderView, RequestView
@@ -17,6 +20,8 @@ from portflow.calendar import PortCalendar
 from providers.esign.local import LocalESign
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
+
+PM = "pm@provider.example"
 
 _counter = 0
 
@@ -90,6 +95,48 @@ async def wait_for(
 
 def order(view: RequestView, index: int) -> OrderView:
     return sorted(view.orders, key=lambda o: o.order_id)[index]
+
+
+async def server_now(env: WorkflowEnvironment) -> datetime:
+    """The test server's clock (earlier tests of the session may have skipped it ahead)."""
+    return await env.get_current_time()
+
+
+async def order_status(client: Client, order_id: str) -> OrderView:
+    """One order's own status query."""
+    return await client.get_workflow_handle(order_id).query(PortOrderWorkflow.status)
+
+
+async def wait_order(client: Client, order_id: str, pred: Callable[[OrderView], bool], *, what: str,
+                     timeout: float = 30.0) -> OrderView:
+    """Poll the order's own status query (real time) until ``pred`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    view = await order_status(client, order_id)
+    while not pred(view):
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; order is {view.status}: "
+                                 f"{view.model_dump_json(indent=1)[:3000]}")
+        await asyncio.sleep(0.2)
+        view = await order_status(client, order_id)
+    return view
+
+
+async def assign_all(handle: WorkflowHandle, numbers: list[str]) -> None:
+    """The PM assigns each number to a user (user0@, user1@... in the order given)."""
+    await handle.execute_update("assign", {"actor": PM, "assignments": {
+        tn: f"user{i}@contoso.example" for i, tn in enumerate(numbers)}})
+
+
+def mail_to(var: Path, address: str) -> list[str]:
+    """Subject and text of every outbox message to ``address``, oldest first."""
+    out = []
+    for path in sorted((var / "outbox").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if address in str(msg["To"]):
+            body = msg.get_body(preferencelist=("plain", "html"))
+            out.append(f"{msg['Subject']}\n{body.get_content() if body else ''}")
+    return out
 
 
 async def sign_all(client: Client, request: PortRequest, *, now: datetime | None = None) -> None:

@@ -7,11 +7,10 @@ date or a signature taken from the wall clock would lie in the workflow's past.
 
 from __future__ import annotations
 
-import asyncio
 import email
 import json
 import email.policy
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import getaddresses
@@ -29,16 +28,15 @@ from temporalio.testing import WorkflowEnvironment
 from models.esign import EnvelopeEvent
 from models.notify import Notification
 from models.request import PortRequest, new_request_id
-from models.workflow import OrderView
 from portflow.calendar import PortCalendar
 from portflow.settings import reset_settings
 from providers.esign.local import LocalESign
 from store import inventory
 from store.db import session_scope
 from store.tables import InventoryNumber
+from tests.workflows.helpers import PM, order_status, server_now, wait_order  # noqa: F401 - for the path tests
 from workflows.port_order import PortOrderWorkflow
 
-PM = "pm@provider.example"
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, port_var: Path, task_queue: str, *, profile: str | None = None,
@@ -62,10 +60,6 @@ def configure(monkeypatch: pytest.MonkeyPatch, port_var: Path, task_queue: str, 
     return port_var
 
 
-async def server_now(env: WorkflowEnvironment) -> datetime:
-    return await env.get_current_time()
-
-
 async def port_date_in(env: WorkflowEnvironment, days: int) -> date:
     """The first business day at least ``days`` after today on the server's clock."""
     today = (await server_now(env)).date()
@@ -78,24 +72,6 @@ async def sign(env: WorkflowEnvironment, order_id: str, name: str) -> EnvelopeEv
     ev = await LocalESign().sign(order_id, name, at=await server_now(env))
     await env.client.get_workflow_handle(order_id).execute_update(PortOrderWorkflow.esign_event, ev)
     return ev
-
-
-async def order_status(client: Client, order_id: str) -> OrderView:
-    return await client.get_workflow_handle(order_id).query(PortOrderWorkflow.status)
-
-
-async def wait_order(client: Client, order_id: str, pred: Callable[[OrderView], bool], *, what: str,
-                     timeout: float = 30.0) -> OrderView:
-    """Poll the order's status query (real time) until ``pred`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    view = await order_status(client, order_id)
-    while not pred(view):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last order status: {view.model_dump_json(indent=1)[:3000]}")
-        await asyncio.sleep(0.2)
-        view = await order_status(client, order_id)
-    return view
 
 
 async def refusal(call: Awaitable[Any]) -> str:

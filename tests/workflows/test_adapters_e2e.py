@@ -45,7 +45,7 @@ from tests.workflows.adapter_helpers import (
     configure,
     mail_to,
     one_account_request,
-    order_view,
+    order_status,
     order_json,
     port_day_foc,
     run_starter,
@@ -146,7 +146,7 @@ async def test_manual_port_runs_end_to_end_with_the_pm_recording_each_carrier_an
         assert f"carrier order LUM-778812 · raw status '{raw_foc}'" in text
 
         # Port day: the carrier activates; the PM records it when Lumen confirms.
-        await assign_all(handle, req)
+        await assign_all(handle, req.all_numbers)
         await sleep_past(env, foc)
         o = await wait_order(env.client, oid, lambda v: v.status == S.ACTIVATION and v.next.waiting_on == "carrier",
                              what="port day")
@@ -396,7 +396,7 @@ async def test_telnyx_port_runs_end_to_end_through_signed_webhooks(
         assert f"carrier order {pid} · raw status 'foc-date-confirmed'" in text
 
         # Port day: Telnyx activates at the FOC and says so.
-        await assign_all(handle, req)
+        await assign_all(handle, req.all_numbers)
         await sleep_past(env, foc)
         await wait_order(env.client, oid, lambda v: v.status == S.ACTIVATION, what="port day")
         standin.finish_activation(pid)
@@ -427,7 +427,7 @@ async def telnyx_exception_amended(env: WorkflowEnvironment, standin: TelnyxStan
     """Lumen refuses the BTN; Telnyx's webhook brings the exception; the PM amends the BTN
     and the adapter sends it to Telnyx as a SUP3. Returns the order once resubmitted."""
     oid, btn = req.order_id(0), req.accounts[0].btn
-    o = await order_view(env.client, oid)
+    o = await order_status(env.client, oid)
     pid = o.carrier_order_id
     standin.set_status(pid, "submitted")
     words = f"Billing telephone number {btn} does not match the account at the losing carrier"

@@ -5,11 +5,9 @@ the order workflows, and the carrier simulator to the end."""
 
 from __future__ import annotations
 
-import email
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
-from email import policy
 from pathlib import Path
 
 import httpx
@@ -24,7 +22,7 @@ from api.app import create_app
 from api.events import TemporalEventSink
 from models.request import DocumentKind, Signer
 from models.status import PortStatus
-from models.workflow import AmendOrder, OrderView, RequestView
+from models.workflow import AmendOrder, RequestView
 from portflow import servers
 from portflow.cli.actions import cmd_cancel, send_update
 from portflow.settings import Settings
@@ -33,11 +31,10 @@ from store.documents import documents_of, path_of
 from tests.docusign_standin import DocuSignStandIn, connect_signatures
 from tests.docusign_standin.account import StandInEnvelope
 from tests.docusign_standin.fixtures import ds_env, rsa_pair, standin  # noqa: F401 (fixtures)
-from tests.workflows.helpers import attach_all, order, sample_request, start, wait_for
+from tests.workflows.helpers import PM, attach_all, mail_to, order, order_status, sample_request, start, wait_for
 from worker import build_worker
 from workflows.port_order import PortOrderWorkflow
 
-PM = "pm@provider.example"
 PUBLIC_URL = "https://portflow.example.test"
 # The simulated carriers answer a minute after the submission and port a day later; the
 # workflow checks on them every 6 hours, so the carrier stage is a handful of timers.
@@ -100,10 +97,6 @@ def envelopes_of(standin: DocuSignStandIn, order_id: str) -> list[StandInEnvelop
     return sorted(mine, key=lambda e: e.created_at)
 
 
-async def order_view(env: WorkflowEnvironment, order_id: str) -> OrderView:
-    return await env.client.get_workflow_handle(order_id).query(PortOrderWorkflow.status)
-
-
 async def loa_sent(handle: WorkflowHandle, accounts: int) -> RequestView:
     return await wait_for(handle, lambda v: len(v.orders) == accounts and all(o.status == PortStatus.LOA_SENT
                                                                               for o in v.orders), what="LOAs sent")
@@ -123,17 +116,6 @@ def assert_signed_documents_stored(standin: DocuSignStandIn, request_id: str, or
 def submitted_documents(var: Path, carrier_order_id: str) -> list[str]:
     """The sha256 of each document the simulated carrier received with the order."""
     return json.loads((var / "carrier-sim" / f"{carrier_order_id}.json").read_text("utf-8"))["documents"]
-
-
-def mail_to(var: Path, address: str) -> list[str]:
-    """Subject and text of every outbox message to ``address``."""
-    out = []
-    for path in sorted((var / "outbox").glob("*.eml")):
-        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address in str(msg["To"]):
-            body = msg.get_body(preferencelist=("plain", "html"))
-            out.append(f"{msg['Subject']}\n{body.get_content() if body else ''}")
-    return out
 
 
 async def test_signing_through_connect_webhooks_runs_the_port_to_completion(
@@ -191,7 +173,7 @@ async def test_signing_through_connect_webhooks_runs_the_port_to_completion(
         await handle.execute_update("assign", {"actor": PM, "assignments": {
             tn: f"user{i}@contoso.example" for i, tn in enumerate(req.all_numbers)}})
         result = await handle.result()
-        finals = [await order_view(env, req.order_id(i)) for i in range(2)]
+        finals = [await order_status(env.client, req.order_id(i)) for i in range(2)]
 
     assert result.status == PortStatus.COMPLETED
     for i, final in enumerate(finals):
@@ -227,7 +209,7 @@ async def test_without_a_public_url_the_workflow_polls_the_envelope(
         assert not standin.account.outbox  # no Connect: only a poll can tell the workflow
         polls_before = standin.calls["get"]
         result = await handle.result()  # time skips to the next poll, and on to the end
-        final = await order_view(env, oid)
+        final = await order_status(env.client, oid)
 
     assert result.status == PortStatus.COMPLETED
     assert standin.calls["get"] > polls_before
@@ -258,7 +240,7 @@ async def test_declined_loa_then_corrected_signer_gets_a_second_envelope(
         assert [(d.event, d.status_code) for d in await standin.deliver(connect)] == [
             ("envelope-sent", 200), ("envelope-declined", 200)]
         await wait_for(handle, lambda v: order(v, 0).status == PortStatus.LOA_DECLINED, what="LOA declined")
-        declined = await order_view(env, oid)
+        declined = await order_status(env.client, oid)
         assert "I am not the account holder" in declined.timeline[-1].reason
         assert declined.next.waiting_on == "pm"
         assert any("I am not the account holder" in m for m in mail_to(port_var, "pm@portflow.local")), \
@@ -287,7 +269,7 @@ async def test_declined_loa_then_corrected_signer_gets_a_second_envelope(
         await wait_for(handle, lambda v: order(v, 0).status not in (PortStatus.LOA_SENT, PortStatus.LOA_SIGNED),
                        what="past the LOA")
         result = await handle.result()
-        final = await order_view(env, oid)
+        final = await order_status(env.client, oid)
 
     assert result.status == PortStatus.COMPLETED
     signed_by = next(c for c in final.timeline if c.to_status == PortStatus.LOA_SIGNED)
@@ -322,7 +304,7 @@ async def test_forged_connect_message_is_refused_and_changes_nothing(
         unsigned = await connect.post(WEBHOOK_PATH, content=forged, headers={"Content-Type": "application/json"})
         assert (refused.status_code, unsigned.status_code) == (401, 401)
 
-        view = await order_view(env, oid)
+        view = await order_status(env.client, oid)
         assert view.status == PortStatus.LOA_SENT and view.next.waiting_on == "signer"
         history = await env.client.get_workflow_handle(oid).fetch_history()
         assert not [e for e in history.events if e.event_type in (
@@ -335,7 +317,7 @@ async def test_forged_connect_message_is_refused_and_changes_nothing(
         cancelled = await cmd_cancel(env.client, req.id, actor=PM, reason="the customer stays with Lumen")
         assert cancelled is not None and cancelled.status == PortStatus.CANCELLED
         await handle.result()
-        final = await order_view(env, oid)
+        final = await order_status(env.client, oid)
 
     # Cancelling voids the envelope at DocuSign; its Connect message finds no running order
     # and is answered 200, so DocuSign does not retry it for days.
