@@ -18,20 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.local_servers import free_ports
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.demo, pytest.mark.timeout(330)]
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def listening(port: int) -> bool:

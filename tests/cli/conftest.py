@@ -8,26 +8,23 @@ outbox, simulator and e-signature state), its own task queue and settings.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
 import yaml
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from models.numbers import parse_tn
 from portflow.calendar import PortCalendar
-from portflow.servers import dev_server_path, register_search_attributes
 from portflow.settings import reset_settings
 from store.db import dispose_engines, migrate
+from tests.local_servers import dev_env, eventually  # noqa: F401 - the fixture, and the poll the tests import from here
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -44,15 +41,6 @@ carriers:
     behaviour: accept
     answer_after_seconds: 1
 """
-
-
-@pytest_asyncio.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
-    ) as env:
-        await register_search_attributes(env.client)
-        yield env
 
 
 def business_days_ahead(days: int) -> date:
@@ -128,17 +116,3 @@ async def cli(dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.
     yield harness
     dispose_engines()
     reset_settings()
-
-
-async def eventually(probe: Callable[[], Any], check: Callable[[Any], bool], *, timeout: float = 20.0,
-                     what: str = "condition") -> Any:
-    """Poll ``probe`` (async) until ``check`` holds; fail with the last value seen."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + timeout
-    while True:
-        value = await probe()
-        if check(value):
-            return value
-        if loop.time() > until:
-            raise AssertionError(f"timed out waiting for {what}; last seen: {value!r}"[:2000])
-        await asyncio.sleep(0.2)

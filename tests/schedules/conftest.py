@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -24,38 +24,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from portflow.servers import dev_server_path, register_search_attributes
 from portflow.settings import reset_settings
 from store.db import dispose_engines, migrate
+from tests.local_servers import dev_env, eventually  # noqa: F401 - the fixture, and the poll the tests import from here
 from tests.schedules.fake_ports import FAKE_WORKFLOWS, FakePort
-
-
-@pytest_asyncio.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
-    ) as env:
-        await register_search_attributes(env.client)
-        yield env
-
-
-async def eventually(probe: Callable[[], Any], check: Callable[[Any], bool], *, timeout: float = 20.0,
-                     what: str = "condition") -> Any:
-    """Poll ``probe`` (async) until ``check`` holds; fail with the last value seen."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + timeout
-    while True:
-        value = await probe()
-        if check(value):
-            return value
-        if loop.time() > until:
-            raise AssertionError(f"timed out waiting for {what}; last seen: {value!r}"[:2000])
-        await asyncio.sleep(0.2)
 
 
 def _invoke(*args: str) -> tuple[int, str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pytest_asyncio
 
 from models.numbers import parse_tn
 from portflow.devserver import DevServer, ensure_dev_server, port_open
+from tests.local_servers import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -55,17 +55,6 @@ def chromium() -> str:
     if in_ci():
         pytest.fail(message + "; in CI this test must run, not be skipped", pytrace=False)
     pytest.skip(message)
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 @pytest_asyncio.fixture(scope="module")

