@@ -14,6 +14,8 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ from tests.workflows.helpers import (  # noqa: F401 - PM, assign_all, mail_to, o
     wait_for,
     wait_order,
 )
+from worker import build_worker
 
 PUBLIC_URL = "https://portflow.example.test"
 
@@ -100,6 +103,17 @@ async def submitted(env: WorkflowEnvironment, req: PortRequest, tmp: Path) -> tu
     view = await wait_order(env.client, req.order_id(0), lambda o: o.status not in (
         PortStatus.LOA_SENT, PortStatus.LOA_SIGNED) and o.carrier_order_id is not None, what="submission")
     return handle, view
+
+
+@asynccontextmanager
+async def submitted_port(env: WorkflowEnvironment, tmp: Path
+                         ) -> AsyncIterator[tuple[PortRequest, WorkflowHandle, OrderView]]:
+    """Under a worker: a one-account request (:func:`one_account_request`) taken to the
+    carrier (:func:`submitted`); yields the request, its handle and the submitted order."""
+    req = await one_account_request(env)
+    async with build_worker(env.client):
+        handle, view = await submitted(env, req, tmp)
+        yield req, handle, view
 
 
 async def sleep_past(env: WorkflowEnvironment, when: datetime, margin: timedelta = timedelta(minutes=1)) -> None:

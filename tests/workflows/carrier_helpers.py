@@ -26,7 +26,7 @@ from providers.notify.render import environment as notify_templates
 from tests.workflows.helpers import assign_all, attach_all, order_status, sample_request, start, wait_for
 from tests.workflows.helpers import current_details, search_attributes  # noqa: F401 - for the carrier tests
 from tests.workflows.helpers import PM
-from tests.workflows.paths_helpers import Mail, outbox, port_date_in
+from tests.workflows.paths_helpers import Mail, outbox, port_date_in, sign
 from workflows.port_order import PortOrderWorkflow
 
 PM_MAIL = "pm@portflow.local"
@@ -64,6 +64,14 @@ async def to_loa_sent(env: WorkflowEnvironment, req: PortRequest, tmp: Path, *, 
                    what="every LOA sent")
     if assign:
         await assign_all(handle, req.all_numbers)
+    return handle
+
+
+async def to_carrier(env: WorkflowEnvironment, req: PortRequest, tmp: Path, *, assign: bool = True) -> WorkflowHandle:
+    """:func:`to_loa_sent` for a one-account request, then its signer signs (at the server's
+    time): the order goes to the carrier."""
+    handle = await to_loa_sent(env, req, tmp, assign=assign)
+    await sign(env, req.order_id(0), req.signer.name)
     return handle
 
 

@@ -38,6 +38,14 @@ from tests.workflows.helpers import PM, order_status, server_now, wait_order  # 
 from workflows.port_order import PortOrderWorkflow
 
 
+# a simulator profile: every carrier answers at once with an FOC on the requested date
+ACCEPT_AT_ONCE = """
+carriers:
+  "*":
+    behaviour: accept
+    answer_after_seconds: 0
+"""
+
 
 def configure(monkeypatch: pytest.MonkeyPatch, port_var: Path, task_queue: str, *, profile: str | None = None,
               **settings: object) -> Path:

@@ -44,7 +44,6 @@ from tests.workflows.adapter_helpers import (
     assign_all,
     configure,
     mail_to,
-    one_account_request,
     order_status,
     order_json,
     port_day_foc,
@@ -53,13 +52,12 @@ from tests.workflows.adapter_helpers import (
     standin_calls,
     status_json,
     status_text,
-    submitted,
+    submitted_port,
     updates_admitted,
     wait_mail,
     wait_order,
 )
 from tests.workflows.helpers import record_histories
-from worker import build_worker
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 
@@ -110,10 +108,8 @@ async def test_manual_port_runs_end_to_end_with_the_pm_recording_each_carrier_an
     env: WorkflowEnvironment, port_var: Path, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     configure(env, monkeypatch, task_queue, "manual")
-    req = await one_account_request(env)
-    oid = req.order_id(0)
-    async with build_worker(env.client):
-        handle, o = await submitted(env, req, tmp_path)
+    async with submitted_port(env, tmp_path) as (req, handle, o):
+        oid = req.order_id(0)
         # Nothing has reached Lumen: the order is recorded for the PM to enter in its portal.
         assert o.status == S.SUBMITTED and o.carrier_order_id.startswith(f"MAN-{oid}-")
         assert o.carrier_raw_status == "manual: awaiting PM entry (port order in Lumen's portal)"
@@ -174,10 +170,8 @@ async def test_manual_rejection_is_remediated_and_the_supplement_is_a_task_for_t
     env: WorkflowEnvironment, port_var: Path, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     configure(env, monkeypatch, task_queue, "manual", CARRIER_SILENCE_HOURS="24")
-    req = await one_account_request(env)
-    oid = req.order_id(0)
-    async with build_worker(env.client):
-        handle, o = await submitted(env, req, tmp_path)
+    async with submitted_port(env, tmp_path) as (req, handle, o):
+        oid = req.order_id(0)
         man_id = o.carrier_order_id
 
         # The PM records nothing for a day (PORTFLOW_CARRIER_SILENCE_HOURS=24): the workflow
@@ -256,10 +250,8 @@ async def test_a_manual_order_waits_on_the_pm_to_enter_it_and_record_the_answer(
     env: WorkflowEnvironment, port_var: Path, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     configure(env, monkeypatch, task_queue, "manual")
-    req = await one_account_request(env)
-    oid = req.order_id(0)
-    async with build_worker(env.client):
-        handle, o = await submitted(env, req, tmp_path)
+    async with submitted_port(env, tmp_path) as (req, handle, o):
+        oid = req.order_id(0)
         try:
             # the carrier stage has worked out the next step (whoever it names)
             o = await wait_order(env.client, oid, lambda v: v.next.waiting_on in ("pm", "carrier"), what="next step")
@@ -343,10 +335,8 @@ async def test_telnyx_port_runs_end_to_end_through_signed_webhooks(
     env: WorkflowEnvironment, telnyx: tuple[TelnyxStandIn, TelnyxWebhooks], port_var: Path, tmp_path: Path,
 ) -> None:
     standin, hooks = telnyx
-    req = await one_account_request(env)
-    oid, acc = req.order_id(0), req.accounts[0]
-    async with build_worker(env.client):
-        handle, o = await submitted(env, req, tmp_path)
+    async with submitted_port(env, tmp_path) as (req, handle, o):
+        oid, acc = req.order_id(0), req.accounts[0]
         porting = porting_order(standin, oid)
         pid = porting["id"]
         # One porting order, filled in and submitted: end user, location, FOC, documents.
@@ -471,10 +461,8 @@ async def test_telnyx_exception_by_webhook_is_amended_as_a_sup3_patch_then_confi
     env: WorkflowEnvironment, telnyx: tuple[TelnyxStandIn, TelnyxWebhooks], port_var: Path, tmp_path: Path,
 ) -> None:
     standin, hooks = telnyx
-    req = await one_account_request(env)
-    oid = req.order_id(0)
-    async with build_worker(env.client):
-        handle, o = await submitted(env, req, tmp_path)
+    async with submitted_port(env, tmp_path) as (req, handle, o):
+        oid = req.order_id(0)
         pid = o.carrier_order_id
         o = await telnyx_exception_amended(env, standin, hooks, port_var, req)
 
@@ -495,10 +483,8 @@ async def test_once_the_carrier_takes_the_fix_the_status_page_no_longer_asks_for
     env: WorkflowEnvironment, telnyx: tuple[TelnyxStandIn, TelnyxWebhooks], port_var: Path, tmp_path: Path,
 ) -> None:
     standin, hooks = telnyx
-    req = await one_account_request(env)
-    oid = req.order_id(0)
-    async with build_worker(env.client):
-        handle, o = await submitted(env, req, tmp_path)
+    async with submitted_port(env, tmp_path) as (req, handle, o):
+        oid = req.order_id(0)
         try:
             await telnyx_exception_amended(env, standin, hooks, port_var, req)
             o = await wait_order(env.client, oid, lambda v: v.next.waiting_on == "carrier", what="waiting on Lumen")
@@ -513,10 +499,8 @@ async def test_telnyx_webhook_with_a_bad_signature_is_refused_and_changes_nothin
     env: WorkflowEnvironment, telnyx: tuple[TelnyxStandIn, TelnyxWebhooks], port_var: Path, tmp_path: Path,
 ) -> None:
     standin, hooks = telnyx
-    req = await one_account_request(env)
-    oid = req.order_id(0)
-    async with build_worker(env.client):
-        handle, o = await submitted(env, req, tmp_path)
+    async with submitted_port(env, tmp_path) as (req, handle, o):
+        oid = req.order_id(0)
         pid = o.carrier_order_id
         standin.confirm_foc(pid, port_day_foc(o.port_date))
         order = standin.order(pid)
@@ -548,9 +532,7 @@ async def test_starter_cancel_says_accepted_while_telnyx_has_yet_to_confirm(
     env: WorkflowEnvironment, telnyx: tuple[TelnyxStandIn, TelnyxWebhooks], port_var: Path, tmp_path: Path,
 ) -> None:
     standin, _ = telnyx
-    req = await one_account_request(env)
-    async with build_worker(env.client):
-        handle, o = await submitted(env, req, tmp_path)
+    async with submitted_port(env, tmp_path) as (req, handle, o):
         try:
             # what `starter.py cancel` runs (its wait is 30 s): None is "accepted, the carrier
             # has not confirmed yet", which the command prints as such

@@ -101,8 +101,7 @@ async def test_rejection_amend_resubmit(code: str, env: WorkflowEnvironment, por
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
-        handle = await ch.to_loa_sent(env, req, tmp_path)
-        await ph.sign(env, oid, req.signer.name)
+        handle = await ch.to_carrier(env, req, tmp_path)
         view, mail = await _exception_for_pm(env, port_var, oid)
 
         # the status query: what is wrong, who acts, which fields
@@ -165,8 +164,7 @@ async def test_wrong_signer_gets_a_new_loa_that_goes_out_as_sup3(
     oid = req.order_id(0)
     owner = Signer(name="Marta Quiroga", title="Owner", email="marta@contoso.example")
     async with build_worker(env.client):
-        handle = await ch.to_loa_sent(env, req, tmp_path)
-        await ph.sign(env, oid, req.signer.name)
+        handle = await ch.to_carrier(env, req, tmp_path)
         view, mail = await _exception_for_pm(env, port_var, oid)
         [line] = view.remediation
         assert line.startswith("AUTH_PERSON_MISMATCH: ") and "(fix signer, loa; customer)" in line
@@ -207,8 +205,7 @@ async def _refused_at_submission(env: WorkflowEnvironment, port_var: Path, tmp_p
     req = await ch.english_request(env, accounts=1)
     req.accounts[0].pin = vault.put_secret("   ")
     oid = req.order_id(0)
-    handle = await ch.to_loa_sent(env, req, tmp_path)
-    await ph.sign(env, oid, req.signer.name)
+    handle = await ch.to_carrier(env, req, tmp_path)
     view, mail = await _exception_for_pm(env, port_var, oid)
     return req, handle, view, mail
 
@@ -268,8 +265,7 @@ async def test_not_portable_numbers_leave_the_order(code: str, env: WorkflowEnvi
         "not_portable", code=code, numbers=[stuck], text="wireless-only rate center, no portability agreement"))
     oid = req.order_id(0)
     async with build_worker(env.client):
-        handle = await ch.to_loa_sent(env, req, tmp_path)
-        await ph.sign(env, oid, req.signer.name)
+        handle = await ch.to_carrier(env, req, tmp_path)
         view = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED, step=timedelta(hours=3),
                                    what="FOC for the portable numbers")
         # while the others wait for port day, the refused number is out, with the carrier's words
@@ -307,8 +303,7 @@ async def test_exception_left_past_its_sla_is_escalated(env: WorkflowEnvironment
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
-        handle = await ch.to_loa_sent(env, req, tmp_path)
-        await ph.sign(env, oid, req.signer.name)
+        handle = await ch.to_carrier(env, req, tmp_path)
         view, _ = await _exception_for_pm(env, port_var, oid)
         assert view.stage_since is not None
         assert (await ch.search_attributes(env.client, oid)).get("Escalated") is False

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.events import TemporalEventSink
-from models.request import DocumentKind, Signer
+from models.request import DocumentKind, PortRequest, Signer
 from models.status import PortStatus
 from models.workflow import AmendOrder, RequestView
 from portflow import servers
@@ -97,9 +98,15 @@ def envelopes_of(standin: DocuSignStandIn, order_id: str) -> list[StandInEnvelop
     return sorted(mine, key=lambda e: e.created_at)
 
 
-async def loa_sent(handle: WorkflowHandle, accounts: int) -> RequestView:
-    return await wait_for(handle, lambda v: len(v.orders) == accounts and all(o.status == PortStatus.LOA_SENT
-                                                                              for o in v.orders), what="LOAs sent")
+@asynccontextmanager
+async def loas_sent(env: WorkflowEnvironment, req: PortRequest, tmp: Path
+                    ) -> AsyncIterator[tuple[WorkflowHandle, RequestView]]:
+    """Under a worker: ``req`` started and its documents attached, once every order's LOA is out."""
+    async with build_worker(env.client):
+        handle = await start(env.client, req)
+        await attach_all(env.client, req, tmp)
+        yield handle, await wait_for(handle, lambda v: len(v.orders) == len(req.accounts) and all(
+            o.status == PortStatus.LOA_SENT for o in v.orders), what="LOAs sent")
 
 
 def assert_signed_documents_stored(standin: DocuSignStandIn, request_id: str, order_id: str, envelope_id: str) -> None:
@@ -124,10 +131,7 @@ async def test_signing_through_connect_webhooks_runs_the_port_to_completion(
 ) -> None:
     docusign_port(PUBLIC_URL=PUBLIC_URL)
     req = sample_request()
-    async with build_worker(env.client):
-        handle = await start(env.client, req)
-        await attach_all(env.client, req, tmp_path)
-        view = await loa_sent(handle, 2)
+    async with loas_sent(env, req, tmp_path) as (handle, view):
 
         # One real envelope per order, sent by the SDK: our transaction id and custom fields,
         # anchored tabs, Connect pointed at our public URL; its id is on the order.
@@ -197,10 +201,7 @@ async def test_without_a_public_url_the_workflow_polls_the_envelope(
     docusign_port(PUBLIC_URL="")  # polls every 15 minutes, the least DocuSign allows
     req = sample_request(accounts=1)
     oid = req.order_id(0)
-    async with build_worker(env.client):
-        handle = await start(env.client, req)
-        await attach_all(env.client, req, tmp_path)
-        view = await loa_sent(handle, 1)
+    async with loas_sent(env, req, tmp_path) as (handle, view):
         [envelope] = envelopes_of(standin, oid)
         assert "eventNotification" not in envelope.definition
         assert order(view, 0).envelope_id == envelope.envelope_id
@@ -230,10 +231,7 @@ async def test_declined_loa_then_corrected_signer_gets_a_second_envelope(
     docusign_port(PUBLIC_URL=PUBLIC_URL)
     req = sample_request(accounts=1)
     oid = req.order_id(0)
-    async with build_worker(env.client):
-        handle = await start(env.client, req)
-        await attach_all(env.client, req, tmp_path)
-        await loa_sent(handle, 1)
+    async with loas_sent(env, req, tmp_path) as (handle, _):
         [first] = envelopes_of(standin, oid)
 
         standin.decline(first.envelope_id, "I am not the account holder")
@@ -286,10 +284,7 @@ async def test_forged_connect_message_is_refused_and_changes_nothing(
     docusign_port(PUBLIC_URL=PUBLIC_URL)
     req = sample_request(accounts=1)
     oid = req.order_id(0)
-    async with build_worker(env.client):
-        handle = await start(env.client, req)
-        await attach_all(env.client, req, tmp_path)
-        await loa_sent(handle, 1)
+    async with loas_sent(env, req, tmp_path) as (handle, _):
         [envelope] = envelopes_of(standin, oid)
 
         # A "completed" message for our real envelope, as DocuSign would word it, signed

@@ -22,6 +22,7 @@ from providers.esign.local import LocalESign
 from store import vault
 from tests.workflows.helpers import attach_all, sample_request, start, wait_for
 from tests.workflows.paths_helpers import (
+    ACCEPT_AT_ONCE,
     PM,
     activity_identities,
     configure,
@@ -39,13 +40,6 @@ from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 
 S = PortStatus
-
-ACCEPT_AT_ONCE = """
-carriers:
-  "*":
-    behaviour: accept
-    answer_after_seconds: 0
-"""
 
 
 async def _client_as(env: WorkflowEnvironment, identity: str) -> Client:

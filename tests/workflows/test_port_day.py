@@ -42,8 +42,7 @@ async def test_carrier_moves_the_foc(env: WorkflowEnvironment, port_var: Path, t
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
-        handle = await ch.to_loa_sent(env, req, tmp_path)
-        await ph.sign(env, oid, req.signer.name)
+        handle = await ch.to_carrier(env, req, tmp_path)
         first = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED, step=timedelta(hours=3),
                                     what="first FOC")
         assert first.foc_at is not None
@@ -75,8 +74,7 @@ async def test_pm_moves_the_date_with_a_sup2_until_the_guard(env: WorkflowEnviro
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
-        handle = await ch.to_loa_sent(env, req, tmp_path)
-        await ph.sign(env, oid, req.signer.name)
+        handle = await ch.to_carrier(env, req, tmp_path)
         first = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED, step=timedelta(hours=3),
                                     what="first FOC")
         later = await ph.port_date_in(env, 40)
@@ -116,8 +114,7 @@ async def test_numbers_unassigned_on_port_day(env: WorkflowEnvironment, port_var
     oid = req.order_id(0)
     numbers = req.accounts[0].numbers
     async with build_worker(env.client):
-        await ch.to_loa_sent(env, req, tmp_path, assign=False)
-        await ph.sign(env, oid, req.signer.name)
+        await ch.to_carrier(env, req, tmp_path, assign=False)
         view = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED, step=timedelta(hours=3),
                                    what="FOC")
         assert view.foc_at is not None
@@ -153,8 +150,7 @@ async def test_numbers_unassigned_on_port_day(env: WorkflowEnvironment, port_var
 
 async def _to_port_day(env: WorkflowEnvironment, req: PortRequest, tmp_path: Path):
     oid = req.order_id(0)
-    handle = await ch.to_loa_sent(env, req, tmp_path)
-    await ph.sign(env, oid, req.signer.name)
+    handle = await ch.to_carrier(env, req, tmp_path)
     view = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED, step=timedelta(hours=3), what="FOC")
     assert view.foc_at is not None
     now = await ph.server_now(env)
