@@ -26,10 +26,9 @@ from providers.notify.render import environment as notify_templates
 from tests.workflows.helpers import assign_all, attach_all, order_status, sample_request, start, wait_for
 from tests.workflows.helpers import current_details, search_attributes  # noqa: F401 - for the carrier tests
 from tests.workflows.helpers import PM
-from tests.workflows.paths_helpers import Mail, outbox, port_date_in, sign
+from tests.workflows.paths_helpers import PM_MAIL, Mail, outbox, port_date_in, sign  # noqa: F401 - PM_MAIL for the carrier tests
 from workflows.port_order import PortOrderWorkflow
 
-PM_MAIL = "pm@portflow.local"
 OPS_MAIL = "ops@portflow.local"
 
 

@@ -37,6 +37,8 @@ from store.tables import InventoryNumber
 from tests.workflows.helpers import PM, order_status, server_now, wait_order  # noqa: F401 - for the path tests
 from workflows.port_order import PortOrderWorkflow
 
+PM_MAIL = "pm@portflow.local"  # PORTFLOW_PM_EMAIL's default: where the workflows write to the PM
+CONTACT = "ana@contoso.example"  # the customer contact of helpers.sample_request
 
 # a simulator profile: every carrier answers at once with an FOC on the requested date
 ACCEPT_AT_ONCE = """

@@ -17,7 +17,9 @@ from providers.carrier.simulator import CarrierSimulator
 from providers.esign.local import EnvelopeClosed, LocalESign
 from tests.workflows.helpers import attach_all, order, record_histories, sample_request, start, wait_for
 from tests.workflows.paths_helpers import (
+    CONTACT,
     PM,
+    PM_MAIL,
     carrier_record,
     carrier_records,
     configure,
@@ -37,8 +39,6 @@ from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 
 S = PortStatus
-PM_MAIL = "pm@portflow.local"
-CONTACT = "ana@contoso.example"
 
 # Lumen never answers (its order waits in carrier_pending); Verizon confirms the requested date at once
 PENDING_AND_FOC = """

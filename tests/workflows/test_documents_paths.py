@@ -31,6 +31,7 @@ from tests.workflows.helpers import (
 )
 from tests.workflows.paths_helpers import (
     ACCEPT_AT_ONCE,
+    CONTACT,
     PM,
     configure,
     notifications_sent,
@@ -45,7 +46,6 @@ from worker import build_worker
 from workflows.port_request import PortRequestWorkflow
 
 S = PortStatus
-CONTACT = "ana@contoso.example"
 
 
 @pytest.fixture

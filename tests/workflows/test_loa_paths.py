@@ -20,7 +20,9 @@ from providers.esign.local import EnvelopeClosed, LocalESign, SignerMismatch
 from tests.workflows.helpers import attach_all, order, record_histories, sample_request, start, wait_for
 from tests.workflows.paths_helpers import (
     ACCEPT_AT_ONCE,
+    CONTACT,
     PM,
+    PM_MAIL,
     carrier_record,
     configure,
     outbox,
@@ -35,8 +37,6 @@ from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 
 S = PortStatus
-PM_MAIL = "pm@portflow.local"
-CONTACT = "ana@contoso.example"
 NEW_SIGNER = Signer(name="María López", title="COO", email="maria@contoso.example")
 
 
