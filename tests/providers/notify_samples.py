@@ -122,6 +122,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "signer_email": "dana@acme-dental.example",
         "losing_carrier": "Verizon",
         "decline_reason": "I am not the account owner",
+        "fix": "python starter.py amend PR-2026-0042-1 --signer-name ... --signer-email ...",
     },
     "loa_expired": {
         "customer_name": "Acme Dental",
@@ -129,6 +130,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "signer_email": "dana@acme-dental.example",
         "losing_carrier": "Verizon",
         "sent_date": "2026-03-02",
+        "fix": "python starter.py amend PR-2026-0042-1 --signer-name ... --signer-email ...",
     },
     "unassigned_escalation": {
         "customer_name": "Acme Dental",
