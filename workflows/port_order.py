@@ -78,6 +78,12 @@ def _code_of(err: ApplicationError) -> str:
     return "OTHER"
 
 
+def _refusal(err: ActivityError) -> ApplicationError | None:
+    """The business refusal behind a failed activity (non-retryable), or None for anything else."""
+    cause = err.cause
+    return cause if isinstance(cause, ApplicationError) and cause.non_retryable else None
+
+
 class _CancelNow(Exception):
     """Raised inside a stage when a cancel was accepted: unwinds to the cancel path."""
 
@@ -338,8 +344,8 @@ class PortOrderWorkflow:
             state = await act("carrier_submit", SubmitInput(submission=sub), CarrierOrderState,
                               summary=f"submit to {acc.carrier} for {self.inp.port_date}")
         except ActivityError as err:
-            cause = err.cause
-            if not isinstance(cause, ApplicationError) or not cause.non_retryable:
+            cause = _refusal(err)
+            if cause is None:
                 raise
             # the carrier (or our own pre-flight check) refused the order as it stands
             said = cause.message
@@ -621,8 +627,8 @@ class PortOrderWorkflow:
             state = await act("carrier_activate", self._call("activate"), CarrierOrderState,
                               summary=f"activate {len(self._live_numbers())} numbers at {self.inp.account.carrier}")
         except ActivityError as err:
-            cause = err.cause
-            if not self.sa.lean or not isinstance(cause, ApplicationError) or not cause.non_retryable:
+            cause = _refusal(err)
+            if not self.sa.lean or cause is None:
                 raise
             # the carrier will not activate (e.g. the FOC expired): what does it say the order is?
             state = await act("carrier_status", self._call("status"), CarrierOrderState,
@@ -644,15 +650,11 @@ class PortOrderWorkflow:
             # every 5 minutes for 2 hours, then every 30: a carrier event (webhook, or the PM's
             # carrier-event for a manual carrier) answers at once
             every = timedelta(minutes=5 if tries <= 24 else 30)
-            self._set_next(f"{self.inp.account.carrier} confirms the activation", workflow.now() + every, WaitingOn.CARRIER)
-            await self._publish()
-            await self._wait(lambda: bool(self.carrier_q), workflow.now() + every,
-                             f"activation in progress: check again in {int(every.total_seconds() // 60)} minutes")
-            if self.carrier_q:
-                state, who = self.carrier_q.pop(0)
-                self.activation_actor = who
-            else:
-                state = await act("carrier_status", self._call("status"), CarrierOrderState, summary="activation status")
+            state, who = await self._await_carrier(
+                f"{self.inp.account.carrier} confirms the activation", every, show_due=True,
+                summary=f"activation in progress: check again in {int(every.total_seconds() // 60)} minutes",
+                poll_summary="activation status")
+            self.activation_actor = who or self.activation_actor
             if tries == 24 and state.status not in done:
                 await self._escalate("P2", f"{self.inp.account.carrier} has not confirmed the activation 2 h after the FOC",
                                      "escalation", stage=self.status.value, waiting_on="carrier",
@@ -753,16 +755,12 @@ class PortOrderWorkflow:
                 while state.status != CarrierOrderStatus.CANCELLED and polls < 48:
                     polls += 1
                     if self.sa.lean:  # a carrier event (webhook, the PM's carrier-event) confirms at once
-                        self._set_next(f"{self.inp.account.carrier} confirms the cancel", None, WaitingOn.CARRIER)
-                        await self._publish()
-                        every = timedelta(seconds=self.inp.options.carrier_poll_seconds)
-                        await self._wait(lambda: bool(self.carrier_q), workflow.now() + every,
-                                         "waiting for the carrier to confirm the cancel")
-                        if self.carrier_q:
-                            state, _who = self.carrier_q.pop(0)
-                            continue
-                    else:
-                        await workflow.sleep(timedelta(seconds=self.inp.options.carrier_poll_seconds), summary="waiting for the carrier to confirm the cancel")
+                        state, _who = await self._await_carrier(
+                            f"{self.inp.account.carrier} confirms the cancel",
+                            timedelta(seconds=self.inp.options.carrier_poll_seconds), show_due=False,
+                            summary="waiting for the carrier to confirm the cancel", poll_summary="cancel status")
+                        continue
+                    await workflow.sleep(timedelta(seconds=self.inp.options.carrier_poll_seconds), summary="waiting for the carrier to confirm the cancel")
                     state = await act("carrier_status", self._call("status"), CarrierOrderState, summary="cancel status")
                 self.carrier = state
                 if state.status != CarrierOrderStatus.CANCELLED and self.sa.lean:
@@ -1102,6 +1100,18 @@ class PortOrderWorkflow:
                     return
                 self.sent_parent = key
             await workflow.get_external_workflow_handle(parent.workflow_id).signal("order_progress", view)
+
+    async def _await_carrier(self, what: str, every: timedelta, *, show_due: bool, summary: str,
+                             poll_summary: str) -> tuple[CarrierOrderState, str | None]:
+        """Wait on the carrier: its event (a webhook, or the PM's carrier-event for a manual
+        carrier) answers at once, else a status poll after ``every``. Returns the state and who
+        reported it (None for a poll)."""
+        self._set_next(what, workflow.now() + every if show_due else None, WaitingOn.CARRIER)
+        await self._publish()
+        await self._wait(lambda: bool(self.carrier_q), workflow.now() + every, summary)
+        if self.carrier_q:
+            return self.carrier_q.pop(0)
+        return await act("carrier_status", self._call("status"), CarrierOrderState, summary=poll_summary), None
 
     def _set_exception_next(self) -> None:
         who = self.remediation[0].who_acts if self.remediation else WaitingOn.PM

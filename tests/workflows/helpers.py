@@ -189,7 +189,5 @@ async def search_attributes(client: Client, workflow_id: str) -> dict[str, Any]:
 
 async def current_details(client: Client, workflow_id: str) -> str:
     """The workflow's current details (the markdown the Temporal UI shows), via its metadata query."""
-    from temporalio.api.sdk.v1 import WorkflowMetadata  # noqa: F401 - the SDK's own query answer
-
     meta = await client.get_workflow_handle(workflow_id).query("__temporal_workflow_metadata")
     return getattr(meta, "current_details", "") if not isinstance(meta, dict) else meta.get("currentDetails", "")
