@@ -47,7 +47,7 @@ class CarrierException(BaseModel):
     numbers: list[str] = Field(default_factory=list, description="numbers it concerns; empty: the whole order")
 
 
-class NumberState(BaseModel):
+class CarrierNumber(BaseModel):
     tn: str
     outcome: NumberOutcome = NumberOutcome.PENDING
     reason: str | None = None
@@ -97,7 +97,7 @@ class CarrierOrderState(BaseModel):
     raw_status: str = Field(description="the carrier's own status word")
     foc_at: datetime | None = Field(default=None, description="confirmed FOC date and time (UTC)")
     exceptions: list[CarrierException] = Field(default_factory=list)
-    numbers: list[NumberState] = Field(default_factory=list)
+    numbers: list[CarrierNumber] = Field(default_factory=list)
     fast_port_eligible: bool = False
     activation_window: tuple[datetime, datetime] | None = None
     updated_at: datetime | None = None

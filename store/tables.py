@@ -25,6 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from models.status import STORED_NUMBER_STATES, NumberState  # noqa: F401 - NumberState: the store's states
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -53,17 +55,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class NumberState(StrEnum):
-    """Where a number stands in our inventory."""
-
-    PORTING = "porting"  # claimed by a port that has not completed
-    AWAITING_ASSIGNMENT = "awaiting_assignment"  # in inventory after the FOC, no user yet
-    ASSIGNED = "assigned"  # given to a user or resource account
-    ACTIVE = "active"  # ported and routing to us
-    RELEASED = "released"  # the port ended without it (cancel, failure) or it left us
-    NOT_PORTABLE = "not_portable"  # the carrier refused this number
 
 
 class AssigneeKind(StrEnum):
@@ -122,7 +113,7 @@ class InventoryNumber(SQLModel, table=True):
             postgresql_where=_ACTIVE_ONLY,
         ),
         sa.CheckConstraint(
-            "state IN (" + ", ".join(f"'{s.value}'" for s in NumberState) + ")",
+            "state IN (" + ", ".join(f"'{s.value}'" for s in STORED_NUMBER_STATES) + ")",
             name="ck_inventory_state",
         ),
         sa.CheckConstraint(

@@ -131,19 +131,19 @@ def manual_state(view: OrderView, *, carrier_order_id: str | None, foc_at: datet
         return CarrierOrderState(**base, status=CarrierOrderStatus.EXCEPTION, exceptions=[exc],
                                  raw_status=f"manual: rejected {reject_code.strip()} recorded by {actor}{ref}")
     if completed:
-        from models.carrier import NumberState
+        from models.carrier import CarrierNumber
 
         return CarrierOrderState(**base, status=CarrierOrderStatus.PORTED,
-                                 numbers=[NumberState(tn=n, outcome=NumberOutcome.PORTED) for n in live],
+                                 numbers=[CarrierNumber(tn=n, outcome=NumberOutcome.PORTED) for n in live],
                                  raw_status=f"manual: completion recorded by {actor}{ref}")
     if cancelled:
         return CarrierOrderState(**base, status=CarrierOrderStatus.CANCELLED,
                                  raw_status=f"manual: cancel confirmed, recorded by {actor}{ref}")
     if activation_failed:
-        from models.carrier import NumberState
+        from models.carrier import CarrierNumber
 
         return CarrierOrderState(**base, status=CarrierOrderStatus.ACTIVATION_FAILED,
-                                 numbers=[NumberState(tn=n, outcome=NumberOutcome.FAILED) for n in live],
+                                 numbers=[CarrierNumber(tn=n, outcome=NumberOutcome.FAILED) for n in live],
                                  raw_status=f"manual: activation failed, recorded by {actor}{ref}")
     return CarrierOrderState(**base, status=CarrierOrderStatus.PENDING,
                              raw_status=f"manual: carrier order id{ref} recorded by {actor}")

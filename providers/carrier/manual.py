@@ -29,7 +29,7 @@ from models.carrier import (
     CarrierOrderStatus,
     CarrierSubmission,
     NumberOutcome,
-    NumberState,
+    CarrierNumber,
     Supplement,
     SupplementKind,
 )
@@ -96,7 +96,7 @@ class ManualCarrier(CarrierProvider):
             provider=self.name,
             status=St.SUBMITTED,
             raw_status=f"manual: awaiting PM entry ({what} in {sub.carrier}'s portal)",
-            numbers=[NumberState(tn=n) for n in sub.numbers],
+            numbers=[CarrierNumber(tn=n) for n in sub.numbers],
             updated_at=now,
         )
         rec = {
@@ -146,7 +146,7 @@ class ManualCarrier(CarrierProvider):
         removed = set(c.remove_numbers)
         numbers = [n for n in state.numbers if n.tn not in removed]
         numbers += [
-            NumberState(
+            CarrierNumber(
                 tn=n,
                 outcome=NumberOutcome.NOT_PORTABLE,
                 reason=sup.reason or "removed from the order",

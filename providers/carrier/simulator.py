@@ -28,7 +28,7 @@ from models.carrier import (
     CarrierOrderStatus,
     CarrierSubmission,
     NumberOutcome,
-    NumberState,
+    CarrierNumber,
     Supplement,
     SupplementKind,
 )
@@ -257,7 +257,7 @@ class CarrierSimulator(CarrierProvider):
         phase, foc, window, exceptions, outcomes = evaluate(rec, now)
         status, raw, raw_tf = RAW[phase]
         numbers = [
-            NumberState(
+            CarrierNumber(
                 tn=tn,
                 outcome=outcomes.get(tn, (NumberOutcome.PENDING, None))[0],
                 reason=outcomes.get(tn, (None, None))[1],
@@ -265,7 +265,7 @@ class CarrierSimulator(CarrierProvider):
             for tn in rec["numbers"]
         ]
         numbers += [
-            NumberState(tn=tn, outcome=NumberOutcome.NOT_PORTABLE, reason=r["reason"])
+            CarrierNumber(tn=tn, outcome=NumberOutcome.NOT_PORTABLE, reason=r["reason"])
             for tn, r in rec["removed"].items()
             if r["outcome"] == "not_portable"
         ]

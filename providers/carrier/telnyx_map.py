@@ -19,7 +19,7 @@ from models.carrier import (
     CarrierOrderStatus,
     CarrierSubmission,
     NumberOutcome,
-    NumberState,
+    CarrierNumber,
 )
 from models.request import Address, DocumentKind, DocumentRef, PortType, RemainingNumbers
 from providers.carrier.base import CarrierRejected
@@ -145,25 +145,25 @@ def state_from_order(
     not_portable_now = {
         n: e.message for e in exceptions if e.code in NOT_PORTABLE_CODES for n in e.numbers
     }
-    numbers: list[NumberState] = []
+    numbers: list[CarrierNumber] = []
     for item in order.get("phone_numbers") or []:
         if not isinstance(item, dict) or not item.get("phone_number"):
             continue
         tn, act = item["phone_number"], item.get("activation_status")
         if tn in not_portable_now:
             numbers.append(
-                NumberState(tn=tn, outcome=NumberOutcome.NOT_PORTABLE, reason=not_portable_now[tn])
+                CarrierNumber(tn=tn, outcome=NumberOutcome.NOT_PORTABLE, reason=not_portable_now[tn])
             )
         elif act in FAILED_ACTIVATION:
             numbers.append(
-                NumberState(tn=tn, outcome=NumberOutcome.FAILED, reason=f"activation {act}")
+                CarrierNumber(tn=tn, outcome=NumberOutcome.FAILED, reason=f"activation {act}")
             )
         elif raw == "ported" or act == "Active":
-            numbers.append(NumberState(tn=tn, outcome=NumberOutcome.PORTED))
+            numbers.append(CarrierNumber(tn=tn, outcome=NumberOutcome.PORTED))
         else:
-            numbers.append(NumberState(tn=tn))
+            numbers.append(CarrierNumber(tn=tn))
     numbers += [
-        NumberState(tn=tn, outcome=NumberOutcome.NOT_PORTABLE, reason=why)
+        CarrierNumber(tn=tn, outcome=NumberOutcome.NOT_PORTABLE, reason=why)
         for tn, why in sorted((not_portable or {}).items())
     ]
     return CarrierOrderState(

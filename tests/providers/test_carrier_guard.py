@@ -20,14 +20,22 @@ FOC = datetime(2026, 4, 15, 13, 0, tzinfo=UTC)
         (timedelta(hours=48), False),  # the guard starts exactly 48 h before
         (timedelta(hours=10), False),
         (timedelta(seconds=1), False),
-        (timedelta(0), True),  # the FOC itself has passed: the carrier's state decides
-        (-timedelta(hours=5), True),
+        # an FOC that still stands and has passed: port day is under way, the carrier activates
+        # (core.guard decides this once; the request workflow and the adapters used to differ)
+        (timedelta(0), False),
+        (-timedelta(hours=5), False),
     ],
 )
 def test_the_window_is_the_last_guard_hours_before_the_foc(
     before: timedelta, allowed: bool
 ) -> None:
     assert is_change_allowed(FOC, FOC - before, 48) is allowed
+
+
+def test_after_the_foc_the_message_says_port_day_is_under_way() -> None:
+    with pytest.raises(CarrierGuard, match=r"5.0 hours ago: port day is under way") as err:
+        check_change_allowed(FOC, FOC + timedelta(hours=5), 48, "cancel")
+    assert err.value.hours_remaining == pytest.approx(-5.0)  # type: ignore[attr-defined]
 
 
 def test_no_foc_or_no_guard_allows_everything() -> None:
