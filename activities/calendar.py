@@ -36,7 +36,8 @@ def plan_dates(inp: PlanDatesInput) -> PortPlan:
     if in_window:
         problems.append(f"activation {activation_at:%Y-%m-%d %H:%M} UTC falls in the maintenance window")
     reminders = []
-    for days in (3, 1):
+    reminder_days = [3, 1]
+    for days in reminder_days:
         day = cal.subtract_business_days(port_date, days)
         reminders.append(datetime.combine(day, time(9, 0), tz).astimezone(UTC))
     return PortPlan(
@@ -46,6 +47,8 @@ def plan_dates(inp: PlanDatesInput) -> PortPlan:
         documents_due_at=documents_due_at,
         activation_at=activation_at,
         assign_reminders_at=reminders,
+        assign_reminder_days=reminder_days,
+        business_days_left=max(0, cal.business_days_between(inp.now.astimezone(tz).date(), port_date)),
         in_maintenance_window=in_window,
         problems=problems,
     )

@@ -293,6 +293,9 @@ class PortPlan(BaseModel):
     documents_due_at: datetime
     activation_at: datetime
     assign_reminders_at: list[datetime]
+    assign_reminder_days: list[int] = Field(default_factory=lambda: [3, 1],
+                                            description="business days before port day, one per reminder")
+    business_days_left: int = Field(default=0, description="business days from `now` (local) to the port date")
     in_maintenance_window: bool = False
     problems: list[str] = Field(default_factory=list)
 
