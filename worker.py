@@ -37,7 +37,7 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     worker's first request failed its workflow task."""
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(
-            "phonenumbers", "email_validator", "idna", "pydantic", "models"
+            "phonenumbers", "email_validator", "idna", "pydantic", "models", "core"
         )
     )
 

@@ -1,4 +1,4 @@
-"""What both port workflows share: activity calls by name, retry policies, status moves.
+"""What every portflow workflow shares: activity calls by name, retry policies, mail, search attributes.
 
 Activities are called by name (``activities/*`` register the same names) so the workflow
 modules never import sqlmodel, the carrier SDKs or DocuSign: the sandbox stays light.
@@ -72,52 +72,29 @@ async def notify(
     await act("notify", note, NotifyResult, summary=f"notify {template} ({', '.join(a for a, _, _ in to)})")
 
 
-def search_update(
-    *,
-    status: str | None = None,
-    waiting_on: WaitingOn | None = None,
-    next_deadline: datetime | None = None,
-    port_date: datetime | None = None,
-    escalated: bool | None = None,
-) -> None:
-    """Keep the ops-facing search attributes current (registered in workflows.search)."""
-    updates = []
-    if status is not None:
-        updates.append(search.PORT_STATUS.value_set(status))
-    if waiting_on is not None:
-        updates.append(search.WAITING_ON.value_set(waiting_on.value))
-    if next_deadline is not None:
-        updates.append(search.NEXT_DEADLINE.value_set(next_deadline))
-    if port_date is not None:
-        updates.append(search.PORT_DATE.value_set(port_date))
-    if escalated is not None:
-        updates.append(search.ESCALATED.value_set(escalated))
-    if updates:
-        workflow.upsert_search_attributes(updates)
-
-
 _UNSET = object()
+_MISSING = object()
+_KEYS = {
+    "status": search.PORT_STATUS,
+    "waiting_on": search.WAITING_ON,
+    "next_deadline": search.NEXT_DEADLINE,
+    "port_date": search.PORT_DATE,
+    "escalated": search.ESCALATED,
+    "stage_since": search.STAGE_SINCE,
+    "numbers_unassigned": search.NUMBERS_UNASSIGNED,
+}
 
 
 class SearchState:
-    """The search attributes a workflow last upserted, so it upserts only what changed.
-
-    A port waits for weeks and wakes for every poll; upserting unchanged values on each
-    wake filled histories with thousands of events. ``lean`` is False when replaying a
-    history from before this was introduced (``workflow.patched``): it then upserts
-    exactly as it did.
-    """
+    """The search attributes a workflow last upserted, so it upserts only what changed
+    (a port waits for weeks; an upsert on every wake filled histories with events)."""
 
     def __init__(self) -> None:
         self.last: dict[str, Any] = {}
-        self.lean = True
 
     def update(self, **values: Any) -> None:
         """``values`` by search attribute key name; ``None`` leaves one alone, ``_UNSET``
         (see :meth:`clear`) removes it."""
-        if not self.lean:
-            search_update(**{k: v for k, v in values.items() if k in _LEGACY and v is not _UNSET})
-            return
         updates = []
         for name, value in values.items():
             if value is None:
@@ -136,19 +113,6 @@ class SearchState:
     @staticmethod
     def clear() -> Any:
         return _UNSET
-
-
-_MISSING = object()
-_LEGACY = {"status", "waiting_on", "next_deadline", "port_date", "escalated"}
-_KEYS = {
-    "status": search.PORT_STATUS,
-    "waiting_on": search.WAITING_ON,
-    "next_deadline": search.NEXT_DEADLINE,
-    "port_date": search.PORT_DATE,
-    "escalated": search.ESCALATED,
-    "stage_since": search.STAGE_SINCE,
-    "numbers_unassigned": search.NUMBERS_UNASSIGNED,
-}
 
 
 def initial_search_attributes(

@@ -83,8 +83,9 @@ async def test_declined_loa_is_corrected_resent_to_the_new_signer_and_the_port_c
         declined = o.timeline[-1]
         assert declined.to_status == S.LOA_DECLINED and declined.actor == "esign"
         assert declined.reason == "signer declined: I no longer sign for Contoso"
-        view = await handle.query(PortRequestWorkflow.status)
-        assert view.status == S.LOA_DECLINED and view.next.waiting_on == "pm"
+        # the request shows it too (the order signals it)
+        await wait_for(handle, lambda v: v.status == S.LOA_DECLINED and v.next.waiting_on == "pm",
+                       what="the request shows the decline")
         # the same event delivered again (a webhook retry) changes nothing
         again = await order_handle.execute_update(PortOrderWorkflow.esign_event, ev)
         assert again.duplicate

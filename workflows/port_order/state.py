@@ -1,0 +1,59 @@
+"""Everything a port order knows between workflow tasks, in one typed place.
+
+Grouped by the stage that writes it; other stages read it. What ``@workflow.init`` always
+sets is never Optional. Status, timeline and the next step live in the shared
+:class:`workflows.lifecycle.Lifecycle`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.carrier import CarrierOrderState
+    from models.esign import EnvelopeEvent, EnvelopeInfo, SignedDocuments
+    from models.workflow import (
+        ActivateNow,
+        AmendOrder,
+        Approve,
+        ConfirmVerification,
+        NumberView,
+        PortPlan,
+        Remediation,
+    )
+
+
+@dataclass
+class OrderState:
+    numbers: dict[str, NumberView]  # every number the order started with, by E.164
+    # LOA (loa.py)
+    envelope: EnvelopeInfo | None = None
+    loa_version: int = 0
+    loa_sent_at: datetime | None = None
+    signed: SignedDocuments | None = None
+    # the carrier (carrier.py): its order, its last answer, what to fix, idempotency counters
+    carrier: CarrierOrderState | None = None
+    last_carrier_at: datetime | None = None
+    foc_received_at: datetime | None = None
+    remediation: list[Remediation] = field(default_factory=list)
+    submissions: int = 0
+    supplements: int = 0
+    plan: PortPlan | None = None  # the port-date calendar (activation instant, assign reminders)
+    inventory_started: bool = False  # the numbers went to the inventory once the FOC came (numbers.py)
+    # people and systems (the update handlers), consumed by the stages
+    esign_q: list[EnvelopeEvent] = field(default_factory=list)
+    carrier_q: list[tuple[CarrierOrderState, str]] = field(default_factory=list)
+    seen_events: set[str] = field(default_factory=set)
+    amends: list[AmendOrder] = field(default_factory=list)
+    amends_received: int = 0
+    amends_applied: int = 0
+    approval: Approve | None = None
+    verification: ConfirmVerification | None = None
+    activate_req: ActivateNow | None = None
+    activation_actor: str | None = None  # who reported the activation's outcome (a PM for manual carriers)
+    # ops (ops.py): escalations and the stage (by its start) an open one is about
+    escalations: list[str] = field(default_factory=list)
+    escalated_since: datetime | None = None
