@@ -20,7 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities import all_activities
 from portflow.schedules import sync_at_worker_start
-from portflow.settings import get_settings
+from core.settings import get_settings
 from portflow.temporal import connect
 from store.db import migrate
 from workflows.port_order import PortOrderWorkflow

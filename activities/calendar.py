@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from temporalio import activity
 
 from models.workflow import PlanDatesInput, PortPlan
-from portflow.calendar import PortCalendar, zone
+from core.calendar import PortCalendar, zone
 
 
 @activity.defn(name="plan_dates")

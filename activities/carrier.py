@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from models.carrier import CarrierOrderState, CarrierSubmission
 from models.workflow import CarrierCall, ExplainInput, ExplainResult, Remediation, SubmitInput, SupplementInput, WaitingOn
 from activities.clock import temporal_now
-from portflow.settings import get_settings
+from core.settings import get_settings
 from providers.carrier import carrier_from_settings
 from providers.carrier.base import CarrierError, CarrierProvider
 from providers.carrier.exceptions import remediation_for

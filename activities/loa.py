@@ -8,8 +8,8 @@ from temporalio import activity
 
 from models.request import DocumentKind, DocumentRef
 from models.workflow import RenderLoaInput
-from portflow.loa import LoaData, render_loa as render_pdf
-from portflow.settings import get_settings
+from core.loa import LoaData, render_loa as render_pdf
+from core.settings import get_settings
 from store import documents, vault
 
 

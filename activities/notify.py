@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from models.notify import Notification
 from models.workflow import NotifyResult
-from portflow.calendar import zone
+from core.calendar import zone
 from providers.notify.base import NotifyError
 from providers.notify.dispatch import dispatch
 

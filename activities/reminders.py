@@ -47,8 +47,8 @@ from models.reminders import (
 )
 from models.status import PortStatus
 from models.workflow import NotifyResult, OrderView, RequestView
-from portflow.calendar import PortCalendar, zone
-from portflow.settings import Settings, get_settings
+from core.calendar import PortCalendar, zone
+from core.settings import Settings, get_settings
 from providers.notify.base import NotifyError
 from providers.notify.dispatch import dispatch
 from workflows import search

@@ -39,7 +39,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import get_sink
 from models.carrier import CarrierEvent, CarrierOrderState, CarrierOrderStatus
-from portflow.settings import get_settings
+from core.settings import get_settings
 from providers.carrier.base import CarrierError, CarrierRejected
 from providers.carrier.telnyx_map import order_id_from_reference, parse_time
 

@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.request import PortRequest
-from portflow.calendar import PortCalendar
+from core.calendar import PortCalendar
 from portflow.check_dates import DateRules
 from portflow.check_model import model_problems, typed_secrets, unknown_fields
 from portflow.check_rules import AccountRules, AccountSummary, NumberEntry
@@ -158,7 +158,7 @@ def check_request_data(
 ) -> CheckReport:
     """Check a request given as plain data (what a YAML file holds)."""
     if settings is None:
-        from portflow.settings import get_settings
+        from core.settings import get_settings
 
         settings = get_settings()
     return _Checker(data, today or date.today(), settings, source, loaded, base_dir).run()

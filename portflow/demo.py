@@ -248,11 +248,11 @@ class _Api:
 
 async def run(args: argparse.Namespace) -> int:
     os.environ.update(demo_environment(port=args.port, ui_port=args.ui_port, api_port=args.api_port))
-    from portflow.settings import get_settings, reset_settings
+    from core.settings import get_settings, reset_settings
 
     reset_settings()
     settings = get_settings()
-    from portflow.calendar import PortCalendar
+    from core.calendar import PortCalendar
     from portflow.devserver import DevServerError, ensure_dev_server, port_free
     from portflow.servers import register_search_attributes
     from portflow.temporal import connect

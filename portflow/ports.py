@@ -18,7 +18,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from models.request import DocumentKind, PortRequest
 from models.status import PortStatus
 from models.workflow import AttachDocument, Expedite, PortOptions, PortRequestInput, RequestView, Verification
-from portflow.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from sqlmodel import col, select
 
 from store import documents, vault

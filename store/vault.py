@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from models.request import PortRequest
 from models.secrets import MASK, SecretRef, hint_of
-from portflow.settings import get_settings
+from core.settings import get_settings
 from store.db import session_scope
 from store.tables import VaultSecret
 

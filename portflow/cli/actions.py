@@ -39,7 +39,7 @@ from models.workflow import (
 )
 from portflow import ports
 from portflow.cli.errors import CliError, about, deepest_message, parse_id
-from portflow.settings import Settings
+from core.settings import Settings
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 

@@ -17,7 +17,7 @@ from models.request import PortRequest
 from portflow.check import CheckReport, Problem, check_request_file
 from portflow.cli.errors import CliError
 from portflow.request_file import load_request_file, read_text
-from portflow.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 WAIVED_BY_EXPEDITE = frozenset({"lead_time"})
 

@@ -34,7 +34,7 @@ from models.carrier import (
     SupplementKind,
 )
 from models.numbers import NumberProblem, parse_tn
-from portflow.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from providers.carrier.base import CarrierProvider, CarrierRejected
 from providers.carrier.exceptions import NOT_PORTABLE_CODES, normalize_code, remediation_for
 from providers.carrier.guard import check_change_allowed

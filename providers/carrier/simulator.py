@@ -32,7 +32,7 @@ from models.carrier import (
     Supplement,
     SupplementKind,
 )
-from portflow.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from providers.carrier.base import CarrierProvider, CarrierRejected
 from providers.carrier.exceptions import NOT_PORTABLE_CODES
 from providers.carrier.guard import check_change_allowed

@@ -22,7 +22,7 @@ from models.carrier import CarrierSubmission, Supplement
 from models.numbers import NumberProblem, is_toll_free, parse_tn
 from models.request import Address, DocumentKind, DocumentRef, PortType, RemainingNumbers
 from models.secrets import hint_of
-from portflow.settings import ACTIVATION_DEFAULT
+from core.settings import ACTIVATION_DEFAULT
 from providers.carrier.base import CarrierError, CarrierRejected
 from providers.carrier.exceptions import CORRECTION_ALIASES
 

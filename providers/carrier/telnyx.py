@@ -73,7 +73,7 @@ from models.carrier import (
     SupplementKind,
 )
 from models.request import DocumentRef
-from portflow.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from providers.carrier.base import CarrierError, CarrierProvider, CarrierRejected
 from providers.carrier.guard import check_change_allowed
 from providers.carrier.submission import (

@@ -38,7 +38,7 @@ from models.esign import (
     SignedDocuments,
 )
 from models.request import DocumentKind, DocumentRef
-from portflow.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from providers.esign.base import ESignConfigError, ESignError, ESignProvider, ESignRejected
 from providers.esign.signed_loa import signed_loa_pdf
 from store import documents

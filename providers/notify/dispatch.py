@@ -18,7 +18,7 @@ import hashlib
 import logging
 
 from models.notify import Delivery, Notification
-from portflow.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from providers.notify.base import Channel, NotifyError
 from providers.notify.render import STAFF_AUDIENCES, check
 

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from models.notify import Audience, Notification
-from portflow.settings import Settings
+from core.settings import Settings
 from providers.notify.base import NotifyError
 from providers.notify.render import RenderedMessage
 

@@ -23,7 +23,7 @@ from api.app import create_app
 from models.carrier import CarrierEvent
 from models.carrier import CarrierOrderStatus as St
 from models.events import EventAck
-from portflow.settings import get_settings, reset_settings
+from core.settings import get_settings, reset_settings
 from providers.carrier.telnyx import TelnyxCarrier
 from providers.carrier.telnyx_map import customer_reference
 from tests.providers.carrier_fixtures import SECRETS, Clock, document, submission

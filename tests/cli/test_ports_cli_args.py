@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from portflow.cli.errors import CliError, parse_id
 from portflow.cli.files import read_assignments
 from portflow.cli.listing import ListFilter, build_query
-from portflow.settings import reset_settings
+from core.settings import reset_settings
 from starter import app
 from tests.cli.conftest import EXAMPLES
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from models.request import PortRequest
-from portflow.calendar import PortCalendar
+from core.calendar import PortCalendar
 from portflow.check import (
     CheckReport,
     FileProblem,
@@ -28,7 +28,7 @@ from portflow.check import (
     check_request_file,
 )
 from portflow.check_model import model_problems
-from portflow.settings import Settings
+from core.settings import Settings
 from starter import app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portflow.ports import PortRefused, options_from_settings, sla_hours_by_status
-from portflow.settings import Settings
+from core.settings import Settings
 
 
 def test_settings_normalise_names_and_refuse_less_than_an_hour() -> None:

@@ -13,7 +13,7 @@ import pytest
 from models.carrier import CarrierOrderStatus as St
 from models.carrier import NumberOutcome, Supplement, SupplementKind
 from models.request import DocumentKind, DocumentRef
-from portflow.settings import get_settings
+from core.settings import get_settings
 from providers.carrier.base import CarrierError, CarrierGuard, CarrierRejected
 from providers.carrier.exceptions import remediation_for
 from providers.carrier.telnyx import TelnyxCarrier

@@ -16,8 +16,8 @@ from pypdf import PdfReader
 
 from models.esign import EnvelopeStatus, LoaEnvelopeRequest
 from models.request import DocumentKind, DocumentRef, PortRequest
-from portflow.loa import LoaData, render_loa
-from portflow.settings import get_settings, reset_settings
+from core.loa import LoaData, render_loa
+from core.settings import get_settings, reset_settings
 from providers.esign import esign_from_settings
 from providers.esign.base import ESignConfigError, ESignError, ESignRejected
 from providers.esign.local import EnvelopeClosed, EnvelopeNotFound, LocalESign, SignerMismatch

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.reminders import SweepInput, SweepResult
 from portflow import schedules
 from portflow import servers
-from portflow.settings import get_settings
+from core.settings import get_settings
 from tests.schedules.conftest import Sweeps, cli, eventually
 
 SATURDAY_NOON_NY = datetime(2026, 3, 21, 16, 0, tzinfo=UTC)

@@ -16,8 +16,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.reminders import build_queries, cutoffs, mark_key, plan_reminders, sweep_day
 from models.reminders import Rule, SweepInput
-from portflow.calendar import PortCalendar
-from portflow.settings import Settings, reset_settings
+from core.calendar import PortCalendar
+from core.settings import Settings, reset_settings
 
 NY = "America/New_York"
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from models.request import DocumentKind
-from portflow.settings import get_settings, reset_settings
+from core.settings import get_settings, reset_settings
 from store.db import session_scope
 from store.documents import (
     DocumentCorrupt,

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from models.secrets import SecretRef
-from portflow.settings import get_settings, reset_settings
+from core.settings import get_settings, reset_settings
 from store.db import session_scope
 from store.requests import save_request
 from store.vault import (

@@ -26,7 +26,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from models.workflow import RequestView
 from portflow.devserver import DevServer
-from portflow.settings import get_settings, reset_settings
+from core.settings import get_settings, reset_settings
 from store.db import dispose_engines, migrate
 from tests.ui.conftest import SCREENSHOTS
 from tests.workflows.helpers import attach_all, sample_request, start, wait_for

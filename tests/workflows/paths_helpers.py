@@ -28,8 +28,8 @@ from temporalio.testing import WorkflowEnvironment
 from models.esign import EnvelopeEvent
 from models.notify import Notification
 from models.request import PortRequest, new_request_id
-from portflow.calendar import PortCalendar
-from portflow.settings import reset_settings
+from core.calendar import PortCalendar
+from core.settings import reset_settings
 from providers.esign.local import LocalESign
 from store import inventory
 from store.db import session_scope

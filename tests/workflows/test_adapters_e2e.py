@@ -30,7 +30,7 @@ from models.request import DocumentKind, PortRequest
 from models.status import PortStatus
 from models.workflow import AmendOrder, Cancel, OrderView
 from portflow.cli.actions import cmd_cancel, send_update
-from portflow.settings import get_settings
+from core.settings import get_settings
 from providers.carrier.manual import ManualCarrier
 from providers.carrier.telnyx_map import customer_reference, iso_z
 from store import inventory

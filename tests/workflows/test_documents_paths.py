@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.request import PortRequest
 from models.status import PortStatus
 from models.workflow import ExpediteRequest, RequestView
-from portflow.calendar import PortCalendar
+from core.calendar import PortCalendar
 from tests.workflows.helpers import (
     attach_all,
     order,

@@ -26,7 +26,7 @@ from models.status import PortStatus
 from models.workflow import AmendOrder, RequestView
 from portflow import servers
 from portflow.cli.actions import cmd_cancel, send_update
-from portflow.settings import Settings
+from core.settings import Settings
 from providers.esign.docusign import ANCHOR_DATE, ANCHOR_SIGN, WEBHOOK_PATH, transaction_id_for
 from store.documents import documents_of, path_of
 from tests.docusign_standin import DocuSignStandIn, connect_signatures

@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     @field_validator("reminder_time_zone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        from portflow.calendar import zone
+        from core.calendar import zone
 
         try:
             zone(v.strip())

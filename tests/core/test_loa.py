@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from models.numbers import format_national
 from models.request import PortRequest
-from portflow.loa import ANCHOR_DATE, ANCHOR_SIGN, LoaData, render_loa
+from core.loa import ANCHOR_DATE, ANCHOR_SIGN, LoaData, render_loa
 
 ACCOUNT = "8812345678901"
 PIN = "975310"

@@ -29,7 +29,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 
 from models.numbers import TN, format_national, is_toll_free
 from models.request import Address, PortRequest, PortType, RemainingNumbers
-from portflow.settings import get_settings
+from core.settings import get_settings
 
 # DocuSign anchor strings (docusign-wire.md): the signHere and dateSigned tabs land on them.
 ANCHOR_SIGN = "/sig1/"
