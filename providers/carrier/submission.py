@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from models.carrier import CarrierSubmission, Supplement
-from models.numbers import NumberProblem, is_toll_free, parse_tn
+from core.phone import is_toll_free
+from models.numbers import NumberProblem, parse_tn
 from models.request import Address, DocumentKind, DocumentRef, PortType, RemainingNumbers
 from models.secrets import hint_of
 from core.settings import ACTIVATION_DEFAULT
