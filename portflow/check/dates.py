@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from core.calendar import PortCalendar, zone
-from portflow.check_rules import Sink
+from portflow.check.rules import Sink
 
 
 @dataclass
