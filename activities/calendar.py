@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from temporalio import activity
 
-from models.workflow import PlanDatesInput, PortPlan
 from core.calendar import PortCalendar, zone
+from models.workflow import PlanDatesInput, PortPlan
 
 
 @activity.defn(name="plan_dates")

@@ -15,10 +15,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from core.settings import Settings, get_settings
 from models.request import DocumentKind, PortRequest
 from models.status import PortStatus
 from models.workflow import AttachDocument, Expedite, PortOptions, PortRequestInput, RequestView, Verification
-from core.settings import Settings, get_settings
 from sqlmodel import col, select
 
 from store import documents, vault

@@ -38,8 +38,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from models.reminders import SweepInput
 from core.settings import Settings, get_settings
+from models.reminders import SweepInput
 
 log = logging.getLogger("portflow.schedules")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings, get_settings, reset_settings
 from models.esign import LoaEnvelopeRequest
 from models.request import DocumentKind, PortRequest
-from core.settings import Settings, get_settings, reset_settings
 from tests.docusign_standin.certs import make_rsa_key_pair
 from tests.docusign_standin.server import DocuSignStandIn
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portflow.ports import PortRefused, options_from_settings, sla_hours_by_status
 from core.settings import Settings
+from portflow.ports import PortRefused, options_from_settings, sla_hours_by_status
 
 
 def test_settings_normalise_names_and_refuse_less_than_an_hour() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import get_settings
 from models.carrier import CarrierOrderStatus as St
 from models.carrier import NumberOutcome, Supplement, SupplementKind
 from models.request import DocumentKind
-from core.settings import get_settings
 from providers.carrier import carrier_from_settings
 from providers.carrier.base import CarrierError, CarrierGuard, CarrierRejected
 from providers.carrier.exceptions import CODES, remediation_for
