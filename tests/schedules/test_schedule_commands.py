@@ -13,9 +13,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import get_settings
+from devtools import servers
 from models.reminders import SweepInput, SweepResult
 from portflow import schedules
-from portflow import servers
 from tests.schedules.conftest import Sweeps, cli, eventually
 
 SATURDAY_NOON_NY = datetime(2026, 3, 21, 16, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import reset_settings
-from portflow.servers import register_search_attributes, test_server_path
+from devtools.servers import register_search_attributes, test_server_path
 from store.db import dispose_engines, migrate
 
 
