@@ -18,9 +18,9 @@ $(STAMP): $(PY) pyproject.toml
 install: $(STAMP)
 
 # The full demo: dev server + UI, worker, API, a sample port run to completion
-# (portflow/demo.py). Ctrl-C stops everything it started.
+# (devtools/demo.py). Ctrl-C stops everything it started.
 demo: $(STAMP)
-	$(PY) -m portflow.demo
+	$(PY) -m devtools.demo
 
 check: $(STAMP)
 	$(PY) starter.py check examples/good-request.yaml

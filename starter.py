@@ -9,20 +9,14 @@ Each group of commands lives in ``portflow/cli/``; this file only assembles them
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from portflow.cli import check, ports, schedules
 
 app = typer.Typer(help="portflow: number-porting workflows on Temporal", no_args_is_help=True, add_completion=False)
 
 # Command modules register themselves on `app` with `register(app)`.
-for _name in ("check", "ports", "schedules"):
-    try:
-        _module = importlib.import_module(f"portflow.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a group not written yet
-        if exc.name != f"portflow.cli.{_name}":
-            raise
-        continue
+for _module in (check, ports, schedules):
     _module.register(app)
 
 

@@ -19,8 +19,8 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import all_activities
+from core.settings import get_settings
 from portflow.schedules import sync_at_worker_start
-from portflow.settings import get_settings
 from portflow.temporal import connect
 from store.db import migrate
 from workflows.port_order import PortOrderWorkflow

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from temporalio import activity
 
+from core.calendar import PortCalendar, zone
 from models.workflow import PlanDatesInput, PortPlan
-from portflow.calendar import PortCalendar, zone
 
 
 @activity.defn(name="plan_dates")

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.settings import get_settings
 from models.carrier import CarrierOrderState, CarrierSubmission
 from models.workflow import CarrierCall, ExplainInput, ExplainResult, Remediation, SubmitInput, SupplementInput, WaitingOn
 from activities.clock import temporal_now
-from portflow.settings import get_settings
 from providers.carrier import carrier_from_settings
 from providers.carrier.base import CarrierError, CarrierProvider
 from providers.carrier.exceptions import remediation_for

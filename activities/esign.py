@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.settings import get_settings
 from models.esign import EnvelopeInfo, LoaEnvelopeRequest, SignedDocuments
 from models.workflow import EnvelopeQuery, FetchSigned
 from activities.clock import temporal_now
-from portflow.settings import get_settings
 from providers.esign import esign_from_settings
 from providers.esign.base import ESignError, ESignProvider
 

@@ -8,9 +8,9 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.calendar import zone
 from models.notify import Notification
 from models.workflow import NotifyResult
-from portflow.calendar import zone
 from providers.notify.base import NotifyError
 from providers.notify.dispatch import dispatch
 

@@ -36,6 +36,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from activities.clock import temporal_now
+from core.calendar import PortCalendar, zone
+from core.settings import Settings, get_settings
 from models.notify import Audience, Notification, Recipient
 from models.reminders import (
     CUSTOMER_RULES,
@@ -47,8 +49,6 @@ from models.reminders import (
 )
 from models.status import PortStatus
 from models.workflow import NotifyResult, OrderView, RequestView
-from portflow.calendar import PortCalendar, zone
-from portflow.settings import Settings, get_settings
 from providers.notify.base import NotifyError
 from providers.notify.dispatch import dispatch
 from workflows import search

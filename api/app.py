@@ -8,13 +8,10 @@ this file only assembles them.
 
 from __future__ import annotations
 
-import importlib
-
 from fastapi import FastAPI
 
+from api import docusign, telnyx
 from api.events import EventSink
-
-ROUTERS = ("api.docusign", "api.telnyx")
 
 
 def create_app(sink: EventSink | None = None) -> FastAPI:
@@ -27,12 +24,6 @@ def create_app(sink: EventSink | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for name in ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in (docusign, telnyx):
         app.include_router(module.router)
     return app

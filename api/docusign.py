@@ -29,8 +29,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SinkDep
+from core.settings import get_settings
 from models.esign import EnvelopeEvent, EnvelopeStatus
-from portflow.settings import get_settings
 from providers.esign.docusign import CF_ORDER_ID, WEBHOOK_PATH, is_expired_reason, parse_time
 
 log = logging.getLogger(__name__)

@@ -38,8 +38,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import get_sink
+from core.settings import get_settings
 from models.carrier import CarrierEvent, CarrierOrderState, CarrierOrderStatus
-from portflow.settings import get_settings
 from providers.carrier.base import CarrierError, CarrierRejected
 from providers.carrier.telnyx_map import order_id_from_reference, parse_time
 

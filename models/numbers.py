@@ -3,6 +3,7 @@
 Everything that accepts a number from a person goes through :func:`parse_tn`; ranges
 (``4155550100-4155550199``) go through :func:`expand_entry`. Both raise
 :class:`NumberProblem`, whose ``code`` names what is wrong and whose message says what to fix.
+Reading an E.164 number back for people (national format, toll-free) is :mod:`core.phone`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ import re
 from typing import Annotated
 
 import phonenumbers
-from phonenumbers import PhoneNumberType
 from pydantic import BeforeValidator
 
-# NANP toll-free area codes (RespOrg numbers, ported through Somos, not a CSR).
-TOLL_FREE_NPAS = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 # Regions of the North American Numbering Plan.
 NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 
@@ -65,24 +63,9 @@ def parse_tn(text: str | int) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def is_toll_free(e164: str) -> bool:
-    """True for NANP toll-free numbers (ported as a RespOrg change)."""
-    if e164.startswith("+1") and e164[2:5] in TOLL_FREE_NPAS:
-        return True
-    try:
-        return phonenumbers.number_type(phonenumbers.parse(e164)) == PhoneNumberType.TOLL_FREE
-    except phonenumbers.NumberParseException:
-        return False
-
-
 def region_of(e164: str) -> str | None:
     """The NANP region (US, CA, PR, ...) a number belongs to."""
     return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
-
-
-def format_national(e164: str) -> str:
-    """``+14155550123`` -> ``(415) 555-0123`` for people."""
-    return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def is_range(entry: str) -> bool:

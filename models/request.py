@@ -17,7 +17,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from models.numbers import TN, expand_entry, is_toll_free
+from core.phone import is_toll_free
+from models.numbers import TN, expand_entry
 from models.secrets import Secret, is_blank
 
 REQUEST_ID = re.compile(r"^PR-\d{4}-\d{4,}$")

@@ -15,10 +15,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from core.settings import Settings, get_settings
 from models.request import DocumentKind, PortRequest
 from models.status import PortStatus
 from models.workflow import AttachDocument, Expedite, PortOptions, PortRequestInput, RequestView, Verification
-from portflow.settings import Settings, get_settings
 from sqlmodel import col, select
 
 from store import documents, vault
@@ -32,6 +32,16 @@ class PortRefused(ValueError):
     """The port cannot start: the message says why and what to do."""
 
 
+def sla_hours_by_status(sla_hours: dict[str, int]) -> dict[str, int]:
+    """``PORTFLOW_SLA_HOURS`` (status names such as ``LOA_SENT``) as the workflow reads it
+    (status values such as ``loa_sent``); refuses a name that is not a port status."""
+    unknown = [name for name in sla_hours if name not in PortStatus.__members__]
+    if unknown:
+        raise PortRefused(f"PORTFLOW_SLA_HOURS: {unknown[0]!r} is not a port status; use e.g. "
+                          f'{{"LOA_SENT": 120, "EXCEPTION": 48}} with statuses from: {", ".join(PortStatus.__members__)}')
+    return {PortStatus[name].value: hours for name, hours in sla_hours.items()}
+
+
 def options_from_settings(s: Settings | None = None, **overrides: object) -> PortOptions:
     s = s or get_settings()
     opts = PortOptions(
@@ -42,7 +52,7 @@ def options_from_settings(s: Settings | None = None, **overrides: object) -> Por
         carrier_silence_hours=s.carrier_silence_hours,
         carrier_poll_seconds=s.carrier_poll_seconds,
         carrier_foc_poll_seconds=s.carrier_foc_poll_seconds,
-        sla_hours={PortStatus[k].value: v for k, v in s.sla_hours.items()},  # the workflow sees status values
+        sla_hours=sla_hours_by_status(s.sla_hours),
         esign_poll_seconds=max(60, s.docusign_poll_minutes * 60) if s.esign_provider == "docusign" else 900,
         foc_guard_hours=s.foc_guard_hours,
         review_before_submit=s.review_before_submit,
@@ -101,6 +111,7 @@ async def start_port(
     another port; nothing is left half-started (documents are stored content-addressed,
     and the numbers are claimed by the workflow's first step in one transaction)."""
     s = settings or get_settings()
+    opts = options or options_from_settings(s)  # first: a bad setting refuses before anything is stored
     migrate()
     busy = _busy_numbers(request)
     if busy:
@@ -123,7 +134,6 @@ async def start_port(
         docs.append(documents.put_file(path, kind=d.kind, file_name=path.name, request_id=request.id,
                                        order_id=order_id, uploaded_by=started_by))
     sealed = vault.seal(request)
-    opts = options or options_from_settings(s)
     port_date = datetime.combine(request.requested_port_date, time(0), UTC)
     try:
         handle = await client.start_workflow(

@@ -2,7 +2,7 @@
 
 Every business day at ``PORTFLOW_REMINDER_TIME`` in ``PORTFLOW_REMINDER_TIME_ZONE`` the
 schedule starts ``ReminderSweepWorkflow`` (``workflows.reminders``). The calendar fires
-Monday to Friday; the sweep itself skips holidays (``portflow.calendar``), which a
+Monday to Friday; the sweep itself skips holidays (``core.calendar``), which a
 calendar spec cannot know. A run still going when the next is due makes the next one skip
 (overlap SKIP); a run missed while the server was down still happens if it is at most
 ``PORTFLOW_REMINDER_CATCHUP_HOURS`` late.
@@ -38,8 +38,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from core.settings import Settings, get_settings
 from models.reminders import SweepInput
-from portflow.settings import Settings, get_settings
 
 log = logging.getLogger("portflow.schedules")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from portflow.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 
 async def connect(settings: Settings | None = None) -> Client:

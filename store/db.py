@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from portflow.settings import get_settings
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.settings import get_settings
 from models.request import REQUEST_ID, DocumentKind, DocumentRef
-from portflow.settings import get_settings
 from store.db import session_scope
 from store.requests import ORDER_ID
 from store.tables import DocumentRow

@@ -24,9 +24,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 from sqlmodel import Session
 
+from core.settings import get_settings
 from models.request import PortRequest
 from models.secrets import MASK, SecretRef, hint_of
-from portflow.settings import get_settings
 from store.db import session_scope
 from store.tables import VaultSecret
 

@@ -14,7 +14,7 @@ _SESSION_VAR = Path(tempfile.mkdtemp(prefix="portflow-test-"))
 os.environ["PORTFLOW_VAR_DIR"] = str(_SESSION_VAR)
 os.environ.pop("PORTFLOW_DATABASE_URL", None)
 
-from portflow.settings import get_settings, reset_settings  # noqa: E402
+from core.settings import get_settings, reset_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

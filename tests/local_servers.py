@@ -18,7 +18,7 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from portflow.servers import dev_server_path, register_search_attributes
+from devtools.servers import dev_server_path, register_search_attributes
 
 
 def free_ports(n: int) -> list[int]:

@@ -1,6 +1,6 @@
 """``make demo`` end to end: the real dev server, worker and API, a port to completion.
 
-Runs ``python -m portflow.demo`` in a subprocess with a fresh var/ and free ports (so a
+Runs ``python -m devtools.demo`` in a subprocess with a fresh var/ and free ports (so a
 developer's own server on 7233/8233 is neither used nor disturbed) and checks what a
 person running it sees, and that it leaves nothing running. About two minutes.
 """
@@ -36,7 +36,7 @@ def test_make_demo_runs_a_port_to_completion_and_stops_everything(tmp_path: Path
     var = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTFLOW_")}
     env.update(PORTFLOW_VAR_DIR=str(var), PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, "-m", "portflow.demo", "--port", str(port), "--ui-port", str(ui_port),
+    cmd = [sys.executable, "-m", "devtools.demo", "--port", str(port), "--ui-port", str(ui_port),
            "--api-port", str(api_port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -75,7 +75,7 @@ def test_ctrl_c_stops_everything_the_demo_started(tmp_path: Path) -> None:
     port, ui_port, api_port = free_ports(3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTFLOW_")}
     env.update(PORTFLOW_VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, "-m", "portflow.demo", "--port", str(port), "--ui-port", str(ui_port),
+    cmd = [sys.executable, "-m", "devtools.demo", "--port", str(port), "--ui-port", str(ui_port),
            "--api-port", str(api_port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)

@@ -25,6 +25,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from core.settings import Settings
 from models.numbers import NumberProblem, parse_tn
 from models.request import DocumentKind, PortRequest
 from models.status import TERMINAL
@@ -39,7 +40,6 @@ from models.workflow import (
 )
 from portflow import ports
 from portflow.cli.errors import CliError, about, deepest_message, parse_id
-from portflow.settings import Settings
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 

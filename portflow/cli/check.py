@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from models.numbers import format_national
-from portflow.calendar import zone
+from core.calendar import zone
+from core.phone import format_national
 from portflow.check import SECTIONS, CheckReport, FileProblem, Severity, check_request_file
 
 EXIT_OK, EXIT_NOT_READY, EXIT_UNREADABLE = 0, 1, 2

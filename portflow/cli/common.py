@@ -17,9 +17,9 @@ from pydantic import BaseModel, ValidationError
 from rich.text import Text
 from temporalio.client import Client
 
+from core.settings import get_settings
 from portflow.cli import render
 from portflow.cli.errors import EXIT_UNREACHABLE, CliError, translate, unreachable_message
-from portflow.settings import get_settings
 
 T = TypeVar("T")
 By = Annotated[str | None, typer.Option("--by", metavar="EMAIL", help="Who does it (default: PORTFLOW_PM_EMAIL)")]

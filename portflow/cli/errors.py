@@ -23,7 +23,7 @@ from temporalio.client import (
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from portflow.settings import get_settings
+from core.settings import get_settings
 
 EXIT_REFUSED, EXIT_UNREACHABLE = 1, 2
 _ID = re.compile(r"^(PR-\d{4}-\d{4,})(?:-(\d+))?$")

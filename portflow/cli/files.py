@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from core.settings import Settings, get_settings
 from models.request import PortRequest
 from portflow.check import CheckReport, Problem, check_request_file
 from portflow.cli.errors import CliError
-from portflow.request_file import load_request_file, read_text
-from portflow.settings import Settings, get_settings
+from portflow.check.request_file import load_request_file, read_text
 
 WAIVED_BY_EXPEDITE = frozenset({"lead_time"})
 

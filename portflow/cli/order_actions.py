@@ -11,6 +11,7 @@ from typing import Any
 
 from temporalio.client import Client
 
+from core.settings import Settings, get_settings
 from models.carrier import (
     CarrierEvent,
     CarrierException,
@@ -22,7 +23,6 @@ from models.events import EventAck
 from models.workflow import ActivateNow, AmendOrder, Approve, ConfirmVerification, OrderView, RequestView
 from portflow.cli.actions import check_text, query_order, running_state, send_update
 from portflow.cli.errors import CliError, order_id_of, parse_id
-from portflow.settings import Settings, get_settings
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 

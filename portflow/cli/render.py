@@ -14,7 +14,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from models.numbers import format_national
+from core.phone import format_national
 from models.status import TERMINAL, PortStatus, StatusChange
 from models.workflow import Deadline, OrderView, RequestView
 from portflow.cli.actions import StatusPage

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.text import Text
 
+from core.settings import get_settings
 from portflow import schedules
 from portflow.cli import render
 from portflow.cli.common import done, fail, run
 from portflow.cli.errors import CliError
-from portflow.settings import get_settings
 
 app = typer.Typer(help="The reminder sweep's Temporal Schedule: sync, show, trigger, pause, unpause",
                   no_args_is_help=True, add_completion=False)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from portflow.settings import Settings
+    from core.settings import Settings
     from providers.carrier.base import CarrierProvider
 
 
@@ -24,7 +24,7 @@ def carrier_from_settings(
     ``clock`` is the time the adapter sees (the simulator computes its answers from it, the
     others stamp records and check the FOC guard with it); default: the wall clock, UTC.
     """
-    from portflow.settings import get_settings
+    from core.settings import get_settings
 
     s = settings or get_settings()
     if s.carrier_provider == "simulator":

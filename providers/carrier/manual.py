@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.settings import Settings, get_settings
 from models.carrier import (
     CarrierEvent,
     CarrierException,
@@ -34,7 +35,6 @@ from models.carrier import (
     SupplementKind,
 )
 from models.numbers import NumberProblem, parse_tn
-from portflow.settings import Settings, get_settings
 from providers.carrier.base import CarrierProvider, CarrierRejected
 from providers.carrier.exceptions import NOT_PORTABLE_CODES, normalize_code, remediation_for
 from providers.carrier.guard import check_change_allowed

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from core.settings import Settings, get_settings
 from models.carrier import (
     CarrierOrderState,
     CarrierOrderStatus,
@@ -32,7 +33,6 @@ from models.carrier import (
     Supplement,
     SupplementKind,
 )
-from portflow.settings import Settings, get_settings
 from providers.carrier.base import CarrierProvider, CarrierRejected
 from providers.carrier.exceptions import NOT_PORTABLE_CODES
 from providers.carrier.guard import check_change_allowed

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
+from core.phone import is_toll_free
+from core.settings import ACTIVATION_DEFAULT
 from models.carrier import CarrierSubmission, Supplement
-from models.numbers import NumberProblem, is_toll_free, parse_tn
+from models.numbers import NumberProblem, parse_tn
 from models.request import Address, DocumentKind, DocumentRef, PortType, RemainingNumbers
 from models.secrets import hint_of
-from portflow.settings import ACTIVATION_DEFAULT
 from providers.carrier.base import CarrierError, CarrierRejected
 from providers.carrier.exceptions import CORRECTION_ALIASES
 

@@ -65,6 +65,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from core.settings import Settings, get_settings
 from models.carrier import (
     CarrierOrderState,
     CarrierOrderStatus,
@@ -73,7 +74,6 @@ from models.carrier import (
     SupplementKind,
 )
 from models.request import DocumentRef
-from portflow.settings import Settings, get_settings
 from providers.carrier.base import CarrierError, CarrierProvider, CarrierRejected
 from providers.carrier.guard import check_change_allowed
 from providers.carrier.submission import (

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from providers.esign.base import ESignConfigError, ESignError, ESignProvider, ESignRejected
 
 if TYPE_CHECKING:
-    from portflow.settings import Settings
+    from core.settings import Settings
 
 __all__ = [
     "ESignConfigError",

@@ -48,9 +48,9 @@ from docusign_esign import (
 )
 from docusign_esign.client.api_exception import ApiException
 
+from core.settings import Settings, get_settings
 from models.esign import EnvelopeEvent, EnvelopeInfo, EnvelopeStatus, LoaEnvelopeRequest, SignedDocuments
 from models.request import DocumentKind, Language
-from portflow.settings import Settings, get_settings
 from providers.esign.base import ESignConfigError, ESignError, ESignProvider, ESignRejected
 from providers.esign.docusign_auth import DocuSignConfig, DocuSignSession
 

@@ -29,7 +29,7 @@ from docusign_esign.client.api_exception import ApiException, ArgumentException
 from docusign_esign.client.api_response import RESTClientObject
 from docusign_esign.client.configuration import Configuration
 
-from portflow.settings import Settings
+from core.settings import Settings
 from providers.esign.base import ESignConfigError, ESignError, ESignRejected
 
 log = logging.getLogger(__name__)

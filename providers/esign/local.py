@@ -30,6 +30,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from core.settings import Settings, get_settings
 from models.esign import (
     EnvelopeEvent,
     EnvelopeInfo,
@@ -38,7 +39,6 @@ from models.esign import (
     SignedDocuments,
 )
 from models.request import DocumentKind, DocumentRef
-from portflow.settings import Settings, get_settings
 from providers.esign.base import ESignConfigError, ESignError, ESignProvider, ESignRejected
 from providers.esign.signed_loa import signed_loa_pdf
 from store import documents

@@ -18,7 +18,7 @@ from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
-from portflow.loa import ANCHOR_DATE, ANCHOR_SIGN
+from core.loa import ANCHOR_DATE, ANCHOR_SIGN
 
 _INK = colors.HexColor("#1f3a93")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -17,8 +17,8 @@ import asyncio
 import hashlib
 import logging
 
+from core.settings import Settings, get_settings
 from models.notify import Delivery, Notification
-from portflow.settings import Settings, get_settings
 from providers.notify.base import Channel, NotifyError
 from providers.notify.render import STAFF_AUDIENCES, check
 

@@ -16,8 +16,8 @@ from email.headerregistry import Address, HeaderRegistry, UniqueUnstructuredHead
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
+from core.settings import Settings
 from models.notify import Audience, Notification
-from portflow.settings import Settings
 from providers.notify.base import NotifyError
 from providers.notify.render import RenderedMessage
 

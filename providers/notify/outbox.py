@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
+from core.settings import Settings, get_settings
 from models.notify import Delivery, Notification
-from portflow.settings import Settings, get_settings
 from providers.notify.base import Channel, NotifyError
 from providers.notify.mail import build_email, key_hash
 from providers.notify.render import render

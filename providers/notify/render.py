@@ -24,8 +24,8 @@ import jinja2
 import phonenumbers
 from jinja2 import meta, nodes
 
+from core.settings import Settings, get_settings
 from models.notify import Audience, Notification
-from portflow.settings import Settings, get_settings
 from providers.notify.base import NotifyError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

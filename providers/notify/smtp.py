@@ -16,8 +16,8 @@ import ssl
 
 import aiosmtplib
 
+from core.settings import Settings, get_settings
 from models.notify import Delivery, Notification
-from portflow.settings import Settings, get_settings
 from providers.notify.base import Channel, NotifyError
 from providers.notify.mail import build_email
 from providers.notify.render import render

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from core.settings import Settings, get_settings
 from models.notify import Delivery, Notification
-from portflow.settings import Settings, get_settings
 from providers.notify.base import Channel, NotifyError
 from providers.notify.mail import key_hash
 from providers.notify.render import STAFF_AUDIENCES, RenderedMessage, render, ui_url

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from api.app import create_app
+from core.settings import get_settings, reset_settings
 from models.carrier import CarrierEvent
 from models.carrier import CarrierOrderStatus as St
 from models.events import EventAck
-from portflow.settings import get_settings, reset_settings
 from providers.carrier.telnyx import TelnyxCarrier
 from providers.carrier.telnyx_map import customer_reference
 from tests.providers.carrier_fixtures import SECRETS, Clock, document, submission

@@ -20,9 +20,9 @@ import yaml
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from core.calendar import PortCalendar
+from core.settings import reset_settings
 from models.numbers import parse_tn
-from portflow.calendar import PortCalendar
-from portflow.settings import reset_settings
 from store.db import dispose_engines, migrate
 from tests.local_servers import dev_env, eventually  # noqa: F401 - the fixture, and the poll the tests import from here
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from core.settings import reset_settings
 from portflow.cli.errors import CliError, parse_id
 from portflow.cli.files import read_assignments
 from portflow.cli.listing import ListFilter, build_query
-from portflow.settings import reset_settings
 from starter import app
 from tests.cli.conftest import EXAMPLES
 

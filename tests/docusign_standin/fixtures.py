@@ -3,7 +3,7 @@
 ``ds_settings`` points portflow's settings at a running stand-in (OAuth host, CA
 certificate, key file, HMAC key) with short timeouts and backoff; ``saved_order`` saves a
 port request so the document store accepts its LOA; ``loa_request`` renders that order's
-real LOA (``portflow.loa``) and stores it.
+real LOA (``core.loa``) and stores it.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings, get_settings, reset_settings
 from models.esign import LoaEnvelopeRequest
 from models.request import DocumentKind, PortRequest
-from portflow.settings import Settings, get_settings, reset_settings
 from tests.docusign_standin.certs import make_rsa_key_pair
 from tests.docusign_standin.server import DocuSignStandIn
 
@@ -99,7 +99,8 @@ def saved_order(var_dir: Path) -> Callable[..., tuple[str, str]]:
 @pytest.fixture
 def loa_request(saved_order: Callable[..., tuple[str, str]]) -> Callable[..., LoaEnvelopeRequest]:
     """``loa_request(key=..., signer_email=..., pdf=...)``: store an LOA and ask to send it."""
-    from portflow.loa import LoaData, render_loa
+    from activities.loa import loa_data_for_account
+    from core.loa import render_loa
     from store.documents import put_bytes
 
     def build(key: str | None = None, *, signer_email: str = "bo@contoso.example", pdf: bytes | None = None,
@@ -107,8 +108,8 @@ def loa_request(saved_order: Callable[..., tuple[str, str]]) -> Callable[..., Lo
         request_id, order_id = order or saved_order(signer_email)
         if pdf is None:
             request = _request(request_id, signer_email)
-            pdf = render_loa(LoaData.for_account(request, 0, account_number="ACCT-998877660",
-                                                 generated_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
+            pdf = render_loa(loa_data_for_account(request, 0, account_number="ACCT-998877660",
+                                                  generated_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
         ref = put_bytes(pdf, kind=DocumentKind.LOA, file_name=f"{order_id}-loa.pdf", request_id=request_id,
                         order_id=order_id)
         return LoaEnvelopeRequest(

@@ -8,13 +8,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from core.phone import format_national, is_toll_free
 from models.numbers import (
     TN,
     NumberProblem,
     expand_entry,
-    format_national,
     is_range,
-    is_toll_free,
     parse_tn,
 )
 

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from core.calendar import PortCalendar
+from core.settings import Settings
 from models.request import PortRequest
-from portflow.calendar import PortCalendar
 from portflow.check import (
     CheckReport,
     FileProblem,
@@ -27,8 +28,7 @@ from portflow.check import (
     check_request_data,
     check_request_file,
 )
-from portflow.check_model import model_problems
-from portflow.settings import Settings
+from portflow.check.model import model_problems
 from starter import app
 
 ROOT = Path(__file__).resolve().parents[2]

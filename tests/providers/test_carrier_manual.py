@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import get_settings
 from models.carrier import CarrierOrderStatus as St
 from models.carrier import NumberOutcome, Supplement, SupplementKind
-from portflow.settings import get_settings
 from providers.carrier.base import CarrierGuard, CarrierRejected
 from providers.carrier.manual import ManualCarrier, ManualEventError, build_event
 from tests.providers.carrier_fixtures import (

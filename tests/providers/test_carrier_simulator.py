@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import get_settings
 from models.carrier import CarrierOrderStatus as St
 from models.carrier import NumberOutcome, Supplement, SupplementKind
 from models.request import DocumentKind
-from portflow.settings import get_settings
 from providers.carrier import carrier_from_settings
 from providers.carrier.base import CarrierError, CarrierGuard, CarrierRejected
 from providers.carrier.exceptions import CODES, remediation_for
@@ -431,7 +431,7 @@ async def test_profile_file_matches_carrier_names_and_number_prefixes(
         "    - {behaviour: accept, answer_after_seconds: 1, foc_in_seconds: 120}\n"
     )
     monkeypatch.setenv("PORTFLOW_SIMULATOR_PROFILE", str(profile))
-    from portflow.settings import reset_settings
+    from core.settings import reset_settings
 
     reset_settings()
     s = carrier_from_settings(clock=clock)

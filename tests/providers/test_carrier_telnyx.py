@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import get_settings
 from models.carrier import CarrierOrderStatus as St
 from models.carrier import NumberOutcome, Supplement, SupplementKind
 from models.request import DocumentKind, DocumentRef
-from portflow.settings import get_settings
 from providers.carrier.base import CarrierError, CarrierGuard, CarrierRejected
 from providers.carrier.exceptions import remediation_for
 from providers.carrier.telnyx import TelnyxCarrier

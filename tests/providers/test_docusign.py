@@ -232,7 +232,7 @@ def test_missing_settings_are_named(ds_env, monkeypatch):
 async def test_private_key_pasted_into_one_variable_works(standin, ds_env, rsa_pair, loa_request, monkeypatch):
     settings = ds_env(DOCUSIGN_PRIVATE_KEY_FILE="")
     monkeypatch.setenv("PORTFLOW_DOCUSIGN_PRIVATE_KEY", rsa_pair[0].decode().replace("\n", "\\n"))
-    from portflow.settings import get_settings, reset_settings
+    from core.settings import get_settings, reset_settings
 
     reset_settings()
     settings = get_settings()

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from activities.loa import loa_data_for_account
+from core.loa import render_loa
+from core.settings import get_settings, reset_settings
 from models.esign import EnvelopeStatus, LoaEnvelopeRequest
 from models.request import DocumentKind, DocumentRef, PortRequest
-from portflow.loa import LoaData, render_loa
-from portflow.settings import get_settings, reset_settings
 from providers.esign import esign_from_settings
 from providers.esign.base import ESignConfigError, ESignError, ESignRejected
 from providers.esign.local import EnvelopeClosed, EnvelopeNotFound, LocalESign, SignerMismatch
@@ -65,7 +66,7 @@ def stored_loa(var_dir: Path) -> Iterator[DocumentRef]:
             ],
         }
     )
-    data = LoaData.for_account(request, 0, account_number="8812345", generated_at=SENT_AT)
+    data = loa_data_for_account(request, 0, account_number="8812345", generated_at=SENT_AT)
     with session_scope() as session:
         save_request(
             session=session, request=seal(request, session=session), pm_email="pm@portflow.local"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from core.settings import Settings
 from models.notify import Audience, Recipient
-from portflow.settings import Settings
 from providers.notify.base import NotifyError
 from providers.notify.dispatch import DispatchError, channel_names, dispatch, ledger_key
 from providers.notify.render import TemplateError

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from models.notify import Audience, Recipient
-from portflow.settings import Settings
 from providers.notify.mail import AddressError, message_id
 from providers.notify.outbox import OutboxChannel
 from tests.providers.notify_samples import sample_note

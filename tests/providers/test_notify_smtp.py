@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from core.settings import Settings
 from models.notify import Audience, Recipient
-from portflow.settings import Settings
 from providers.notify.mail import message_id
 from providers.notify.smtp import SmtpChannel, SmtpError
 from tests.providers.notify_samples import sample_note

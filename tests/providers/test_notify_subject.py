@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiosmtplib.email import flatten_message
 
-from portflow.settings import Settings
+from core.settings import Settings
 from providers.notify.mail import build_email
 from providers.notify.outbox import OutboxChannel
 from providers.notify.render import LANGUAGES, render

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portflow.settings import Settings
+from core.settings import Settings
 from providers.notify.webhooks import SLACK_SECTION_LIMIT, SlackChannel, TeamsChannel, WebhookError
 from tests.providers.notify_samples import CONTEXTS, CUSTOMER, sample_note
 from tests.providers.notify_servers import closed_port, webhook_receiver

@@ -28,7 +28,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from portflow.settings import reset_settings
+from core.settings import reset_settings
 from store.db import dispose_engines, migrate
 from tests.local_servers import dev_env, eventually  # noqa: F401 - the fixture, and the poll the tests import from here
 from tests.schedules.fake_ports import FAKE_WORKFLOWS, FakePort

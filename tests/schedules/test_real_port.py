@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
+from core.calendar import PortCalendar
 from models.reminders import SweepResult
 from portflow import schedules
-from portflow.calendar import PortCalendar
 from portflow.cli import actions
 from portflow.cli.files import plan_start
 from portflow.ports import options_from_settings

@@ -12,10 +12,10 @@ from temporalio.client import ScheduleActionStartWorkflow, ScheduleOverlapPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from core.settings import get_settings
+from devtools import servers
 from models.reminders import SweepInput, SweepResult
 from portflow import schedules
-from portflow import servers
-from portflow.settings import get_settings
 from tests.schedules.conftest import Sweeps, cli, eventually
 
 SATURDAY_NOON_NY = datetime(2026, 3, 21, 16, 0, tzinfo=UTC)

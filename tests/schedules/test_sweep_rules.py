@@ -15,9 +15,9 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.reminders import build_queries, cutoffs, mark_key, plan_reminders, sweep_day
+from core.calendar import PortCalendar
+from core.settings import Settings, reset_settings
 from models.reminders import Rule, SweepInput
-from portflow.calendar import PortCalendar
-from portflow.settings import Settings, reset_settings
 
 NY = "America/New_York"
 

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from portflow.settings import reset_settings
+from core.settings import reset_settings
 from store.db import dispose_engine, get_engine, migrate
 
 PG_URL = os.environ.get("PORTFLOW_TEST_DATABASE_URL", "")

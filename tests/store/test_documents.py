@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.settings import get_settings, reset_settings
 from models.request import DocumentKind
-from portflow.settings import get_settings, reset_settings
 from store.db import session_scope
 from store.documents import (
     DocumentCorrupt,

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
+from core.settings import get_settings, reset_settings
 from models.secrets import SecretRef
-from portflow.settings import get_settings, reset_settings
 from store.db import session_scope
 from store.requests import save_request
 from store.vault import (

@@ -1,7 +1,7 @@
 """The Temporal dev server with its UI, and the Chromium that looks at it.
 
 The UI tests need what a person at a desk has: a dev server started as ``make demo`` starts
-it (``portflow.devserver``: SQLite, portflow's search attributes, the UI on its own port),
+it (``devtools.devserver``: SQLite, portflow's search attributes, the UI on its own port),
 a worker with the local providers, and a browser. The browser is Debian's ``chromium``,
 driven by the ``playwright`` package with ``executable_path`` (Playwright never downloads a
 browser here). Without chromium the tests are skipped on a developer's machine, with the
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from devtools.devserver import DevServer, ensure_dev_server, port_open
 from models.numbers import parse_tn
-from portflow.devserver import DevServer, ensure_dev_server, port_open
 from tests.local_servers import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,9 +24,9 @@ from playwright.async_api import Page, async_playwright, expect
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from core.settings import get_settings, reset_settings
+from devtools.devserver import DevServer
 from models.workflow import RequestView
-from portflow.devserver import DevServer
-from portflow.settings import get_settings, reset_settings
 from store.db import dispose_engines, migrate
 from tests.ui.conftest import SCREENSHOTS
 from tests.workflows.helpers import attach_all, sample_request, start, wait_for

@@ -30,12 +30,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
+from core.calendar import PortCalendar
+from core.settings import Settings, get_settings, reset_settings
 from models.request import PortRequest
 from models.status import PortStatus
 from models.workflow import OrderView
-from portflow.calendar import PortCalendar
 from portflow.cli import actions as cli_actions
-from portflow.settings import Settings, get_settings, reset_settings
 from tests.workflows.helpers import (  # noqa: F401 - PM, assign_all, mail_to, order_status: for the adapter tests
     PM,
     assign_all,

@@ -12,8 +12,8 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from portflow.servers import register_search_attributes, test_server_path
-from portflow.settings import reset_settings
+from core.settings import reset_settings
+from devtools.servers import register_search_attributes, test_server_path
 from store.db import dispose_engines, migrate
 
 

@@ -13,10 +13,10 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from core.calendar import PortCalendar
 from models.request import DocumentKind, PortRequest
 from models.workflow import OrderView, RequestView
 from portflow import ports
-from portflow.calendar import PortCalendar
 from providers.esign.local import LocalESign
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow

@@ -26,11 +26,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.events import TemporalEventSink
+from core.settings import get_settings
 from models.request import DocumentKind, PortRequest
 from models.status import PortStatus
 from models.workflow import AmendOrder, Cancel, OrderView
 from portflow.cli.actions import cmd_cancel, send_update
-from portflow.settings import get_settings
 from providers.carrier.manual import ManualCarrier
 from providers.carrier.telnyx_map import customer_reference, iso_z
 from store import inventory

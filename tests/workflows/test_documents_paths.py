@@ -16,10 +16,10 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from core.calendar import PortCalendar
 from models.request import PortRequest
 from models.status import PortStatus
 from models.workflow import ExpediteRequest, RequestView
-from portflow.calendar import PortCalendar
 from tests.workflows.helpers import (
     attach_all,
     order,

@@ -21,12 +21,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.events import TemporalEventSink
+from core.settings import Settings
+from devtools import servers
 from models.request import DocumentKind, PortRequest, Signer
 from models.status import PortStatus
 from models.workflow import AmendOrder, RequestView
-from portflow import servers
 from portflow.cli.actions import cmd_cancel, send_update
-from portflow.settings import Settings
 from providers.esign.docusign import ANCHOR_DATE, ANCHOR_SIGN, WEBHOOK_PATH, transaction_id_for
 from store.documents import documents_of, path_of
 from tests.docusign_standin import DocuSignStandIn, connect_signatures

@@ -20,7 +20,7 @@ from workflows.port_request import PortRequestWorkflow
 def settings_env(port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PORTFLOW_TEMPORAL_TASK_QUEUE", task_queue)
     monkeypatch.setenv("PORTFLOW_VERIFICATION", "auto")
-    from portflow.settings import reset_settings
+    from core.settings import reset_settings
 
     reset_settings()
     return port_var

@@ -14,11 +14,11 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from core.calendar import PortCalendar
 from models.request import DocumentKind, PortRequest
 from models.status import PortStatus
 from models.workflow import ConfirmVerification
 from portflow import ports
-from portflow.calendar import PortCalendar
 from tests.workflows import carrier_helpers as ch
 from tests.workflows import paths_helpers as ph
 from tests.workflows.helpers import record_histories, start, wait_for

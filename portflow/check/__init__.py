@@ -3,13 +3,13 @@
 ``python starter.py check REQUEST`` calls :func:`check_request_file`; the API and the starter
 call :func:`check_request_data` on data they already hold. No server is needed. The file
 formats (YAML, or CSV with one row per number and a ``# key: value`` preamble for the
-request's own fields) are described in :mod:`portflow.request_file`.
+request's own fields) are described in :mod:`portflow.check.request_file`.
 
 The model validators in :mod:`models.request` stop at the first problem; the rules here
-report all of them, per number and per account (:mod:`portflow.check_rules`) and for the
-date (:mod:`portflow.check_dates`: business day, lead time, past, maintenance window).
+report all of them, per number and per account (:mod:`portflow.check.rules`) and for the
+date (:mod:`portflow.check.dates`: business day, lead time, past, maintenance window).
 Whatever else the model refuses (customer, contact, signer, address fields) is translated
-from its errors into readable field paths (:mod:`portflow.check_model`). A request is ``ok``
+from its errors into readable field paths (:mod:`portflow.check.model`). A request is ``ok``
 when nothing is an error; notes (a toll-free number) and warnings do not stop it.
 
 Lead time: the 21 days count from ``documents_complete_on`` when the file gives it (the day
@@ -31,12 +31,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.calendar import PortCalendar
 from models.request import PortRequest
-from portflow.calendar import PortCalendar
-from portflow.check_dates import DateRules
-from portflow.check_model import model_problems, typed_secrets, unknown_fields
-from portflow.check_rules import AccountRules, AccountSummary, NumberEntry
-from portflow.request_file import FileProblem, LoadedFile, csv_hint, load_request_file
+from portflow.check.dates import DateRules
+from portflow.check.model import model_problems, typed_secrets, unknown_fields
+from portflow.check.rules import AccountRules, AccountSummary, NumberEntry
+from portflow.check.request_file import FileProblem, LoadedFile, csv_hint, load_request_file
 
 __all__ = [
     "AccountSummary",
@@ -158,7 +158,7 @@ def check_request_data(
 ) -> CheckReport:
     """Check a request given as plain data (what a YAML file holds)."""
     if settings is None:
-        from portflow.settings import get_settings
+        from core.settings import get_settings
 
         settings = get_settings()
     return _Checker(data, today or date.today(), settings, source, loaded, base_dir).run()

@@ -10,6 +10,10 @@ plain value from the activity that revealed it from the vault, so build :class:`
 inside that activity and never pass it through workflow history. The PIN has no field
 here: it is never printed. Rendering is deterministic (reportlab's invariant mode), so a
 retried render stores the same bytes under the same sha256.
+
+:class:`LoaData` holds plain values (E.164 numbers, the address as one line, the port type
+as text) because core sits below the request models; ``activities.loa.loa_data`` and
+``loa_data_for_account`` build it from a request's account.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import functools
 import io
 from datetime import UTC, date, datetime
+from typing import Literal
 from xml.sax.saxutils import escape
 
 from pydantic import BaseModel, EmailStr, Field
@@ -27,9 +32,7 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from models.numbers import TN, format_national, is_toll_free
-from models.request import Address, PortRequest, PortType, RemainingNumbers
-from portflow.settings import get_settings
+from core.phone import E164, format_national, is_toll_free
 
 # DocuSign anchor strings (docusign-wire.md): the signHere and dateSigned tabs land on them.
 ANCHOR_SIGN = "/sig1/"
@@ -53,54 +56,16 @@ class LoaData(BaseModel):
     account_number: str = Field(
         min_length=1, repr=False, description="plain value, for rendering only"
     )
-    btn: TN
-    service_address: Address
-    port_type: PortType = PortType.FULL
-    remaining_numbers: RemainingNumbers | None = None
-    new_btn: TN | None = None
-    numbers: list[TN] = Field(min_length=1)
+    btn: E164
+    service_address: str = Field(min_length=1, description="the service address on one line")
+    port_type: Literal["full", "partial"] = "full"
+    remaining_numbers: Literal["keep", "disconnect"] | None = None
+    new_btn: E164 | None = None
+    numbers: list[E164] = Field(min_length=1)
     toll_free: bool = False
     requested_port_date: date
     generated_at: datetime
     gaining_provider: str = Field(default="portflow", min_length=1)
-
-    @classmethod
-    def for_account(
-        cls,
-        request: PortRequest,
-        index: int,
-        *,
-        account_number: str,
-        generated_at: datetime,
-        gaining_provider: str | None = None,
-    ) -> LoaData:
-        """The LOA data of account ``index`` of ``request``; the caller reveals the account number.
-        The gaining provider's name defaults to ``settings.gaining_provider``."""
-        if not 0 <= index < len(request.accounts):
-            raise ValueError(
-                f"{request.id} has {len(request.accounts)} account(s); there is no account {index}"
-            )
-        a = request.accounts[index]
-        return cls(
-            request_id=request.id,
-            order_id=request.order_id(index),
-            customer_name=request.customer.name,
-            signer_name=request.signer.name,
-            signer_title=request.signer.title,
-            signer_email=request.signer.email,
-            carrier=a.carrier,
-            account_number=account_number,
-            btn=a.btn,
-            service_address=a.service_address,
-            port_type=a.port_type,
-            remaining_numbers=a.remaining_numbers,
-            new_btn=a.new_btn,
-            numbers=a.numbers,
-            toll_free=bool(a.toll_free),
-            requested_port_date=request.requested_port_date,
-            generated_at=generated_at,
-            gaining_provider=gaining_provider or get_settings().gaining_provider,
-        )
 
 
 def _utc(dt: datetime) -> str:
@@ -178,8 +143,8 @@ def _authorization(d: LoaData, st: dict[str, ParagraphStyle]) -> list[Paragraph]
                 f"also authorizes the change of their {resporg}."
             )
     paras = [first]
-    if d.port_type is PortType.PARTIAL:
-        if d.remaining_numbers is RemainingNumbers.KEEP and d.new_btn:
+    if d.port_type == "partial":
+        if d.remaining_numbers == "keep" and d.new_btn:
             new_btn = format_national(d.new_btn)
             rest = f"stay with {carrier}; the account's new billing telephone number is {new_btn}"
         else:
@@ -201,11 +166,11 @@ def _authorization(d: LoaData, st: dict[str, ParagraphStyle]) -> list[Paragraph]
 def _details(d: LoaData, st: dict[str, ParagraphStyle]) -> Table:
     port = (
         "Full port (every number on the account)"
-        if d.port_type is PortType.FULL
+        if d.port_type == "full"
         else "Partial port"
     )
-    if d.port_type is PortType.PARTIAL and d.remaining_numbers is not None:
-        port += f"; remaining numbers: {d.remaining_numbers.value}"
+    if d.port_type == "partial" and d.remaining_numbers is not None:
+        port += f"; remaining numbers: {d.remaining_numbers}"
         if d.new_btn:
             port += f", new BTN {format_national(d.new_btn)}"
     rows = [
@@ -216,7 +181,7 @@ def _details(d: LoaData, st: dict[str, ParagraphStyle]) -> Table:
         ),
         ("Account number", d.account_number),
         ("Billing telephone number (BTN)", format_national(d.btn)),
-        ("Service address", d.service_address.one_line()),
+        ("Service address", d.service_address),
         ("Port type", port),
         ("Numbers to port", str(len(d.numbers))),
         (

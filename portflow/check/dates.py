@@ -4,7 +4,7 @@ A port date must be a business day (no weekend, US federal or porting holiday), 
 past, and at least the lead time (21 days) after the documents are complete: from
 ``documents_complete_on`` when the request gives it, otherwise from the day of the check.
 The activation instant (activation time, or the default, in the request's time zone) must
-fall outside the monthly maintenance window. See :mod:`portflow.calendar`.
+fall outside the monthly maintenance window. See :mod:`core.calendar`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from portflow.calendar import PortCalendar, zone
-from portflow.check_rules import Sink
+from core.calendar import PortCalendar, zone
+from portflow.check.rules import Sink
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pathlib import Path
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
-from portflow.servers import dev_server_path, search_attribute_flags
+from devtools.servers import dev_server_path, search_attribute_flags
 
 
 class DevServerError(RuntimeError):
@@ -108,7 +108,7 @@ async def ensure_dev_server(*, port: int, ui_port: int, db_file: Path, log_path:
         if await is_temporal(address):
             return DevServer(address=address, ui_url=ui_url, log_path=log_path)
         raise DevServerError(f"port {port} is taken by something that is not a Temporal server: stop it, "
-                             "or run the demo on another port (python -m portflow.demo --port 7300 --ui-port 8300)")
+                             "or run the demo on another port (python -m devtools.demo --port 7300 --ui-port 8300)")
     if not port_free(ui_port):
         raise DevServerError(f"the UI port {ui_port} is taken: free it, or choose another with --ui-port")
     try:

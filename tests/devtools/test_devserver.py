@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from portflow.devserver import DevServerError, ensure_dev_server, is_temporal, port_open
-from portflow.servers import register_search_attributes
+from devtools.devserver import DevServerError, ensure_dev_server, is_temporal, port_open
+from devtools.servers import register_search_attributes
 
 
 def free_port() -> int:

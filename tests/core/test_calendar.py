@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portflow.calendar import PORTING_HOLIDAY, PortCalendar, third_friday
-from portflow.settings import Settings
+from core.calendar import PORTING_HOLIDAY, PortCalendar, third_friday
+from core.settings import Settings
 
 DENVER = ZoneInfo("America/Denver")
 CAL = PortCalendar()

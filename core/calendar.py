@@ -94,7 +94,7 @@ class PortCalendar:
         """The calendar configured by ``PORTFLOW_PORTING_HOLIDAYS``, ``PORTFLOW_LEAD_TIME_DAYS``,
         ``PORTFLOW_MAINTENANCE_TIMEZONE`` and ``PORTFLOW_DEFAULT_ACTIVATION_TIME``."""
         if settings is None:
-            from portflow.settings import get_settings
+            from core.settings import get_settings
 
             settings = get_settings()
         return cls(

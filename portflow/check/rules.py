@@ -13,14 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from models.numbers import (
-    NumberProblem,
-    expand_entry,
-    format_national,
-    is_range,
-    is_toll_free,
-    parse_tn,
-)
+from core.phone import format_national, is_toll_free
+from models.numbers import NumberProblem, expand_entry, is_range, parse_tn
 from models.request import PortType, RemainingNumbers
 from models.secrets import MASK
 
