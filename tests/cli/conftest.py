@@ -24,7 +24,7 @@ from models.numbers import parse_tn
 from portflow.calendar import PortCalendar
 from portflow.settings import reset_settings
 from store.db import dispose_engines, migrate
-from tests.local_servers import dev_env, eventually  # noqa: F401 - the fixture, and the poll the tests import from here
+from tests.local_servers import dev_env  # noqa: F401 - the session's dev server fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -30,7 +30,8 @@ from temporalio.worker import Worker
 
 from portflow.settings import reset_settings
 from store.db import dispose_engines, migrate
-from tests.local_servers import dev_env, eventually  # noqa: F401 - the fixture, and the poll the tests import from here
+from tests.local_servers import dev_env  # noqa: F401 - the session's dev server fixture
+from tests.polling import eventually
 from tests.schedules.fake_ports import FAKE_WORKFLOWS, FakePort
 
 
