@@ -2,7 +2,8 @@
 ``monkeypatch`` (undone after the test), and the settings reloaded.
 
 ``use_settings`` is the one way the tests change settings; ``configure`` is what a
-workflow test on the time-skipping server starts from.
+workflow test on the time-skipping server starts from. After each test, monkeypatch puts
+the environment back and ``tests/conftest.py`` drops the settings read from it.
 """
 
 from __future__ import annotations
