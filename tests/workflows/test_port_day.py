@@ -161,6 +161,15 @@ async def _to_port_day(env: WorkflowEnvironment, req: PortRequest, tmp_path: Pat
     return handle, view
 
 
+async def _snapped_back(env: WorkflowEnvironment, req: PortRequest, tmp_path: Path):
+    """:func:`_to_port_day` with a carrier whose activation fails: skip until the order snaps
+    back. Returns the request's handle, the order before port day and the snapped-back order."""
+    handle, before = await _to_port_day(env, req, tmp_path)
+    view = await ch.skip_until(env, req.order_id(0), lambda o: o.status == S.SNAPBACK, step=timedelta(minutes=5),
+                               limit=timedelta(hours=1), what="snapback")
+    return handle, before, view
+
+
 async def test_activation_failure_snaps_back_then_ports_on_a_new_date(
         env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
@@ -170,9 +179,7 @@ async def test_activation_failure_snaps_back_then_ports_on_a_new_date(
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
-        handle, before = await _to_port_day(env, req, tmp_path)
-        view = await ch.skip_until(env, oid, lambda o: o.status == S.SNAPBACK, step=timedelta(minutes=5),
-                                   limit=timedelta(hours=1), what="snapback")
+        handle, before, view = await _snapped_back(env, req, tmp_path)
         [p1] = await wait_mail(port_var, "activation_failed", oid)
         assert set(p1.to) == {ch.PM_MAIL, ch.OPS_MAIL}
         assert p1.subject == f"P1: activation failed for Contoso Dental ({oid}), numbers may not route"
@@ -207,9 +214,7 @@ async def test_snapback_repeats_the_p1_every_hour(env: WorkflowEnvironment, port
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
-        handle, _ = await _to_port_day(env, req, tmp_path)
-        view = await ch.skip_until(env, oid, lambda o: o.status == S.SNAPBACK, step=timedelta(minutes=5),
-                                   limit=timedelta(hours=1), what="snapback")
+        handle, _, view = await _snapped_back(env, req, tmp_path)
         snapped = next(c.at for c in view.timeline if c.to_status == S.SNAPBACK)
         await env.sleep(snapped + timedelta(hours=2, minutes=5) - await ph.server_now(env))
         updates = await wait_mail(port_var, "escalation", oid, count=2, timeout=3)
