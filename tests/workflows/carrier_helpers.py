@@ -1,7 +1,8 @@
 """Driving port orders through the carrier simulator in time-skipping tests.
 
-Builds on ``helpers`` (requests, search attributes, current details) and ``paths_helpers``
-(settings, server clock, signing, outbox, the simulator's records): what is here is what
+Builds on ``helpers`` (requests, search attributes, current details), ``paths_helpers``
+(server clock, signing, the simulator's records), ``tests.dates``, ``tests.mail_helpers``
+and ``tests.settings_helpers``: what is here is what
 the carrier paths add: a one-rule simulator profile, a request whose mail is in English,
 skipping server time until an order reaches a state, and the PM's amend.
 """

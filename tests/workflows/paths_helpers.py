@@ -1,8 +1,8 @@
 """Helpers for the lifecycle-path tests (documents, LOA, cancel, durability).
 
-Dates and signing times come from the time-skipping server's clock
-(``env.get_current_time()``), never the wall clock: once a test skipped weeks, a port
-date or a signature taken from the wall clock would lie in the workflow's past.
+Signing times come from the time-skipping server's clock (``env.get_current_time()``),
+as port dates do (``tests.dates.port_date_in``), never the wall clock: once a test skipped
+weeks, a signature or a date taken from the wall clock would lie in the workflow's past.
 """
 
 from __future__ import annotations
