@@ -15,16 +15,24 @@ os.environ["PORTFLOW_VAR_DIR"] = str(_SESSION_VAR)
 os.environ.pop("PORTFLOW_DATABASE_URL", None)
 
 from core.settings import get_settings, reset_settings  # noqa: E402
+from tests.settings_helpers import use_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(autouse=True)
+def _settings_reloaded_after_each_test() -> Iterator[None]:
+    """Settings a test changed (``tests.settings_helpers.use_settings``) end with it:
+    monkeypatch restores the environment, and this drops the settings read from it."""
+    yield
+    reset_settings()
+
+
 @pytest.fixture
 def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh var/ for one test (database, documents, outbox), with settings reloaded."""
-    monkeypatch.setenv("PORTFLOW_VAR_DIR", str(tmp_path / "var"))
-    reset_settings()
+    use_settings(monkeypatch, VAR_DIR=tmp_path / "var")
     yield tmp_path / "var"
     reset_settings()
 

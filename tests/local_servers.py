@@ -1,5 +1,5 @@
-"""What the tests that run local Temporal servers share: free ports, a dev server fixture
-and a poll that fails with the last value it saw.
+"""What the tests that run local Temporal servers share: free ports and a dev server fixture
+(the poll they use is ``tests.polling.eventually``).
 
 ``dev_env`` is imported into ``tests/cli/conftest.py`` and ``tests/schedules/conftest.py``:
 each directory keeps its own session's dev server (the schedule tests' stand-in ports are
@@ -9,10 +9,8 @@ so the two must not share a server).
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -41,17 +39,3 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     ) as env:
         await register_search_attributes(env.client)
         yield env
-
-
-async def eventually(probe: Callable[[], Any], check: Callable[[Any], bool], *, timeout: float = 20.0,
-                     what: str = "condition") -> Any:
-    """Poll ``probe`` (async) until ``check`` holds; fail with the last value seen."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + timeout
-    while True:
-        value = await probe()
-        if check(value):
-            return value
-        if loop.time() > until:
-            raise AssertionError(f"timed out waiting for {what}; last seen: {value!r}"[:2000])
-        await asyncio.sleep(0.2)

@@ -12,13 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 
 from tests.local_servers import free_ports
+from tests.mail_helpers import outbox
+from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,8 +60,7 @@ def test_make_demo_runs_a_port_to_completion_and_stops_everything(tmp_path: Path
     assert "PM assigns" in out
     assert "(773) 555-0140  active     main-aa@northwindpeds.example" in out
 
-    mails = sorted((var / "outbox").glob("*.eml"))
-    subjects = [BytesParser(policy=policy.default).parse(m.open("rb"), headersonly=True)["Subject"] for m in mails]
+    subjects = [m.subject for m in outbox(var)]
     assert any("Port complete" in s for s in subjects), subjects
     assert (var / "demo-request.yaml").is_file() and (var / "temporal.log").is_file()
     assert "stopping the Temporal dev server" in out
@@ -70,7 +69,6 @@ def test_make_demo_runs_a_port_to_completion_and_stops_everything(tmp_path: Path
 
 def test_ctrl_c_stops_everything_the_demo_started(tmp_path: Path) -> None:
     import threading
-    import time
 
     port, ui_port, api_port = free_ports(3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTFLOW_")}
@@ -82,12 +80,15 @@ def test_ctrl_c_stops_everything_the_demo_started(tmp_path: Path) -> None:
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
-    deadline = time.monotonic() + 90
-    while not any(" started PR-" in line for line in lines):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("the demo did not start its port:\n" + "".join(lines) + proc.stderr.read()[-3000:])
-        time.sleep(0.2)
+    def started() -> bool:
+        assert proc.poll() is None, "the demo exited"
+        return any(" started PR-" in line for line in lines)
+
+    try:
+        eventually_sync(started, what="the demo to start its port", timeout=90, show=lambda _: "".join(lines)[-3000:])
+    except AssertionError as err:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"the demo did not start its port ({err}):\n" + "".join(lines) + proc.stderr.read()[-3000:])
     assert listening(port) and listening(ui_port) and listening(api_port)
     proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal does to the demo
     try:

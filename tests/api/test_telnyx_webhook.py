@@ -24,9 +24,11 @@ from core.settings import get_settings, reset_settings
 from models.carrier import CarrierEvent
 from models.carrier import CarrierOrderStatus as St
 from models.events import EventAck
+from core.settings import get_settings
 from providers.carrier.telnyx import TelnyxCarrier
 from providers.carrier.telnyx_map import customer_reference
 from tests.providers.carrier_fixtures import SECRETS, Clock, document, submission
+from tests.settings_helpers import use_settings
 from tests.telnyx_standin import TelnyxStandIn, serve
 
 FOC = datetime(2026, 4, 15, 13, 0, tzinfo=UTC)
@@ -66,8 +68,7 @@ def env(
     servers: dict[str, Any], key: Ed25519PrivateKey, var_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Any]:
     public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    monkeypatch.setenv("PORTFLOW_TELNYX_PUBLIC_KEY", base64.b64encode(public).decode())
-    reset_settings()
+    use_settings(monkeypatch, TELNYX_PUBLIC_KEY=base64.b64encode(public).decode())
     clock = Clock()
     servers["standin"].reset(clock=clock)
     sink = Sink()
@@ -268,8 +269,7 @@ async def test_deleted_draft_and_foreign_orders(
 async def test_without_a_public_key_nothing_is_accepted(
     env: dict[str, Any], key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PORTFLOW_TELNYX_PUBLIC_KEY", "")
-    reset_settings()
+    use_settings(monkeypatch, TELNYX_PUBLIC_KEY="")
     resp = await post(env, *signed(key, status_changed("x", "y", "ported")))
     assert resp.status_code == 503 and "PORTFLOW_TELNYX_PUBLIC_KEY" in resp.json()["detail"]
     assert env["sink"].events == []

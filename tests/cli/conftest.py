@@ -24,7 +24,8 @@ from core.calendar import PortCalendar
 from core.settings import reset_settings
 from models.numbers import parse_tn
 from store.db import dispose_engines, migrate
-from tests.local_servers import dev_env, eventually  # noqa: F401 - the fixture, and the poll the tests import from here
+from tests.local_servers import dev_env  # noqa: F401 - the session's dev server fixture
+from tests.settings_helpers import use_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -61,27 +62,26 @@ class Harness:
         self.customer = f"Northwind Pediatrics {uuid.uuid4().hex[:6]}"
         profile = tmp / "simulator.yaml"
         profile.write_text(SIMULATOR, "utf-8")
-        self.settings: dict[str, str] = {
-            "PORTFLOW_VAR_DIR": str(var),
-            "PORTFLOW_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-            "PORTFLOW_TEMPORAL_TASK_QUEUE": self.task_queue,
-            "PORTFLOW_TEMPORAL_UI_URL": "http://localhost:8233",
-            "PORTFLOW_ESIGN_PROVIDER": "local",
-            "PORTFLOW_AUTO_SIGN": "false",
-            "PORTFLOW_CARRIER_PROVIDER": "simulator",
-            "PORTFLOW_SIMULATOR_PROFILE": str(profile),
-            "PORTFLOW_CARRIER_POLL_SECONDS": "1",
-            "PORTFLOW_VERIFICATION": "pm",
-            "PORTFLOW_REVIEW_BEFORE_SUBMIT": "false",
-            "PORTFLOW_NOTIFY_CHANNELS": '["outbox"]',
+        self.settings: dict[str, object] = {
+            "VAR_DIR": str(var),
+            "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "TEMPORAL_TASK_QUEUE": self.task_queue,
+            "TEMPORAL_UI_URL": "http://localhost:8233",
+            "ESIGN_PROVIDER": "local",
+            "AUTO_SIGN": "false",
+            "CARRIER_PROVIDER": "simulator",
+            "SIMULATOR_PROFILE": str(profile),
+            "CARRIER_POLL_SECONDS": "1",
+            "VERIFICATION": "pm",
+            "REVIEW_BEFORE_SUBMIT": "false",
+            "NOTIFY_CHANNELS": '["outbox"]',
         }
         self.configure()
 
-    def configure(self, **overrides: str) -> None:
-        self.settings.update({f"PORTFLOW_{k}": v for k, v in overrides.items()})
-        for key, value in self.settings.items():
-            self.monkeypatch.setenv(key, value)
-        reset_settings()
+    def configure(self, **overrides: object) -> None:
+        """This test's settings, with ``overrides`` (names without ``PORTFLOW_``) from now on."""
+        self.settings.update(overrides)
+        use_settings(self.monkeypatch, self.settings)
 
     @asynccontextmanager
     async def worker(self, **overrides: str) -> AsyncIterator[None]:

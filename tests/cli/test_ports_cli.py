@@ -20,7 +20,8 @@ from portflow.cli.errors import CliError
 from portflow.cli.files import plan_start, read_assignments
 from portflow.cli.listing import ListFilter, cmd_list
 from store import vault
-from tests.cli.conftest import EXAMPLES, PM, Harness, business_days_ahead, eventually
+from tests.cli.conftest import EXAMPLES, PM, Harness, business_days_ahead
+from tests.polling import eventually
 
 
 def text_of(renderable: object) -> str:

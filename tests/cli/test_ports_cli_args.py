@@ -7,7 +7,6 @@ setting and ``make demo``.
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -19,26 +18,18 @@ from portflow.cli.files import read_assignments
 from portflow.cli.listing import ListFilter, build_query
 from starter import app
 from tests.cli.conftest import EXAMPLES
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.local_servers import free_ports
+from tests.settings_helpers import use_settings
 
 
 @pytest.fixture
 def invoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    port = closed_port()
-    env = {"PORTFLOW_TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "PORTFLOW_VAR_DIR": str(tmp_path / "var"),
-           "COLUMNS": "400"}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    reset_settings()
+    [port] = free_ports(1)  # nothing listens there
+    use_settings(monkeypatch, TEMPORAL_ADDRESS=f"127.0.0.1:{port}", VAR_DIR=tmp_path / "var")
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None):
-        result = runner.invoke(app, list(args), input=input, env=env)
+        result = runner.invoke(app, list(args), input=input, env={"COLUMNS": "400"})
         return result.exit_code, " ".join(result.output.split())
 
     run.address = f"127.0.0.1:{port}"  # type: ignore[attr-defined]
@@ -127,12 +118,9 @@ def test_a_secret_is_prompted_hidden_and_never_printed(invoke) -> None:
 
 
 def test_status_of_an_unknown_port_on_a_live_server(dev_env, tmp_path: Path, monkeypatch) -> None:
-    env = {"PORTFLOW_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
-           "PORTFLOW_VAR_DIR": str(tmp_path / "var"), "COLUMNS": "400"}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    reset_settings()
-    result = CliRunner().invoke(app, ["status", "PR-2099-0001"], env=env)
+    use_settings(monkeypatch, TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
+                 VAR_DIR=tmp_path / "var")
+    result = CliRunner().invoke(app, ["status", "PR-2099-0001"], env={"COLUMNS": "400"})
     reset_settings()
     assert result.exit_code == 1
     assert "no port PR-2099-0001: check the id with `starter.py list`" in " ".join(result.output.split())

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from core.calendar import PORTING_HOLIDAY, PortCalendar, third_friday
 from core.settings import Settings
+from tests.settings_helpers import use_settings
 
 DENVER = ZoneInfo("America/Denver")
 CAL = PortCalendar()
@@ -285,10 +286,8 @@ def test_activation_refuses_bad_zones_and_aware_times() -> None:
 
 
 def test_from_settings_reads_holidays_lead_time_and_zone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTFLOW_PORTING_HOLIDAYS", '["2027-03-03"]')
-    monkeypatch.setenv("PORTFLOW_LEAD_TIME_DAYS", "10")
-    monkeypatch.setenv("PORTFLOW_MAINTENANCE_TIMEZONE", "America/Phoenix")
-    cal = PortCalendar.from_settings(Settings())
+    cal = PortCalendar.from_settings(use_settings(
+        monkeypatch, PORTING_HOLIDAYS='["2027-03-03"]', LEAD_TIME_DAYS=10, MAINTENANCE_TIMEZONE="America/Phoenix"))
     assert cal.holiday_name(date(2027, 3, 3)) == PORTING_HOLIDAY
     assert cal.lead_days == 10
     assert cal.maintenance_window(2027, 7)[0].hour == 5  # Phoenix: no DST

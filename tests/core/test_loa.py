@@ -14,6 +14,7 @@ from activities.loa import loa_data_for_account
 from core.loa import ANCHOR_DATE, ANCHOR_SIGN, LoaData, render_loa
 from core.phone import format_national
 from models.request import PortRequest
+from tests.settings_helpers import use_settings
 
 ACCOUNT = "8812345678901"
 PIN = "975310"
@@ -107,7 +108,7 @@ def test_account_details_and_authorization_text() -> None:
 def test_gaining_provider_name_comes_from_settings(
     var_dir: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PORTFLOW_GAINING_PROVIDER", "Northwind Voice")
+    use_settings(monkeypatch, GAINING_PROVIDER="Northwind Voice")
     text = _pages(render_loa(_data(1)))[0]
     assert "authorizes Northwind Voice" in text and "portflow" not in text.replace("portflow ·", "")
 

@@ -1,6 +1,6 @@
 """Fixtures shared by the DocuSign tests: import the ones a test module uses.
 
-``ds_settings`` points portflow's settings at a running stand-in (OAuth host, CA
+``ds_env`` points portflow's settings at a running stand-in (OAuth host, CA
 certificate, key file, HMAC key) with short timeouts and backoff; ``saved_order`` saves a
 port request so the document store accepts its LOA; ``loa_request`` renders that order's
 real LOA (``core.loa``) and stores it.
@@ -19,8 +19,10 @@ import pytest
 from core.settings import Settings, get_settings, reset_settings
 from models.esign import LoaEnvelopeRequest
 from models.request import DocumentKind, PortRequest
+from core.settings import Settings
 from tests.docusign_standin.certs import make_rsa_key_pair
 from tests.docusign_standin.server import DocuSignStandIn
+from tests.settings_helpers import use_settings
 
 INTEGRATION_KEY = "6a1d0f6e-1111-4a5b-9c9d-0123456789ab"
 USER_ID = "b5e0a9c2-2222-4e0f-8d3c-abcdef012345"
@@ -50,7 +52,7 @@ def ds_env(standin: DocuSignStandIn, var_dir: Path, tmp_path: Path, rsa_pair: tu
     key_file.write_bytes(rsa_pair[0])
 
     def configure(**overrides: str) -> Settings:
-        env = {
+        return use_settings(monkeypatch, {
             "ESIGN_PROVIDER": "docusign",
             "DOCUSIGN_INTEGRATION_KEY": INTEGRATION_KEY,
             "DOCUSIGN_USER_ID": USER_ID,
@@ -69,13 +71,9 @@ def ds_env(standin: DocuSignStandIn, var_dir: Path, tmp_path: Path, rsa_pair: tu
             "DOCUSIGN_ACCOUNT_ID": "",
             "DOCUSIGN_BASE_URI": "",
             "PUBLIC_URL": "",
+            "DOCUSIGN_PRIVATE_KEY": None,  # the key file, unless a test pastes the key
             **overrides,
-        }
-        for name, value in env.items():
-            monkeypatch.setenv(f"PORTFLOW_{name}", value)
-        monkeypatch.delenv("PORTFLOW_DOCUSIGN_PRIVATE_KEY", raising=False)
-        reset_settings()
-        return get_settings()
+        })
 
     return configure
 

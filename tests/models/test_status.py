@@ -34,31 +34,86 @@ def test_the_table_covers_every_status() -> None:
         assert targets <= set(PortStatus)
 
 
-@pytest.mark.parametrize(("current", "to"), ALL_PAIRS, ids=[f"{a}->{b}" for a, b in ALL_PAIRS])
-def test_every_pair_follows_the_table(current: PortStatus, to: PortStatus) -> None:
-    allowed = to in TRANSITIONS[current]
-    assert can_transition(current, to) is allowed
-    if allowed:
-        change = transition(
-            current, to, subject="PR-2027-0001", actor="pm@example.com", reason="test", at=AT
-        )
-        assert (change.from_status, change.to_status) == (current, to)
-        assert (change.subject, change.actor, change.reason, change.at) == (
-            "PR-2027-0001",
-            "pm@example.com",
-            "test",
-            AT,
-        )
-    else:
-        with pytest.raises(InvalidTransition) as err:
-            transition(
-                current, to, subject="PR-2027-0001", actor="pm@example.com", reason="test", at=AT
-            )
-        assert (err.value.current, err.value.to) == (current, to)
-        message = str(err.value)
-        assert f"'{current}'" in message and f"'{to}'" in message and "PR-2027-0001" in message
-        for move in TRANSITIONS[current]:  # names every allowed move
-            assert str(move) in message.split("can move to:")[1]
+# What the state machine must allow, written out: each status and the statuses it may move
+# to next. Every (from, to) pair not listed here must be refused.
+EXPECTED_MOVES: dict[PortStatus, set[PortStatus]] = {
+    S.INTAKE: {S.DOCUMENTS, S.VALIDATED, S.CANCELLED, S.FAILED},
+    S.DOCUMENTS: {S.VALIDATED, S.CANCELLED, S.FAILED},
+    S.VALIDATED: {S.LOA_SENT, S.CANCELLED, S.FAILED},
+    S.LOA_SENT: {S.LOA_SIGNED, S.LOA_DECLINED, S.CANCELLED, S.CANCEL_REQUESTED},
+    S.LOA_DECLINED: {S.LOA_SENT, S.CANCELLED, S.CANCEL_REQUESTED},
+    S.LOA_SIGNED: {S.SUBMITTED, S.LOA_SENT, S.EXCEPTION, S.SUPPLEMENT, S.CANCELLED, S.CANCEL_REQUESTED},
+    S.SUBMITTED: {S.CARRIER_PENDING, S.EXCEPTION, S.FOC_CONFIRMED, S.CANCEL_REQUESTED},
+    S.CARRIER_PENDING: {S.EXCEPTION, S.FOC_CONFIRMED, S.SUPPLEMENT, S.CANCEL_REQUESTED},
+    S.EXCEPTION: {S.SUBMITTED, S.SUPPLEMENT, S.LOA_SENT, S.CANCEL_REQUESTED, S.CANCELLED, S.FAILED},
+    S.SUPPLEMENT: {S.CARRIER_PENDING, S.EXCEPTION, S.FOC_CONFIRMED, S.CANCEL_REQUESTED},
+    S.FOC_CONFIRMED: {S.SUPPLEMENT, S.EXCEPTION, S.ACTIVATION, S.PORTED, S.CANCEL_REQUESTED},
+    S.ACTIVATION: {S.PORTED, S.FAILED, S.SNAPBACK, S.EXCEPTION},
+    S.PORTED: {S.VERIFIED, S.SNAPBACK},
+    S.VERIFIED: {S.COMPLETED},
+    S.SNAPBACK: {S.SUPPLEMENT, S.VERIFIED, S.FAILED, S.CANCELLED},
+    S.CANCEL_REQUESTED: {S.CANCELLED, S.CARRIER_PENDING, S.FOC_CONFIRMED, S.EXCEPTION},
+    S.COMPLETED: set(),
+    S.CANCELLED: set(),
+    S.FAILED: set(),
+}
+
+
+def table_differences(expected: dict[PortStatus, set[PortStatus]]) -> list[str]:
+    """Every (from, to) pair on which ``can_transition`` disagrees with ``expected``, one line each."""
+    out = []
+    for current, to in ALL_PAIRS:
+        want, got = to in expected.get(current, set()), can_transition(current, to)
+        if want != got:
+            out.append(f"{current} -> {to}: expected {'allowed' if want else 'refused'}, "
+                       f"the table {'allows' if got else 'refuses'} it")
+    return out
+
+
+def transition_disagreements(current: PortStatus, to: PortStatus) -> list[str]:
+    """What ``transition`` does wrong for one pair, given what ``can_transition`` says: an
+    allowed move is recorded as asked; a refused one raises, naming both statuses, the
+    subject and every move that is allowed."""
+    pair = f"{current} -> {to}"
+    try:
+        change = transition(current, to, subject="PR-2027-0001", actor="pm@example.com", reason="test", at=AT)
+    except InvalidTransition as err:
+        if can_transition(current, to):
+            return [f"{pair}: allowed, yet transition() refused it: {err}"]
+        message = str(err)
+        problems = [] if (err.current, err.to) == (current, to) else [f"{pair}: refusal names {err.current} -> {err.to}"]
+        if not (f"'{current}'" in message and f"'{to}'" in message and "PR-2027-0001" in message):
+            problems.append(f"{pair}: refusal does not name both statuses and the subject: {message}")
+        allowed_part = message.split("can move to:")[1] if "can move to:" in message else ""
+        problems += [f"{pair}: refusal does not offer {move}: {message}"
+                     for move in TRANSITIONS[current] if str(move) not in allowed_part]
+        return problems
+    if not can_transition(current, to):
+        return [f"{pair}: refused, yet transition() recorded it"]
+    got = (change.from_status, change.to_status, change.subject, change.actor, change.reason, change.at)
+    want = (current, to, "PR-2027-0001", "pm@example.com", "test", AT)
+    return [] if got == want else [f"{pair}: recorded as {got}, not {want}"]
+
+
+def test_the_state_machine_allows_exactly_the_expected_moves() -> None:
+    """All 361 (from, to) pairs at once: the table against ``EXPECTED_MOVES``, and
+    ``transition`` against the table; a failure lists every pair that differs."""
+    assert set(EXPECTED_MOVES) == set(PortStatus)
+    problems = table_differences(EXPECTED_MOVES)
+    problems += [p for current, to in ALL_PAIRS for p in transition_disagreements(current, to)]
+    assert not problems, f"{len(problems)} pair(s) differ:\n" + "\n".join(problems)
+
+
+def test_a_wrong_table_is_reported_pair_by_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison catches a table that is wrong: one move taken away, one added."""
+    wrong = dict(TRANSITIONS)
+    wrong[S.VERIFIED] = frozenset()  # a verified port could never complete
+    wrong[S.COMPLETED] = frozenset({S.INTAKE})  # a finished port could start over
+    monkeypatch.setattr("models.status.TRANSITIONS", wrong)
+    assert table_differences(EXPECTED_MOVES) == [
+        "verified -> completed: expected allowed, the table refuses it",
+        "completed -> intake: expected refused, the table allows it",
+    ]
 
 
 def test_terminal_states_have_no_way_out() -> None:

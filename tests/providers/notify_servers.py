@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.local_servers import free_ports
+
 # ---------------------------------------------------------------- SMTP
 
 
@@ -100,9 +102,7 @@ def smtp_server(**kwargs: Any) -> Iterator[tuple[_EphemeralController, Mailbox]]
 
 def closed_port() -> int:
     """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 # ---------------------------------------------------------------- TLS

@@ -30,6 +30,7 @@ from tests.providers.carrier_fixtures import (
     submission,
     supplement_for,
 )
+from tests.settings_helpers import use_settings
 
 FOC = datetime(2026, 4, 15, 13, 0, tzinfo=UTC)  # 09:00 in New York on the port date
 
@@ -430,10 +431,7 @@ async def test_profile_file_matches_carrier_names_and_number_prefixes(
         "    - {number_prefix: '+1415555010', behaviour: reject, code: LSR_PENDING, answer_after_seconds: 1}\n"
         "    - {behaviour: accept, answer_after_seconds: 1, foc_in_seconds: 120}\n"
     )
-    monkeypatch.setenv("PORTFLOW_SIMULATOR_PROFILE", str(profile))
-    from core.settings import reset_settings
-
-    reset_settings()
+    use_settings(monkeypatch, SIMULATOR_PROFILE=profile)
     s = carrier_from_settings(clock=clock)
     assert isinstance(s, CarrierSimulator)
     rejected = (await s.submit(submission(), SECRETS)).carrier_order_id

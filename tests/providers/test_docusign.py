@@ -34,6 +34,7 @@ from tests.docusign_standin.fixtures import (  # noqa: F401 (fixtures)
     saved_order,
     standin,
 )
+from tests.settings_helpers import use_settings
 
 
 @pytest.fixture
@@ -230,12 +231,8 @@ def test_missing_settings_are_named(ds_env, monkeypatch):
 
 
 async def test_private_key_pasted_into_one_variable_works(standin, ds_env, rsa_pair, loa_request, monkeypatch):
-    settings = ds_env(DOCUSIGN_PRIVATE_KEY_FILE="")
-    monkeypatch.setenv("PORTFLOW_DOCUSIGN_PRIVATE_KEY", rsa_pair[0].decode().replace("\n", "\\n"))
-    from core.settings import get_settings, reset_settings
-
-    reset_settings()
-    settings = get_settings()
+    ds_env(DOCUSIGN_PRIVATE_KEY_FILE="")
+    settings = use_settings(monkeypatch, DOCUSIGN_PRIVATE_KEY=rsa_pair[0].decode().replace("\n", "\\n"))
     assert (await esign_from_settings(settings).send_loa(loa_request())).status is EnvelopeStatus.SENT
 
 

@@ -19,6 +19,8 @@ from core.loa import render_loa
 from core.settings import get_settings, reset_settings
 from models.esign import EnvelopeStatus, LoaEnvelopeRequest
 from models.request import DocumentKind, DocumentRef, PortRequest
+from core.loa import LoaData, render_loa
+from core.settings import get_settings
 from providers.esign import esign_from_settings
 from providers.esign.base import ESignConfigError, ESignError, ESignRejected
 from providers.esign.local import EnvelopeClosed, EnvelopeNotFound, LocalESign, SignerMismatch
@@ -26,6 +28,7 @@ from store import documents
 from store.db import session_scope
 from store.requests import save_request
 from store.vault import seal
+from tests.settings_helpers import use_settings
 
 SENT_AT = datetime(2026, 2, 2, 15, 0, tzinfo=UTC)
 ORDER = "PR-2026-0042-1"
@@ -240,9 +243,7 @@ async def test_expire(esign: LocalESign, stored_loa: DocumentRef) -> None:
 async def test_auto_sign_completes_at_once(
     stored_loa: DocumentRef, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PORTFLOW_AUTO_SIGN", "true")
-    reset_settings()
-    esign = esign_from_settings(get_settings())
+    esign = esign_from_settings(use_settings(monkeypatch, AUTO_SIGN="true"))
     assert isinstance(esign, LocalESign)
     esign.clock = clock
     info = await esign.send_loa(_send_req(stored_loa))

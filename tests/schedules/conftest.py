@@ -30,8 +30,10 @@ from temporalio.worker import Worker
 
 from core.settings import reset_settings
 from store.db import dispose_engines, migrate
-from tests.local_servers import dev_env, eventually  # noqa: F401 - the fixture, and the poll the tests import from here
+from tests.local_servers import dev_env  # noqa: F401 - the session's dev server fixture
+from tests.polling import eventually
 from tests.schedules.fake_ports import FAKE_WORKFLOWS, FakePort
+from tests.settings_helpers import use_settings
 
 
 def _invoke(*args: str) -> tuple[int, str]:
@@ -63,26 +65,25 @@ class Sweeps:
         self.ports_queue = f"ports-{tag}"
         self.schedule_id = f"reminders-{tag}"
         self.ports: list[WorkflowHandle[Any, Any]] = []
-        self.settings: dict[str, str] = {
-            "PORTFLOW_VAR_DIR": str(var),
-            "PORTFLOW_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-            "PORTFLOW_TEMPORAL_NAMESPACE": env.client.namespace,
-            "PORTFLOW_TEMPORAL_TASK_QUEUE": self.task_queue,
-            "PORTFLOW_TEMPORAL_UI_URL": "http://localhost:8233",
-            "PORTFLOW_REMINDER_SCHEDULE_ID": self.schedule_id,
-            "PORTFLOW_REMINDER_TIME": "09:00",
-            "PORTFLOW_REMINDER_TIME_ZONE": "America/New_York",
-            "PORTFLOW_NOTIFY_CHANNELS": '["outbox"]',
-            "PORTFLOW_PM_EMAIL": "pm.fallback@provider.example",
-            "PORTFLOW_PORTING_HOLIDAYS": "[]",
+        self.settings: dict[str, object] = {
+            "VAR_DIR": str(var),
+            "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "TEMPORAL_NAMESPACE": env.client.namespace,
+            "TEMPORAL_TASK_QUEUE": self.task_queue,
+            "TEMPORAL_UI_URL": "http://localhost:8233",
+            "REMINDER_SCHEDULE_ID": self.schedule_id,
+            "REMINDER_TIME": "09:00",
+            "REMINDER_TIME_ZONE": "America/New_York",
+            "NOTIFY_CHANNELS": '["outbox"]',
+            "PM_EMAIL": "pm.fallback@provider.example",
+            "PORTING_HOLIDAYS": "[]",
         }
         self.configure()
 
-    def configure(self, **overrides: str) -> None:
-        self.settings.update({f"PORTFLOW_{k}": v for k, v in overrides.items()})
-        for key, value in self.settings.items():
-            self.monkeypatch.setenv(key, value)
-        reset_settings()
+    def configure(self, **overrides: object) -> None:
+        """This test's settings, with ``overrides`` (names without ``PORTFLOW_``) from now on."""
+        self.settings.update(overrides)
+        use_settings(self.monkeypatch, self.settings)
 
     def fix_clock(self, at: datetime) -> None:
         """The sweep counts from ``at`` (what the schedule's nominal time would be)."""

@@ -15,7 +15,8 @@ from portflow import schedules
 from portflow.cli import actions
 from portflow.cli.files import plan_start
 from portflow.ports import options_from_settings
-from tests.schedules.conftest import Sweeps, eventually
+from tests.polling import eventually
+from tests.schedules.conftest import Sweeps
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PM = "carla.pm@provider.example"

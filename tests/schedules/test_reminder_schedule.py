@@ -28,7 +28,8 @@ from models.request import PortRequest
 from models.status import PortStatus as S
 from portflow import schedules
 from tests.providers.notify_servers import smtp_server
-from tests.schedules.conftest import Sweeps, cli, eventually
+from tests.polling import eventually
+from tests.schedules.conftest import Sweeps, cli
 from tests.schedules.fake_ports import FakePort, order, request
 from worker import workflow_runner
 from workflows.reminders import ReminderSweepWorkflow

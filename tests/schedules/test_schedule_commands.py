@@ -16,7 +16,8 @@ from core.settings import get_settings
 from devtools import servers
 from models.reminders import SweepInput, SweepResult
 from portflow import schedules
-from tests.schedules.conftest import Sweeps, cli, eventually
+from tests.polling import eventually
+from tests.schedules.conftest import Sweeps, cli
 
 SATURDAY_NOON_NY = datetime(2026, 3, 21, 16, 0, tzinfo=UTC)
 

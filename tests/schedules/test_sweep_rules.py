@@ -18,6 +18,7 @@ from activities.reminders import build_queries, cutoffs, mark_key, plan_reminder
 from core.calendar import PortCalendar
 from core.settings import Settings, reset_settings
 from models.reminders import Rule, SweepInput
+from tests.settings_helpers import use_settings
 
 NY = "America/New_York"
 
@@ -40,9 +41,7 @@ def settings(**kw: object) -> Settings:
 async def test_the_activity_sends_nothing_on_a_weekend_or_holiday(
     monkeypatch: pytest.MonkeyPatch, at: datetime, why: str
 ) -> None:
-    monkeypatch.setenv("PORTFLOW_REMINDER_TIME_ZONE", NY)
-    monkeypatch.setenv("PORTFLOW_PORTING_HOLIDAYS", "[]")
-    reset_settings()
+    use_settings(monkeypatch, REMINDER_TIME_ZONE=NY, PORTING_HOLIDAYS="[]")
     try:
         # no client in this environment: a skipped day must not look at any port
         plan = await ActivityEnvironment().run(plan_reminders, SweepInput(scheduled_at=at))

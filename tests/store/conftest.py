@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from core.settings import reset_settings
 from store.db import dispose_engine, get_engine, migrate
+from tests.settings_helpers import use_settings
 
 PG_URL = os.environ.get("PORTFLOW_TEST_DATABASE_URL", "")
 
@@ -53,10 +54,7 @@ def db_url(
             .update_query_dict({"options": f"-csearch_path={schema}"})
             .render_as_string(hide_password=False)
         )
-    monkeypatch.setenv("PORTFLOW_DATABASE_URL", url)
-    monkeypatch.setenv("PORTFLOW_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("PORTFLOW_SECRET_KEY", raising=False)
-    reset_settings()
+    use_settings(monkeypatch, DATABASE_URL=url, VAR_DIR=tmp_path / "var", SECRET_KEY=None)
     try:
         yield url
     finally:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from core.settings import get_settings, reset_settings
 from models.request import DocumentKind
+from core.settings import get_settings
 from store.db import session_scope
 from store.documents import (
     DocumentCorrupt,
@@ -22,6 +23,7 @@ from store.documents import (
     put_file,
     read_bytes,
 )
+from tests.settings_helpers import use_settings
 
 PDF = b"%PDF-1.4 a phone bill\n" * 50
 
@@ -150,8 +152,7 @@ def test_bad_documents_are_refused(
             request_id=request_saved,
             order_id="PR-2026-0002-1",
         )
-    monkeypatch.setenv("PORTFLOW_MAX_DOCUMENT_MB", "0.001")
-    reset_settings()
+    use_settings(monkeypatch, MAX_DOCUMENT_MB=0.001)
     with pytest.raises(
         DocumentError, match=r"bill.pdf is 0.0 MB, over the 0.001 MB limit: compress or split"
     ):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pickle
 import re
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -28,6 +27,7 @@ from store.inventory import (
 )
 from store.requests import UnknownSubject
 from store.tables import InventoryNumber, NumberState
+from tests.polling import eventually_sync
 
 A1, A2, A3 = "+14155550101", "+14155550102", "+14155550103"
 B1 = "+12125550101"
@@ -275,10 +275,8 @@ def test_loser_waiting_on_the_winners_uncommitted_claim(engine: Engine, saved) -
     runner = threading.Thread(target=lambda: threads_done.extend(_run_both([a, b])))
     runner.start()
     if engine.dialect.name == "postgresql":
-        deadline = time.monotonic() + 30
-        while not (b_pid and _backend_waits_on_lock(engine, b_pid[0])):
-            assert time.monotonic() < deadline, "the second claim never waited on the first"
-            time.sleep(0.02)
+        eventually_sync(lambda: bool(b_pid and _backend_waits_on_lock(engine, b_pid[0])),
+                        what="the second claim to wait on the first's lock", timeout=30, interval=0.02)
         b_blocked.set()
     runner.join(60)
     result_a, result_b = threads_done

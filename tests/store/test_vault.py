@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from core.settings import get_settings, reset_settings
 from models.secrets import SecretRef
+from core.settings import get_settings
 from store.db import session_scope
 from store.requests import save_request
 from store.vault import (
@@ -24,6 +25,7 @@ from store.vault import (
     reveal,
     seal,
 )
+from tests.settings_helpers import use_settings
 
 ACCOUNT = "ACCT-55501-77"
 PIN = "80417263"
@@ -114,19 +116,16 @@ def test_generated_key_file_is_private_and_stable(engine: Engine) -> None:
 
 
 def test_configured_key_and_a_changed_key(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTFLOW_SECRET_KEY", "x" * 40)
-    reset_settings()
+    use_settings(monkeypatch, SECRET_KEY="x" * 40)
     ref = put_secret("s3cret-value")
     assert reveal(ref) == "s3cret-value"
     assert not (get_settings().var_dir / "vault.key").exists()
-    monkeypatch.setenv("PORTFLOW_SECRET_KEY", "y" * 40)
-    reset_settings()
+    use_settings(monkeypatch, SECRET_KEY="y" * 40)
     with pytest.raises(
         VaultKeyError, match="cannot be decrypted with the current vault key"
     ) as err:
         reveal(ref)
     assert "s3cret" not in str(err.value)
-    monkeypatch.setenv("PORTFLOW_SECRET_KEY", "short")
-    reset_settings()
+    use_settings(monkeypatch, SECRET_KEY="short")
     with pytest.raises(VaultKeyError, match="too short"):
         put_secret("s3cret-value")

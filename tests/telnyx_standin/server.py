@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+from tests.polling import eventually_sync
 
 
 @contextmanager
@@ -19,11 +20,11 @@ def serve(app: Any) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, name="telnyx-standin", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the Telnyx stand-in did not start")
-        time.sleep(0.01)
+    def started() -> bool:
+        assert thread.is_alive(), "the Telnyx stand-in's server thread ended before it started"
+        return server.started
+
+    eventually_sync(started, what="the Telnyx stand-in to start", timeout=10, interval=0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"

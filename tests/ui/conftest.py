@@ -11,7 +11,6 @@ without it is a broken setup, and a skip there would let the UI go unchecked.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ import pytest_asyncio
 from devtools.devserver import DevServer, ensure_dev_server, port_open
 from models.numbers import parse_tn
 from tests.local_servers import free_ports
+from tests.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -68,12 +68,8 @@ async def ui_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[D
     assert server.started_here, f"port {port} was free a moment ago, yet a server answered there"
     try:
         # the UI comes up beside the frontend, not always by the time gRPC answers
-        loop = asyncio.get_running_loop()
-        until = loop.time() + 30
-        while not port_open(ui_port):
-            if loop.time() > until:
-                raise AssertionError(f"the Temporal UI did not listen on {ui_port} within 30 s; see {server.log_path}")
-            await asyncio.sleep(0.2)
+        await eventually(lambda: port_open(ui_port), what=f"the Temporal UI on port {ui_port} (see {server.log_path})",
+                         timeout=30)
         yield server
     finally:
         server.stop()

@@ -10,7 +10,6 @@ on, the deadline) and the memo. Screenshots land in ``var/screenshots/`` for a l
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
@@ -28,6 +27,8 @@ from core.settings import get_settings, reset_settings
 from devtools.devserver import DevServer
 from models.workflow import RequestView
 from store.db import dispose_engines, migrate
+from tests.polling import eventually
+from tests.settings_helpers import use_settings
 from tests.ui.conftest import SCREENSHOTS
 from tests.workflows.helpers import attach_all, sample_request, start, wait_for
 from worker import build_worker
@@ -40,21 +41,18 @@ UI_WAIT_MS = 20_000  # the UI is a single-page app: every check waits for what i
 @pytest_asyncio.fixture
 async def client(ui_server: DevServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Client]:
     """A client of the UI's dev server, with settings for local providers and a fresh var/."""
-    settings = {
-        "PORTFLOW_VAR_DIR": str(tmp_path / "var"),
-        "PORTFLOW_TEMPORAL_ADDRESS": ui_server.address,
-        "PORTFLOW_TEMPORAL_TASK_QUEUE": f"ui-{uuid.uuid4().hex[:8]}",
-        "PORTFLOW_TEMPORAL_UI_URL": ui_server.ui_url,
-        "PORTFLOW_ESIGN_PROVIDER": "local",
-        "PORTFLOW_AUTO_SIGN": "false",
-        "PORTFLOW_CARRIER_PROVIDER": "simulator",
-        "PORTFLOW_NOTIFY_CHANNELS": '["outbox"]',
-        "PORTFLOW_PM_EMAIL": "pm-ops@provider.example",
-    }
-    for key, value in settings.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("PORTFLOW_DATABASE_URL", raising=False)
-    reset_settings()
+    use_settings(monkeypatch, {
+        "VAR_DIR": tmp_path / "var",
+        "DATABASE_URL": None,
+        "TEMPORAL_ADDRESS": ui_server.address,
+        "TEMPORAL_TASK_QUEUE": f"ui-{uuid.uuid4().hex[:8]}",
+        "TEMPORAL_UI_URL": ui_server.ui_url,
+        "ESIGN_PROVIDER": "local",
+        "AUTO_SIGN": "false",
+        "CARRIER_PROVIDER": "simulator",
+        "NOTIFY_CHANNELS": '["outbox"]',
+        "PM_EMAIL": "pm-ops@provider.example",
+    })
     dispose_engines()
     migrate()
     yield await Client.connect(ui_server.address, data_converter=pydantic_data_converter)
@@ -64,12 +62,9 @@ async def client(ui_server: DevServer, tmp_path: Path, monkeypatch: pytest.Monke
 
 async def visible(client: Client, query: str, count: int, timeout: float = 20.0) -> None:
     """Until the server's visibility answers ``count`` workflows for ``query`` (what the UI asks)."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + timeout
-    while (seen := (await client.count_workflows(query)).count) != count:
-        if loop.time() > until:
-            raise AssertionError(f"visibility shows {seen} workflow(s) for {query!r}, not {count}")
-        await asyncio.sleep(0.2)
+    await eventually(lambda: client.count_workflows(query), lambda seen: seen.count == count,
+                     what=f"{count} workflow(s) in visibility for {query!r}", timeout=timeout,
+                     show=lambda seen: f"{seen.count} workflow(s)")
 
 
 def waits(stage: str, on: str) -> Callable[[RequestView], bool]:

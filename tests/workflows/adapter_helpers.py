@@ -36,11 +36,12 @@ from models.request import PortRequest
 from models.status import PortStatus
 from models.workflow import OrderView
 from portflow.cli import actions as cli_actions
-from tests.workflows.helpers import (  # noqa: F401 - PM, assign_all, mail_to, order_status: for the adapter tests
+from core.settings import get_settings
+from tests.dates import port_date_in
+from tests.workflows.helpers import (  # noqa: F401 - PM, assign_all, order_status: for the adapter tests
     PM,
     assign_all,
     attach_all,
-    mail_to,
     order_status,
     sample_request,
     server_now,
@@ -54,32 +55,25 @@ from worker import build_worker
 PUBLIC_URL = "https://portflow.example.test"
 
 
-def configure(env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch, task_queue: str, provider: str,
-              **extra: str) -> Settings:
-    """Settings for a port through ``provider`` on the test server (the CLI connects to it
-    too): verification by the routing check, a carrier poll every 6 hours that slows to every
-    10 days once the FOC is in (so a month-long port is a few dozen timers), and anything in
-    ``extra`` (``NAME=value`` without the ``PORTFLOW_`` prefix)."""
-    values = {
+def adapter_settings(env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch, provider: str) -> dict[str, object]:
+    """What :func:`~tests.settings_helpers.configure` adds for a port through ``provider``
+    driven with ``starter.py`` on the test server: the CLI connects to that server, LOAs are
+    signed by hand with the local flow, and the carrier poll slows to every 10 days once the
+    FOC is in (so a month-long port is a few dozen timers).
+
+    Also readies the CLI here: the status page as on a wide terminal, and no describe().
+    ``status`` asks describe() whether a workflow stopped; the time-skipping test server keeps
+    an unset search attribute (NextDeadline) as a null the SDK cannot decode, so describe()
+    fails there (not on a real server). Every workflow here runs or completes: no problem."""
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(cli_actions, "workflow_problem", _running)
+    return {
         "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "TEMPORAL_TASK_QUEUE": task_queue,
-        "VERIFICATION": "auto",
         "CARRIER_PROVIDER": provider,
-        "CARRIER_POLL_SECONDS": str(6 * 3600),
-        "CARRIER_FOC_POLL_SECONDS": str(10 * 86400),
+        "CARRIER_FOC_POLL_SECONDS": 10 * 86400,
         "ESIGN_PROVIDER": "local",
         "AUTO_SIGN": "false",
-        "COLUMNS": "200",  # the status page as on a wide terminal
-        **extra,
     }
-    for name, value in values.items():
-        monkeypatch.setenv(name if name == "COLUMNS" else f"PORTFLOW_{name}", value)
-    # `status` asks describe() whether a workflow stopped; the time-skipping test server keeps
-    # an unset search attribute (NextDeadline) as a null the SDK cannot decode, so describe()
-    # fails there (not on a real server). Every workflow here runs or completes: no problem.
-    monkeypatch.setattr(cli_actions, "workflow_problem", _running)
-    reset_settings()
-    return get_settings()
 
 
 async def _running(client: Client, workflow_id: str) -> None:
@@ -88,9 +82,7 @@ async def _running(client: Client, workflow_id: str) -> None:
 
 async def one_account_request(env: WorkflowEnvironment) -> PortRequest:
     """A one-account (Lumen) request dated a month ahead of the server's clock."""
-    cal = PortCalendar.from_settings()
-    day = cal.next_business_day((await server_now(env)).date() + timedelta(days=30))
-    return sample_request(accounts=1, port_date=day)
+    return sample_request(accounts=1, port_date=await port_date_in(env, 30))
 
 
 async def submitted(env: WorkflowEnvironment, req: PortRequest, tmp: Path) -> tuple[WorkflowHandle, OrderView]:
@@ -134,7 +126,7 @@ def starter(env: WorkflowEnvironment, *args: str) -> Result:
     """``python starter.py <args>`` against the test server, in-process (typer's runner)."""
     import starter as starter_module
 
-    assert get_settings().temporal_address == env.client.service_client.config.target_host, "configure() first"
+    assert get_settings().temporal_address == env.client.service_client.config.target_host, "configure() with adapter_settings() first"
     return CliRunner().invoke(starter_module.app, list(args), catch_exceptions=False)
 
 
@@ -162,7 +154,7 @@ def order_json(page: dict[str, Any], order_id: str) -> dict[str, Any]:
     return o
 
 
-# --------------------------------------------------------------------------- mail, history
+# --------------------------------------------------------------------------- history
 async def updates_admitted(client: Client, workflow_id: str) -> int:
     """How many updates reached the workflow (accepted into its history)."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()
@@ -233,16 +225,3 @@ class TelnyxWebhooks:
 def standin_calls(standin: Any, method: str, path_end: str) -> list[dict[str, Any]]:
     """The JSON bodies the stand-in received for ``method`` on paths ending with ``path_end``."""
     return [json.loads(b) if b else {} for m, p, b in standin.requests if m == method and p.endswith(path_end)]
-
-
-async def wait_mail(var: Path, address: str, needle: str, *, timeout: float = 15.0) -> str:
-    """The first message to ``address`` containing ``needle`` (mail is written by an activity)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        found = [m for m in mail_to(var, address) if needle in m]
-        if found:
-            return found[0]
-        if loop.time() > deadline:
-            raise AssertionError(f"no mail to {address} with {needle!r}; got: {[m.splitlines()[0] for m in mail_to(var, address)]}")
-        await asyncio.sleep(0.2)

@@ -1,7 +1,8 @@
 """Driving port orders through the carrier simulator in time-skipping tests.
 
-Builds on ``helpers`` (requests, search attributes, current details) and ``paths_helpers``
-(settings, server clock, signing, outbox, the simulator's records): what is here is what
+Builds on ``helpers`` (requests, search attributes, current details), ``paths_helpers``
+(server clock, signing, the simulator's records), ``tests.dates``, ``tests.mail_helpers``
+and ``tests.settings_helpers``: what is here is what
 the carrier paths add: a one-rule simulator profile, a request whose mail is in English,
 skipping server time until an order reaches a state, and the PM's amend.
 """
@@ -23,10 +24,12 @@ from temporalio.testing import WorkflowEnvironment
 from models.request import PortRequest
 from models.workflow import AmendOrder, OrderView
 from providers.notify.render import environment as notify_templates
+from tests.dates import port_date_in
+from tests.polling import eventually
 from tests.workflows.helpers import assign_all, attach_all, order_status, sample_request, start, wait_for
 from tests.workflows.helpers import current_details, search_attributes  # noqa: F401 - for the carrier tests
 from tests.workflows.helpers import PM
-from tests.workflows.paths_helpers import PM_MAIL, Mail, outbox, port_date_in, sign  # noqa: F401 - PM_MAIL for the carrier tests
+from tests.workflows.paths_helpers import PM_MAIL, sign  # noqa: F401 - PM_MAIL for the carrier tests
 from workflows.port_order import PortOrderWorkflow
 
 OPS_MAIL = "ops@portflow.local"
@@ -94,29 +97,13 @@ async def skip_until(env: WorkflowEnvironment, order_id: str, pred: Callable[[Or
         skipped += step
 
 
-async def wait_mail(var: Path, template: str, order_id: str, *, count: int = 1, timeout: float = 15.0) -> list[Mail]:
-    """The order's messages of ``template`` once there are ``count`` of them (real time: the
-    workflow sends mail right after the status moves)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        found = [m for m in outbox(var, template) if m.order_id == order_id]
-        if len(found) >= count or loop.time() > deadline:
-            assert len(found) >= count, f"{order_id}: {len(found)} {template} mails, expected {count}: " \
-                                        f"{[m.subject for m in found]}"
-            return found
-        await asyncio.sleep(0.1)
-
-
 async def wait_search_attribute(client: Client, workflow_id: str, name: str, value: Any, *,
                                 timeout: float = 10.0) -> None:
     """Until the server holds ``value`` for search attribute ``name`` (real time: a request
     upserts after its order's signal reaches it)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (got := (await search_attributes(client, workflow_id)).get(name)) != value:
-        assert loop.time() < deadline, f"{workflow_id}: {name} is {got!r}, not {value!r}"
-        await asyncio.sleep(0.1)
+    await eventually(lambda: search_attributes(client, workflow_id), lambda attrs: attrs.get(name) == value,
+                     what=f"{workflow_id}: search attribute {name} = {value!r}", timeout=timeout, interval=0.1,
+                     show=lambda attrs: f"{name} = {attrs.get(name)!r}")
 
 
 async def amend(client: Client, order_id: str, reason: str = "corrected from the CSR", **fields: Any) -> OrderView:

@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.settings import reset_settings
 from devtools.servers import register_search_attributes, test_server_path
 from store.db import dispose_engines, migrate
+from tests.settings_helpers import use_settings
 
 
 @pytest_asyncio.fixture
@@ -33,9 +34,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 def port_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh var/ (database, documents, outbox, simulator state) for one test."""
     var = tmp_path / "var"
-    monkeypatch.setenv("PORTFLOW_VAR_DIR", str(var))
-    monkeypatch.delenv("PORTFLOW_DATABASE_URL", raising=False)
-    reset_settings()
+    use_settings(monkeypatch, VAR_DIR=var, DATABASE_URL=None)
     dispose_engines()
     migrate()
     yield var

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import email
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from email import policy
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +15,14 @@ from models.request import DocumentKind, PortRequest
 from models.workflow import OrderView, RequestView
 from portflow import ports
 from providers.esign.local import LocalESign
+from tests.dates import port_date_ahead
+from tests.polling import eventually
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 
 PM = "pm@provider.example"
 
 _counter = 0
-
-
-def port_date_ahead(days: int = 30) -> date:
-    cal = PortCalendar.from_settings()
-    return cal.next_business_day(datetime.now(UTC).date() + timedelta(days=days))
 
 
 def sample_request(*, port_date: date | None = None, accounts: int = 2, **over: Any) -> PortRequest:
@@ -79,18 +73,17 @@ async def attach_all(client: Client, request: PortRequest, tmp: Path) -> None:
             await ports.attach(client, request.id, f, kind, actor="pm@provider.example", order_id=request.order_id(i))
 
 
+def _status_dump(view: RequestView | OrderView) -> str:
+    """A status view as a timeout message shows it: its status, then the whole view."""
+    return f"status {view.status}: {view.model_dump_json(indent=1)[:3000]}"
+
+
 async def wait_for(
     handle: WorkflowHandle, pred: Callable[[RequestView], bool], *, timeout: float = 30.0, what: str = "condition"
 ) -> RequestView:
-    """Poll the status query (real time) until ``pred`` holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    view = await handle.query(PortRequestWorkflow.status)
-    while not pred(view):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last status: {view.model_dump_json(indent=1)[:3000]}")
-        await asyncio.sleep(0.2)
-        view = await handle.query(PortRequestWorkflow.status)
-    return view
+    """Poll the request's status query (real time) until ``pred`` holds."""
+    return await eventually(lambda: handle.query(PortRequestWorkflow.status), pred, what=what, timeout=timeout,
+                            show=_status_dump)
 
 
 def order(view: RequestView, index: int) -> OrderView:
@@ -110,33 +103,14 @@ async def order_status(client: Client, order_id: str) -> OrderView:
 async def wait_order(client: Client, order_id: str, pred: Callable[[OrderView], bool], *, what: str,
                      timeout: float = 30.0) -> OrderView:
     """Poll the order's own status query (real time) until ``pred`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    view = await order_status(client, order_id)
-    while not pred(view):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; order is {view.status}: "
-                                 f"{view.model_dump_json(indent=1)[:3000]}")
-        await asyncio.sleep(0.2)
-        view = await order_status(client, order_id)
-    return view
+    return await eventually(lambda: order_status(client, order_id), pred, what=f"{order_id}: {what}",
+                            timeout=timeout, show=_status_dump)
 
 
 async def assign_all(handle: WorkflowHandle, numbers: list[str]) -> None:
     """The PM assigns each number to a user (user0@, user1@... in the order given)."""
     await handle.execute_update("assign", {"actor": PM, "assignments": {
         tn: f"user{i}@contoso.example" for i, tn in enumerate(numbers)}})
-
-
-def mail_to(var: Path, address: str) -> list[str]:
-    """Subject and text of every outbox message to ``address``, oldest first."""
-    out = []
-    for path in sorted((var / "outbox").glob("*.eml")):
-        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address in str(msg["To"]):
-            body = msg.get_body(preferencelist=("plain", "html"))
-            out.append(f"{msg['Subject']}\n{body.get_content() if body else ''}")
-    return out
 
 
 async def sign_all(client: Client, request: PortRequest, *, now: datetime | None = None) -> None:

@@ -1,20 +1,15 @@
 """Helpers for the lifecycle-path tests (documents, LOA, cancel, durability).
 
-Dates and signing times come from the time-skipping server's clock
-(``env.get_current_time()``), never the wall clock: once a test skipped weeks, a port
-date or a signature taken from the wall clock would lie in the workflow's past.
+Signing times come from the time-skipping server's clock (``env.get_current_time()``),
+as port dates do (``tests.dates.port_date_in``), never the wall clock: once a test skipped
+weeks, a signature or a date taken from the wall clock would lie in the workflow's past.
 """
 
 from __future__ import annotations
 
-import email
 import json
-import email.policy
 from collections.abc import Awaitable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from email.utils import getaddresses
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -49,33 +44,6 @@ carriers:
 """
 
 
-def configure(monkeypatch: pytest.MonkeyPatch, port_var: Path, task_queue: str, *, profile: str | None = None,
-              **settings: object) -> Path:
-    """Settings for one test: its own task queue, automatic verification, polls slow enough
-    that a skipped month is a handful of timers, and a simulator profile when given."""
-    values: dict[str, object] = {
-        "TEMPORAL_TASK_QUEUE": task_queue,
-        "VERIFICATION": "auto",
-        "CARRIER_POLL_SECONDS": 6 * 3600,
-        "CARRIER_FOC_POLL_SECONDS": 7 * 86400,
-        **settings,
-    }
-    if profile is not None:
-        path = port_var.parent / "simulator-profile.yaml"
-        path.write_text(profile)
-        values["SIMULATOR_PROFILE"] = str(path)
-    for name, value in values.items():
-        monkeypatch.setenv(f"PORTFLOW_{name}", str(value))
-    reset_settings()
-    return port_var
-
-
-async def port_date_in(env: WorkflowEnvironment, days: int) -> date:
-    """The first business day at least ``days`` after today on the server's clock."""
-    today = (await server_now(env)).date()
-    return PortCalendar.from_settings().next_business_day(today + timedelta(days=days))
-
-
 async def sign(env: WorkflowEnvironment, order_id: str, name: str) -> EnvelopeEvent:
     """The signer signs the order's latest LOA (local flow) at the server's time, and the
     event reaches the order as `starter.py sign` delivers it."""
@@ -100,38 +68,6 @@ async def terminate_running(client: Client, workflow_ids: list[str]) -> None:
             await client.get_workflow_handle(wid).terminate(reason="test finished")
         except RPCError:
             pass  # finished already, or never started
-
-
-# ---------------------------------------------------------------------- outbox
-
-
-@dataclass(frozen=True)
-class Mail:
-    template: str
-    subject: str
-    to: tuple[str, ...]
-    request_id: str
-    order_id: str | None
-    body: str
-
-
-def outbox(var: Path, template: str | None = None) -> list[Mail]:
-    """The outbox .eml messages as a person reads them (oldest first), optionally one template's."""
-    out = []
-    for path in sorted((var / "outbox").glob("*.eml")):
-        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        part = msg.get_body(preferencelist=("plain",))
-        mail = Mail(
-            template=str(msg["X-Portflow-Template"]),
-            subject=str(msg["Subject"]),
-            to=tuple(addr for _, addr in getaddresses([str(msg["To"])])),
-            request_id=str(msg["X-Portflow-Request"]),
-            order_id=str(msg["X-Portflow-Order"]) if msg["X-Portflow-Order"] else None,
-            body=part.get_content() if part is not None else "",
-        )
-        if template is None or mail.template == template:
-            out.append(mail)
-    return out
 
 
 # ---------------------------------------------------------------------- history

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.status import PortStatus
 from models.workflow import ActivateNow, OrderView
-from tests.workflows.paths_helpers import configure
+from tests.settings_helpers import configure
 from tests.workflows.helpers import attach_all, order, sample_request, sign_all, start, wait_for
 from worker import build_worker
 from workflows.port_order import PortOrderWorkflow

@@ -11,7 +11,6 @@ Both: ``starter.py status`` shows each order's status beside the carrier's raw s
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, timedelta
@@ -36,14 +35,16 @@ from providers.carrier.telnyx_map import customer_reference, iso_z
 from store import inventory
 from store.db import session_scope
 from store.documents import documents_of
+from tests.mail_helpers import mail_to, wait_mail
+from tests.polling import eventually
+from tests.settings_helpers import configure
 from tests.telnyx_standin import TelnyxStandIn, serve
 from tests.workflows.adapter_helpers import (
     PM,
     PUBLIC_URL,
     TelnyxWebhooks,
     assign_all,
-    configure,
-    mail_to,
+    adapter_settings,
     order_status,
     order_json,
     port_day_foc,
@@ -54,15 +55,14 @@ from tests.workflows.adapter_helpers import (
     status_text,
     submitted_port,
     updates_admitted,
-    wait_mail,
     wait_order,
 )
 from tests.workflows.helpers import record_histories
+from tests.workflows.paths_helpers import PM_MAIL
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 
 S = PortStatus
-PM_MAIL = "pm@portflow.local"  # PORTFLOW_PM_EMAIL: where the workflows write to the PM
 
 
 def walked(o: OrderView) -> list[PortStatus]:
@@ -107,7 +107,7 @@ def assert_completed(final: OrderView, req: PortRequest) -> None:
 async def test_manual_port_runs_end_to_end_with_the_pm_recording_each_carrier_answer(
     env: WorkflowEnvironment, port_var: Path, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    configure(env, monkeypatch, task_queue, "manual")
+    configure(monkeypatch, port_var, task_queue, **adapter_settings(env, monkeypatch, "manual"))
     async with submitted_port(env, tmp_path) as (req, handle, o):
         oid = req.order_id(0)
         # Nothing has reached Lumen: the order is recorded for the PM to enter in its portal.
@@ -131,7 +131,9 @@ async def test_manual_port_runs_end_to_end_with_the_pm_recording_each_carrier_an
                              what="FOC confirmed")
         assert o.foc_at == foc and change_to(o, S.FOC_CONFIRMED).actor == PM
         # the customer and the PM are told (in the customer's language)
-        assert "09:00" in await wait_mail(port_var, PM_MAIL, f"Fecha de portabilidad confirmada: {foc:%Y-%m-%d}")
+        [foc_mail, *_] = await wait_mail(port_var, to=PM_MAIL,
+                                         containing=f"Fecha de portabilidad confirmada: {foc:%Y-%m-%d}")
+        assert "09:00" in foc_mail.text
 
         # `starter.py status`: our status beside the carrier's order id and its raw status.
         page = order_json(await status_json(env, req.id), oid)
@@ -169,7 +171,7 @@ async def test_manual_port_runs_end_to_end_with_the_pm_recording_each_carrier_an
 async def test_manual_rejection_is_remediated_and_the_supplement_is_a_task_for_the_pm(
     env: WorkflowEnvironment, port_var: Path, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    configure(env, monkeypatch, task_queue, "manual", CARRIER_SILENCE_HOURS="24")
+    configure(monkeypatch, port_var, task_queue, **adapter_settings(env, monkeypatch, "manual"), CARRIER_SILENCE_HOURS=24)
     async with submitted_port(env, tmp_path) as (req, handle, o):
         oid = req.order_id(0)
         man_id = o.carrier_order_id
@@ -180,7 +182,7 @@ async def test_manual_rejection_is_remediated_and_the_supplement_is_a_task_for_t
         await sleep_past(env, sent, margin=timedelta(hours=23))
         assert not [m for m in mail_to(port_var, PM_MAIL) if "No word from" in m]
         await sleep_past(env, sent, margin=timedelta(hours=24, minutes=30))
-        silent = await wait_mail(port_var, PM_MAIL, "No word from Lumen for 24 h")
+        silent = (await wait_mail(port_var, to=PM_MAIL, containing="No word from Lumen for 24 h"))[0].text
         assert man_id in silent and "manual: awaiting PM entry" in silent
         assert "record any FOC or rejection they give you by hand" in silent
 
@@ -195,7 +197,8 @@ async def test_manual_rejection_is_remediated_and_the_supplement_is_a_task_for_t
         assert fix.startswith("BTN_ATN_MISMATCH: Ask the customer for the BTN shown on the bill or CSR")
         assert fix.endswith("(fix btn; customer)") and words in fix
         assert o.next.waiting_on == "customer" and o.next.what.startswith("fix the carrier exception")
-        assert oid in await wait_mail(port_var, PM_MAIL, "BTN_ATN_MISMATCH")  # with the customer, in Spanish
+        [exc_mail, *_] = await wait_mail(port_var, to=PM_MAIL, containing="BTN_ATN_MISMATCH")
+        assert oid in exc_mail.text  # with the customer, in Spanish
 
         page = order_json(await status_json(env, req.id), oid)
         assert page["status"] == "exception"
@@ -238,10 +241,9 @@ def manual_cancelled(var: Path, order_id: str):
     """The PM records Lumen's confirmation of the cancel, once the SUP1 waits for them
     (``starter.py carrier-event`` has no option for it: ``ManualCarrier.record_event`` does)."""
     async def confirm() -> None:
-        deadline = asyncio.get_running_loop().time() + 15
-        while manual_record(var, order_id)["state"]["raw_status"] != "manual: cancel (SUP1) awaiting PM entry":
-            assert asyncio.get_running_loop().time() < deadline, manual_record(var, order_id)["state"]
-            await asyncio.sleep(0.1)
+        await eventually(lambda: manual_record(var, order_id)["state"],
+                         lambda state: state["raw_status"] == "manual: cancel (SUP1) awaiting PM entry",
+                         what=f"{order_id}: the cancel (SUP1) awaiting the PM", timeout=15, interval=0.1)
         ManualCarrier(get_settings()).record_event(order_id, cancelled=True, actor=PM)
     return confirm
 
@@ -249,7 +251,7 @@ def manual_cancelled(var: Path, order_id: str):
 async def test_a_manual_order_waits_on_the_pm_to_enter_it_and_record_the_answer(
     env: WorkflowEnvironment, port_var: Path, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    configure(env, monkeypatch, task_queue, "manual")
+    configure(monkeypatch, port_var, task_queue, **adapter_settings(env, monkeypatch, "manual"))
     async with submitted_port(env, tmp_path) as (req, handle, o):
         oid = req.order_id(0)
         try:
@@ -301,8 +303,9 @@ async def telnyx(env: WorkflowEnvironment, telnyx_server: tuple[TelnyxStandIn, s
     app = create_app(TemporalEventSink(env.client))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL, timeout=30) as http:
         hooks = TelnyxWebhooks(http)
-        configure(env, monkeypatch, task_queue, "telnyx", TELNYX_API_KEY="test-key", TELNYX_BASE_URL=f"{url}/v2",
-                  TELNYX_PUBLIC_KEY=hooks.public_key, TELNYX_TIMEOUT_SECONDS="10", PUBLIC_URL=PUBLIC_URL)
+        configure(monkeypatch, port_var, task_queue, **adapter_settings(env, monkeypatch, "telnyx"),
+                  TELNYX_API_KEY="test-key", TELNYX_BASE_URL=f"{url}/v2", TELNYX_PUBLIC_KEY=hooks.public_key,
+                  TELNYX_TIMEOUT_SECONDS=10, PUBLIC_URL=PUBLIC_URL)
         yield standin, hooks
 
 
@@ -323,10 +326,8 @@ async def deliver(hooks: TelnyxWebhooks, standin: TelnyxStandIn, porting_id: str
 def telnyx_cancelled(standin: TelnyxStandIn, porting_id: str):
     """Telnyx's porting ops finish a cancel the adapter asked for."""
     async def confirm() -> None:
-        deadline = asyncio.get_running_loop().time() + 15
-        while standin.order(porting_id)["status"]["value"] != "cancel-pending":
-            assert asyncio.get_running_loop().time() < deadline, standin.order(porting_id)["status"]
-            await asyncio.sleep(0.1)
+        await eventually(lambda: standin.order(porting_id)["status"], lambda status: status["value"] == "cancel-pending",
+                         what=f"Telnyx order {porting_id} cancel-pending", timeout=15, interval=0.1)
         standin.set_status(porting_id, "cancelled")
     return confirm
 
@@ -430,7 +431,7 @@ async def telnyx_exception_amended(env: WorkflowEnvironment, standin: TelnyxStan
     assert fix.startswith("BTN_ATN_MISMATCH: Ask the customer for the BTN") and fix.endswith("(fix btn; customer)")
     assert change_to(o, S.EXCEPTION).actor == "carrier:telnyx"
     assert o.next.waiting_on == "customer"
-    await wait_mail(port_var, PM_MAIL, "BTN_ATN_MISMATCH")
+    await wait_mail(port_var, to=PM_MAIL, containing="BTN_ATN_MISMATCH")
 
     page = order_json(await status_json(env, req.id), oid)
     assert (page["status"], page["carrier_raw_status"]) == ("exception", "exception")

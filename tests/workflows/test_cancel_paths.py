@@ -15,6 +15,9 @@ from models.status import PortStatus
 from models.workflow import Cancel
 from providers.carrier.simulator import CarrierSimulator
 from providers.esign.local import EnvelopeClosed, LocalESign
+from tests.dates import port_date_in
+from tests.mail_helpers import outbox
+from tests.settings_helpers import configure
 from tests.workflows.helpers import attach_all, order, record_histories, sample_request, start, wait_for
 from tests.workflows.paths_helpers import (
     CONTACT,
@@ -22,11 +25,8 @@ from tests.workflows.paths_helpers import (
     PM_MAIL,
     carrier_record,
     carrier_records,
-    configure,
     inventory_rows,
     order_status,
-    outbox,
-    port_date_in,
     refusal,
     same_numbers,
     server_now,

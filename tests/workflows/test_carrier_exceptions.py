@@ -7,7 +7,6 @@ order goes back as a supplement (SUP3, or SUP2 for a new date) and ports.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,10 @@ from models.status import PortStatus
 from models.workflow import OrderView
 from providers.carrier.exceptions import CODES, CORRECTION_ALIASES, NOT_PORTABLE_CODES, remediation_for
 from store import vault
+from tests.dates import port_date_in
+from tests.mail_helpers import Mail, outbox, wait_mail
+from tests.polling import eventually
+from tests.settings_helpers import configure
 from tests.workflows import carrier_helpers as ch
 from tests.workflows import paths_helpers as ph
 from tests.workflows.helpers import record_histories
@@ -71,24 +74,26 @@ def _amendment(code: str, view: OrderView, req, new_date) -> dict[str, Any]:
     return out
 
 
-async def _exception_for_pm(env: WorkflowEnvironment, var: Path, oid: str) -> tuple[OrderView, ph.Mail]:
+async def _exception_for_pm(env: WorkflowEnvironment, var: Path, oid: str) -> tuple[OrderView, Mail]:
     """Skip time until the carrier's answer makes the order an exception, then wait (real
     time) for its explanation, its mail and its next step; an order that moves on by itself
     fails at once."""
     await ch.skip_until(env, oid, lambda o: any(c.to_status == S.EXCEPTION for c in o.timeline),
                         step=timedelta(hours=1), what="carrier exception")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
-    while True:
+    async def look() -> tuple[OrderView, list[Mail]]:
         view = await ph.order_status(env.client, oid)
         assert view.status == S.EXCEPTION, (
             f"{oid} left the exception without the PM: {[f'{c.to_status}: {c.reason}' for c in view.timeline][-3:]}")
-        mails = [m for m in ph.outbox(var, "exception") if m.order_id == oid]
-        if mails and view.remediation and view.next.what.startswith("fix the carrier exception"):
-            assert len(mails) == 1, [m.subject for m in mails]
-            return view, mails[0]
-        assert loop.time() < deadline, f"{oid}: no exception mail and remediation"
-        await asyncio.sleep(0.1)
+        return view, [m for m in outbox(var, "exception") if m.order_id == oid]
+
+    view, mails = await eventually(
+        look, lambda seen: bool(seen[1] and seen[0].remediation and seen[0].next.what.startswith(
+            "fix the carrier exception")),
+        what=f"{oid}: the exception mail, remediation and next step", timeout=15, interval=0.1,
+        show=lambda seen: f"mails {[m.subject for m in seen[1]]}, remediation {seen[0].remediation}, "
+                          f"next {seen[0].next.what!r}")
+    assert len(mails) == 1, [m.subject for m in mails]
+    return view, mails[0]
 
 
 
@@ -96,7 +101,7 @@ async def _exception_for_pm(env: WorkflowEnvironment, var: Path, oid: str) -> tu
 @pytest.mark.parametrize("code", AMENDABLE)
 async def test_rejection_amend_resubmit(code: str, env: WorkflowEnvironment, port_var: Path, task_queue: str,
                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("reject", code=code))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("reject", code=code))
     rem = remediation_for(code)
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
@@ -118,7 +123,7 @@ async def test_rejection_amend_resubmit(code: str, env: WorkflowEnvironment, por
         for field in rem.fields_to_amend:
             assert FIELD_LABELS[field] in mail.body, (field, mail.body)
 
-        fix = _amendment(code, view, req, await ph.port_date_in(env, 45))
+        fix = _amendment(code, view, req, await port_date_in(env, 45))
         amended = await ch.amend(env.client, oid, reason=f"fixed {code} from the CSR", **fix)
         assert amended.status in (S.EXCEPTION, S.SUPPLEMENT)
         result = await handle.result()
@@ -146,7 +151,7 @@ async def test_rejection_amend_resubmit(code: str, env: WorkflowEnvironment, por
     # corrected secrets reach the carrier as vault refs: never in mail, nor in what it keeps
     for secret in (v for k, v in fix.items() if k in ("account_number", "pin")):
         plain = vault.reveal(secret)
-        assert plain not in json.dumps(rec) and all(plain not in m.body for m in ph.outbox(port_var))
+        assert plain not in json.dumps(rec) and all(plain not in m.body for m in outbox(port_var))
     removed = set(fix.get("remove_numbers", []))
     states = {r.tn: r.state for r in ph.inventory_rows(req.id, include_released=False)}
     for n in final.numbers:
@@ -159,7 +164,7 @@ async def test_rejection_amend_resubmit(code: str, env: WorkflowEnvironment, por
 async def test_wrong_signer_gets_a_new_loa_that_goes_out_as_sup3(
         env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("reject", code="AUTH_PERSON_MISMATCH"))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("reject", code="AUTH_PERSON_MISMATCH"))
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     owner = Signer(name="Marta Quiroga", title="Owner", email="marta@contoso.example")
@@ -176,7 +181,7 @@ async def test_wrong_signer_gets_a_new_loa_that_goes_out_as_sup3(
         view = await ch.skip_until(env, oid, lambda o: o.status == S.LOA_SENT, step=timedelta(minutes=1),
                                    what="LOA v2 out")
         assert any(c.reason.startswith("LOA v2 sent to Marta Quiroga") for c in view.timeline)
-        loa_mails = await ch.wait_mail(port_var, "loa_sent", oid, count=2)
+        loa_mails = await wait_mail(port_var, "loa_sent", oid, count=2)
         assert "marta@contoso.example" in loa_mails[-1].to and "luis@contoso.example" not in loa_mails[-1].to
         assert view.carrier_order_id is not None
 
@@ -215,7 +220,7 @@ async def test_refused_submission_is_an_exception_the_pm_fixes(
         tmp_path: Path) -> None:
     """The carrier refuses the order itself: not a failed workflow but an exception the PM
     fixes, then a fresh submission (EXCEPTION -> SUBMITTED)."""
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"))
     async with build_worker(env.client):
         req, handle, view, mail = await _refused_at_submission(env, port_var, tmp_path)
         oid = req.order_id(0)
@@ -244,7 +249,7 @@ async def test_refused_submission_is_an_exception_the_pm_fixes(
 async def test_refused_submission_says_what_the_carrier_refused(
         env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"))
     async with build_worker(env.client):
         req, handle, view, mail = await _refused_at_submission(env, port_var, tmp_path)
         await ph.terminate_running(env.client, [req.id])
@@ -261,7 +266,7 @@ async def test_not_portable_numbers_leave_the_order(code: str, env: WorkflowEnvi
     reason (status, inventory, the completion mail) and the other numbers port."""
     req = await ch.english_request(env, accounts=1)
     stuck = req.accounts[0].numbers[-1]
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for(
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for(
         "not_portable", code=code, numbers=[stuck], text="wireless-only rate center, no portability agreement"))
     oid = req.order_id(0)
     async with build_worker(env.client):
@@ -277,7 +282,7 @@ async def test_not_portable_numbers_leave_the_order(code: str, env: WorkflowEnvi
         assert walked.index(S.EXCEPTION) < walked.index(S.SUPPLEMENT) < walked.index(S.FOC_CONFIRMED)
         removed = next(c for c in view.timeline if c.to_status == S.SUPPLEMENT)
         assert removed.reason == f"SUP3: removed not-portable numbers {stuck}"
-        assert not [m for m in ph.outbox(port_var, "exception") if m.order_id == oid]  # nobody had to act
+        assert not [m for m in outbox(port_var, "exception") if m.order_id == oid]  # nobody had to act
         result = await handle.result()
         final = await ph.order_status(env.client, oid)
 
@@ -287,7 +292,7 @@ async def test_not_portable_numbers_leave_the_order(code: str, env: WorkflowEnvi
     states = {r.tn: r.state for r in ph.inventory_rows(req.id, include_released=False)}
     assert states == {**{n: "active" for n in req.accounts[0].numbers}, stuck: "not_portable"}
     assert {n.tn: n.state for n in final.numbers}[stuck] == "not_portable"
-    [done] = ph.outbox(port_var, "port_complete")
+    [done] = outbox(port_var, "port_complete")
     did_not_port = done.body.split("did NOT port")[1]
     national = f"({stuck[2:5]}) {stuck[5:8]}-{stuck[8:]}"
     assert national in did_not_port and national not in done.body.split("did NOT port")[0]
@@ -299,7 +304,7 @@ async def test_exception_left_past_its_sla_is_escalated(env: WorkflowEnvironment
                                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """An exception nobody fixes for longer than its SLA (EXCEPTION: 48 h by default) alerts
     ops; the Escalated search attribute and the current details say so until it is fixed."""
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("reject", code="BTN_ATN_MISMATCH"))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("reject", code="BTN_ATN_MISMATCH"))
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
@@ -311,7 +316,7 @@ async def test_exception_left_past_its_sla_is_escalated(env: WorkflowEnvironment
 
         await ch.skip_until(env, oid, lambda o: o.escalated, step=timedelta(hours=6), limit=timedelta(days=3),
                             what="SLA escalation")
-        [mail] = await ch.wait_mail(port_var, "escalation", oid)
+        [mail] = await wait_mail(port_var, "escalation", oid)
         assert ch.OPS_MAIL in mail.to and ch.PM_MAIL in mail.to
         assert mail.subject.startswith(f"P2 escalation for Contoso Dental ({oid}): SLA: exception for more than 48 h")
         sent = await ph.notifications_sent(env.client, oid, "escalation")

@@ -20,6 +20,9 @@ from core.calendar import PortCalendar
 from models.request import PortRequest
 from models.status import PortStatus
 from models.workflow import ExpediteRequest, RequestView
+from tests.dates import port_date_in
+from tests.mail_helpers import outbox
+from tests.settings_helpers import configure
 from tests.workflows.helpers import (
     attach_all,
     order,
@@ -33,10 +36,7 @@ from tests.workflows.paths_helpers import (
     ACCEPT_AT_ONCE,
     CONTACT,
     PM,
-    configure,
     notifications_sent,
-    outbox,
-    port_date_in,
     refusal,
     server_now,
     sign,
@@ -149,7 +149,6 @@ async def test_late_documents_slip_the_port_date_then_the_port_proceeds(
 async def test_expedite_keeps_the_port_date_and_is_refused_once_past_documents(
     env: WorkflowEnvironment, docs_env: Path, tmp_path: Path
 ) -> None:
-    cal = PortCalendar.from_settings()
     async with _waiting_for_documents(env, accounts=1) as (req, handle, view):
         requested = req.requested_port_date
         due = view.next.due_at
@@ -164,7 +163,7 @@ async def test_expedite_keeps_the_port_date_and_is_refused_once_past_documents(
         assert not view.expedited and view.port_date == requested
 
         # the PM expedites to a date inside the lead time (documents would be due already)
-        sooner = cal.next_business_day((await server_now(env)).date() + timedelta(days=15))
+        sooner = await port_date_in(env, 15)
         view = await handle.execute_update(PortRequestWorkflow.expedite_port, ExpediteRequest(
             actor=PM, reason="customer's office moves early", port_date=sooner))
         assert view.expedited and view.port_date == sooner

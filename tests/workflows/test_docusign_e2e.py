@@ -32,7 +32,10 @@ from store.documents import documents_of, path_of
 from tests.docusign_standin import DocuSignStandIn, connect_signatures
 from tests.docusign_standin.account import StandInEnvelope
 from tests.docusign_standin.fixtures import ds_env, rsa_pair, standin  # noqa: F401 (fixtures)
-from tests.workflows.helpers import PM, attach_all, mail_to, order, order_status, sample_request, start, wait_for
+from tests.mail_helpers import mail_to
+from tests.settings_helpers import configure
+from tests.workflows.helpers import PM, attach_all, order, order_status, sample_request, start, wait_for
+from tests.workflows.paths_helpers import PM_MAIL
 from worker import build_worker
 from workflows.port_order import PortOrderWorkflow
 
@@ -62,26 +65,14 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-def docusign_port(port_var: Path, task_queue: str, ds_env, tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> Callable[..., Settings]:
+def docusign_port(port_var: Path, task_queue: str, ds_env, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Settings]:
     """``docusign_port(PUBLIC_URL=...)``: settings for a port whose LOAs go through the stand-in."""
-    profile = tmp_path / "carriers.yaml"
-    profile.write_text(FAST_CARRIERS, "utf-8")
+    def port_settings(**overrides: str) -> Settings:
+        configure(monkeypatch, port_var, task_queue, profile=FAST_CARRIERS, CARRIER_PROVIDER="simulator",
+                  AUTO_SIGN="false", DOCUSIGN_POLL_MINUTES=15)
+        return ds_env(**overrides)  # the DocuSign settings on top
 
-    def configure(**overrides: str) -> Settings:
-        for name, value in {
-            "TEMPORAL_TASK_QUEUE": task_queue,
-            "VERIFICATION": "auto",
-            "CARRIER_POLL_SECONDS": "21600",
-            "SIMULATOR_PROFILE": str(profile),
-            "CARRIER_PROVIDER": "simulator",
-            "AUTO_SIGN": "false",
-            "DOCUSIGN_POLL_MINUTES": "15",
-        }.items():
-            monkeypatch.setenv(f"PORTFLOW_{name}", value)
-        return ds_env(**overrides)  # sets the DocuSign settings and reloads them all
-
-    return configure
+    return port_settings
 
 
 @pytest.fixture
@@ -241,7 +232,7 @@ async def test_declined_loa_then_corrected_signer_gets_a_second_envelope(
         declined = await order_status(env.client, oid)
         assert "I am not the account holder" in declined.timeline[-1].reason
         assert declined.next.waiting_on == "pm"
-        assert any("I am not the account holder" in m for m in mail_to(port_var, "pm@portflow.local")), \
+        assert any("I am not the account holder" in m for m in mail_to(port_var, PM_MAIL)), \
             "the PM is not told why the LOA was declined"
 
         owner = Signer(name="Marta Ruiz", title="Owner", email="marta@contoso.example")

@@ -3,7 +3,6 @@ left; the same request started twice, or a number already in another port, is re
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -20,15 +19,16 @@ from models.workflow import Cancel, PortRequestInput
 from portflow.ports import PortRefused, options_from_settings
 from providers.esign.local import LocalESign
 from store import vault
+from tests.dates import port_date_in
+from tests.mail_helpers import outbox
+from tests.polling import eventually
+from tests.settings_helpers import configure
 from tests.workflows.helpers import attach_all, sample_request, start, wait_for
 from tests.workflows.paths_helpers import (
     ACCEPT_AT_ONCE,
     PM,
     activity_identities,
-    configure,
     inventory_rows,
-    outbox,
-    port_date_in,
     same_numbers,
     server_now,
     terminate_running,
@@ -172,11 +172,8 @@ async def test_two_starters_racing_for_the_same_numbers_one_fails_at_intake_and_
                 id=racer.id, task_queue=task_queue)
             # the database lets one claim win; the loser fails at intake and the PM hears why (real time: a
             # retry loop must not spin under time skipping)
-            loop = asyncio.get_running_loop()
-            until = loop.time() + 5
-            while not [m for m in outbox(port_var, "escalation") if m.request_id == racer.id] and loop.time() < until:
-                await asyncio.sleep(0.2)
-            (alert,) = [m for m in outbox(port_var, "escalation") if m.request_id == racer.id]
+            (alert,) = await eventually(lambda: [m for m in outbox(port_var, "escalation") if m.request_id == racer.id],
+                                        what=f"the escalation about {racer.id}", timeout=5)
             assert alert.to == ("pm@portflow.local",)
             assert f"is already in port request {req.id}" in alert.body
             lost = await racing.result()

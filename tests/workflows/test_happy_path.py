@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.status import PortStatus
 from store import inventory
 from store.db import session_scope
+from tests.settings_helpers import use_settings
 from tests.workflows.helpers import attach_all, record_histories, order, sample_request, sign_all, start, wait_for
 from worker import build_worker
 from workflows.port_request import PortRequestWorkflow
@@ -18,11 +19,7 @@ from workflows.port_request import PortRequestWorkflow
 
 @pytest.fixture
 def settings_env(port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PORTFLOW_TEMPORAL_TASK_QUEUE", task_queue)
-    monkeypatch.setenv("PORTFLOW_VERIFICATION", "auto")
-    from core.settings import reset_settings
-
-    reset_settings()
+    use_settings(monkeypatch, TEMPORAL_TASK_QUEUE=task_queue, VERIFICATION="auto")
     return port_var
 
 

@@ -17,6 +17,9 @@ from models.request import PortRequest, Signer
 from models.status import PortStatus
 from models.workflow import AmendOrder, OrderView
 from providers.esign.local import EnvelopeClosed, LocalESign, SignerMismatch
+from tests.dates import port_date_in
+from tests.mail_helpers import outbox
+from tests.settings_helpers import configure
 from tests.workflows.helpers import attach_all, order, record_histories, sample_request, start, wait_for
 from tests.workflows.paths_helpers import (
     ACCEPT_AT_ONCE,
@@ -24,9 +27,6 @@ from tests.workflows.paths_helpers import (
     PM,
     PM_MAIL,
     carrier_record,
-    configure,
-    outbox,
-    port_date_in,
     server_now,
     sign,
     terminate_running,

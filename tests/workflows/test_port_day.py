@@ -19,6 +19,9 @@ from models.request import DocumentKind, PortRequest
 from models.status import PortStatus
 from models.workflow import ConfirmVerification
 from portflow import ports
+from tests.dates import port_date_in
+from tests.mail_helpers import wait_mail
+from tests.settings_helpers import configure
 from tests.workflows import carrier_helpers as ch
 from tests.workflows import paths_helpers as ph
 from tests.workflows.helpers import record_histories, start, wait_for
@@ -37,8 +40,8 @@ async def test_carrier_moves_the_foc(env: WorkflowEnvironment, port_var: Path, t
                                      monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The carrier confirms an FOC, then moves it two days later: the customer and the PM
     are told old and new, the status shows the new FOC, and the port happens then."""
-    ph.configure(monkeypatch, port_var, task_queue, CARRIER_FOC_POLL_SECONDS=86400,
-                 profile=ch.profile_for("foc_moved", move_after_seconds=2 * 86400, move_by_seconds=2 * 86400))
+    configure(monkeypatch, port_var, task_queue, CARRIER_FOC_POLL_SECONDS=86400,
+              profile=ch.profile_for("foc_moved", move_after_seconds=2 * 86400, move_by_seconds=2 * 86400))
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
@@ -50,7 +53,7 @@ async def test_carrier_moves_the_foc(env: WorkflowEnvironment, port_var: Path, t
                                     limit=timedelta(days=4), what="the FOC move")
         assert moved.status == S.FOC_CONFIRMED and moved.foc_at == first.foc_at + timedelta(days=2)
         assert any(c.reason.startswith("FOC moved from") and c.actor == "carrier:Lumen" for c in moved.timeline)
-        [mail] = await ch.wait_mail(port_var, "foc_changed", oid)
+        [mail] = await wait_mail(port_var, "foc_changed", oid)
         old_day, new_day = first.foc_at.astimezone(NY).date(), moved.foc_at.astimezone(NY).date()
         assert set(mail.to) == {str(req.contact.email), ch.PM_MAIL}
         assert mail.subject == f"Port date changed: now {new_day} for Contoso Dental"
@@ -70,14 +73,14 @@ async def test_pm_moves_the_date_with_a_sup2_until_the_guard(env: WorkflowEnviro
                                                              tmp_path: Path) -> None:
     """A new port date weeks ahead goes to the carrier as a SUP2 and gets a new FOC; inside
     the 48 h before that FOC the amend is refused, saying why and what to do instead."""
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"))
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
         handle = await ch.to_carrier(env, req, tmp_path)
         first = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED, step=timedelta(hours=3),
                                     what="first FOC")
-        later = await ph.port_date_in(env, 40)
+        later = await port_date_in(env, 40)
         await ch.amend(env.client, oid, reason="customer's office move slipped", port_date=later)
         second = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED and o.foc_at != first.foc_at,
                                      step=timedelta(hours=1), what="FOC for the new date")
@@ -91,7 +94,7 @@ async def test_pm_moves_the_date_with_a_sup2_until_the_guard(env: WorkflowEnviro
         now = await ph.server_now(env)
         await env.sleep(second.foc_at - timedelta(hours=24) - now)
         message = await ph.refusal(ch.amend(env.client, oid, reason="one more week",
-                                            port_date=await ph.port_date_in(env, 10)))
+                                            port_date=await port_date_in(env, 10)))
         assert message.startswith("cannot change now: the FOC is ") and "within 48 hours of the FOC" in message
         assert "call the carrier's porting desk" in message
         assert (await ph.order_status(env.client, oid)).foc_at == second.foc_at
@@ -109,7 +112,7 @@ async def test_numbers_unassigned_on_port_day(env: WorkflowEnvironment, port_var
     """Nobody assigns the numbers: reminders 3 and 1 business days ahead, then on port day a
     P3 escalation to the PM and ops, visible to ops as Escalated and in the current details."""
     # the carrier keeps the numbers 'activating' for an hour: port day can be looked at
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept", activation_seconds=3600))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept", activation_seconds=3600))
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     numbers = req.accounts[0].numbers
@@ -125,8 +128,8 @@ async def test_numbers_unassigned_on_port_day(env: WorkflowEnvironment, port_var
         await env.sleep(view.foc_at + timedelta(minutes=2) - now)
         view = await ch.skip_until(env, oid, lambda o: o.status == S.ACTIVATION and o.escalated,
                                    step=timedelta(minutes=1), limit=timedelta(minutes=10), what="port-day escalation")
-        reminders = await ch.wait_mail(port_var, "assign_reminder", oid, count=2)
-        [escalation] = await ch.wait_mail(port_var, "unassigned_escalation", oid)
+        reminders = await wait_mail(port_var, "assign_reminder", oid, count=2)
+        [escalation] = await wait_mail(port_var, "unassigned_escalation", oid)
         sa = await ch.search_attributes(env.client, oid)
         details = await ch.current_details(env.client, oid)
         await ch.wait_search_attribute(env.client, req.id, "Escalated", True)  # ops find the request too
@@ -158,19 +161,26 @@ async def _to_port_day(env: WorkflowEnvironment, req: PortRequest, tmp_path: Pat
     return handle, view
 
 
+async def _snapped_back(env: WorkflowEnvironment, req: PortRequest, tmp_path: Path):
+    """:func:`_to_port_day` with a carrier whose activation fails: skip until the order snaps
+    back. Returns the request's handle, the order before port day and the snapped-back order."""
+    handle, before = await _to_port_day(env, req, tmp_path)
+    view = await ch.skip_until(env, req.order_id(0), lambda o: o.status == S.SNAPBACK, step=timedelta(minutes=5),
+                               limit=timedelta(hours=1), what="snapback")
+    return handle, before, view
+
+
 async def test_activation_failure_snaps_back_then_ports_on_a_new_date(
         env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
     """Activation fails at the carrier: SNAPBACK and a P1 to ops and the PM; the PM sets a
     new date (SUP2) and the port goes through then, verified and completed."""
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("activation_failure"))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("activation_failure"))
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
-        handle, before = await _to_port_day(env, req, tmp_path)
-        view = await ch.skip_until(env, oid, lambda o: o.status == S.SNAPBACK, step=timedelta(minutes=5),
-                                   limit=timedelta(hours=1), what="snapback")
-        [p1] = await ch.wait_mail(port_var, "activation_failed", oid)
+        handle, before, view = await _snapped_back(env, req, tmp_path)
+        [p1] = await wait_mail(port_var, "activation_failed", oid)
         assert set(p1.to) == {ch.PM_MAIL, ch.OPS_MAIL}
         assert p1.subject == f"P1: activation failed for Contoso Dental ({oid}), numbers may not route"
         assert before.carrier_order_id in p1.body and "activation-failed" in p1.body
@@ -180,7 +190,7 @@ async def test_activation_failure_snaps_back_then_ports_on_a_new_date(
         assert {n.carrier_outcome for n in view.numbers} == {"failed"}
         assert (await ch.search_attributes(env.client, oid))["Escalated"] is True
 
-        new_date = await ph.port_date_in(env, 7)
+        new_date = await port_date_in(env, 7)
         await ch.amend(env.client, oid, reason="carrier fixed the NPAC record", port_date=new_date)
         result = await handle.result()
         final = await ph.order_status(env.client, oid)
@@ -200,16 +210,14 @@ async def test_activation_failure_snaps_back_then_ports_on_a_new_date(
 async def test_snapback_repeats_the_p1_every_hour(env: WorkflowEnvironment, port_var: Path, task_queue: str,
                                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """P1 support plan: an update every hour until the snapback is resolved (SNAPBACK SLA 1 h)."""
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("activation_failure"))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("activation_failure"))
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
-        handle, _ = await _to_port_day(env, req, tmp_path)
-        view = await ch.skip_until(env, oid, lambda o: o.status == S.SNAPBACK, step=timedelta(minutes=5),
-                                   limit=timedelta(hours=1), what="snapback")
+        handle, _, view = await _snapped_back(env, req, tmp_path)
         snapped = next(c.at for c in view.timeline if c.to_status == S.SNAPBACK)
         await env.sleep(snapped + timedelta(hours=2, minutes=5) - await ph.server_now(env))
-        updates = await ch.wait_mail(port_var, "escalation", oid, count=2, timeout=3)
+        updates = await wait_mail(port_var, "escalation", oid, count=2, timeout=3)
         sent = await ph.notifications_sent(env.client, oid, "escalation")
         await ph.terminate_running(env.client, [req.id, oid])
     assert [re.search(r"\bupdate \d+", m.subject).group() for m in updates] == ["update 1", "update 2"]
@@ -220,7 +228,7 @@ async def test_snapback_repeats_the_p1_every_hour(env: WorkflowEnvironment, port
 async def test_failed_verification_snaps_back_with_a_p1(env: WorkflowEnvironment, port_var: Path, task_queue: str,
                                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The PM's test calls fail after the carrier ported the numbers: SNAPBACK and a P1."""
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"), VERIFICATION="pm")
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"), VERIFICATION="pm")
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
@@ -232,7 +240,7 @@ async def test_failed_verification_snaps_back_with_a_p1(env: WorkflowEnvironment
             PortOrderWorkflow.verify, ConfirmVerification(actor=ph.PM, order_id=oid, ok=False,
                                                           notes="inbound calls to the main line hit a fast busy"))
         assert after.status == S.SNAPBACK
-        [p1] = await ch.wait_mail(port_var, "activation_failed", oid)
+        [p1] = await wait_mail(port_var, "activation_failed", oid)
         after = await ph.order_status(env.client, oid)
         sa = await ch.search_attributes(env.client, oid)
         await ph.terminate_running(env.client, [req.id, oid])
@@ -250,7 +258,7 @@ async def test_expired_foc_is_an_exception_fixed_with_a_new_date(
         tmp_path: Path) -> None:
     """The carrier lets the FOC expire: the order goes EXCEPTION (FOC_EXPIRED, the PM sets a
     new date), and the SUP2 gets a new FOC on which the numbers port."""
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("foc_expired"))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("foc_expired"))
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
@@ -260,8 +268,8 @@ async def test_expired_foc_is_an_exception_fixed_with_a_new_date(
                                        step=timedelta(minutes=20), limit=timedelta(hours=1), what="FOC_EXPIRED")
             assert [e.code for e in view.carrier_exceptions] == ["FOC_EXPIRED"]
             assert "(fix port_date; pm)" in view.remediation[0] and view.next.waiting_on == "pm"
-            await ch.wait_mail(port_var, "exception", oid)
-            new_date = await ph.port_date_in(env, 7)
+            await wait_mail(port_var, "exception", oid)
+            new_date = await port_date_in(env, 7)
             await ch.amend(env.client, oid, reason="new date agreed with the customer", port_date=new_date)
             result = await handle.result()
         finally:
@@ -274,7 +282,7 @@ async def test_after_a_failed_verification_the_pms_next_step_keeps_the_port_aliv
         tmp_path: Path) -> None:
     """What the snapback page tells the PM to do (a new date) is either refused by the amend
     validator, saying why, or carried out: never a failed port."""
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"), VERIFICATION="pm")
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"), VERIFICATION="pm")
     req = await ch.english_request(env, accounts=1)
     oid = req.order_id(0)
     async with build_worker(env.client):
@@ -283,9 +291,9 @@ async def test_after_a_failed_verification_the_pms_next_step_keeps_the_port_aliv
                             step=timedelta(minutes=5), limit=timedelta(hours=1), what="ported, the PM to verify")
         await env.client.get_workflow_handle(oid).execute_update(
             PortOrderWorkflow.verify, ConfirmVerification(actor=ph.PM, order_id=oid, ok=False, notes="fast busy inbound"))
-        await ch.wait_mail(port_var, "activation_failed", oid)
+        await wait_mail(port_var, "activation_failed", oid)
         try:
-            await ch.amend(env.client, oid, reason="try again next week", port_date=await ph.port_date_in(env, 7))
+            await ch.amend(env.client, oid, reason="try again next week", port_date=await port_date_in(env, 7))
         except WorkflowUpdateFailedError as refused:
             assert "ported" in str(refused.cause), refused.cause
         await env.sleep(timedelta(minutes=10))
@@ -319,8 +327,8 @@ async def test_toll_free_numbers_go_by_resporg_change(env: WorkflowEnvironment, 
                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A toll-free share of a mixed account becomes its own RespOrg-change order, numbered
     after the last account; a toll-free-only account needs no CSR; all three orders port."""
-    ph.configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"))
-    req = _toll_free_request(await ph.port_date_in(env, 30))
+    configure(monkeypatch, port_var, task_queue, profile=ch.profile_for("accept"))
+    req = _toll_free_request(await port_date_in(env, 30))
     geo, tf_only, tf_share = req.order_id(0), req.order_id(1), f"{req.id}-3"
     async with build_worker(env.client):
         handle = await start(env.client, req)

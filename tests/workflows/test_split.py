@@ -12,7 +12,7 @@ from models.status import PortStatus
 from providers.esign.local import LocalESign
 from store import inventory
 from store.db import session_scope
-from tests.workflows.paths_helpers import configure
+from tests.settings_helpers import configure
 from tests.workflows.helpers import attach_all, sample_request, sign_all, start, wait_for
 from worker import build_worker
 from workflows.port_order import PortOrderWorkflow
