@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -20,6 +19,7 @@ from models.status import (
     StatusChange,
     can_transition,
     initial,
+    reachable,
     transition,
 )
 
@@ -126,20 +126,10 @@ def test_terminal_states_have_no_way_out() -> None:
                 transition(state, to, subject="PR-2027-0001", actor="system", reason="late", at=AT)
 
 
-def _reachable(start: PortStatus) -> set[PortStatus]:
-    seen, todo = {start}, deque([start])
-    while todo:
-        for nxt in TRANSITIONS[todo.popleft()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
-
-
 def test_every_status_is_reachable_from_intake_and_can_finish() -> None:
-    assert _reachable(S.INTAKE) == set(PortStatus)
+    assert reachable(S.INTAKE) == set(PortStatus)
     for state in ACTIVE:
-        assert _reachable(state) & TERMINAL, f"{state} can never finish"
+        assert reachable(state) & TERMINAL, f"{state} can never finish"
 
 
 def test_the_happy_path_is_allowed() -> None:
