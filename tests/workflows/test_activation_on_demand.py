@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.status import PortStatus
 from models.workflow import ActivateNow, OrderView
 from tests.settings_helpers import configure
-from tests.workflows.helpers import attach_all, order, sample_request, sign_all, start, wait_for
+from tests.workflows.helpers import attach_all, order, record_histories, sample_request, sign_all, start, wait_for
 from worker import build_worker
 from workflows.port_order import PortOrderWorkflow
 
@@ -75,6 +75,7 @@ async def test_pm_activates_inside_the_window(env: WorkflowEnvironment, fast_por
         assert view.status in (PortStatus.PORTED, PortStatus.VERIFIED, PortStatus.COMPLETED)
         result = await handle.result()
         final = await order_handle.query(PortOrderWorkflow.status)
+        await record_histories(env.client, "activation_on_demand", [req.id, req.order_id(0)])
 
     assert result.status == PortStatus.COMPLETED
     moved = next(c for c in final.timeline if c.to_status == PortStatus.ACTIVATION)

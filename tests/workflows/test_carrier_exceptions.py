@@ -235,6 +235,7 @@ async def test_refused_submission_is_an_exception_the_pm_fixes(
         await ch.amend(env.client, oid, reason="PIN read out by the customer", pin=vault.put_secret("4417"))
         result = await handle.result()
         final = await ph.order_status(env.client, oid)
+        await record_histories(env.client, "refused_at_submission", [oid])
 
     assert result.status == S.COMPLETED and final.status == S.COMPLETED
     walked = [(c.from_status, c.to_status) for c in final.timeline]

@@ -13,7 +13,7 @@ from providers.esign.local import LocalESign
 from store import inventory
 from store.db import session_scope
 from tests.settings_helpers import configure
-from tests.workflows.helpers import attach_all, sample_request, sign_all, start, wait_for
+from tests.workflows.helpers import attach_all, record_histories, sample_request, sign_all, start, wait_for
 from worker import build_worker
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
@@ -59,6 +59,7 @@ async def test_split_required_moves_numbers_to_a_new_order(env: WorkflowEnvironm
         one = await env.client.get_workflow_handle(first).query(PortOrderWorkflow.status)
         two = await order_two.query(PortOrderWorkflow.status)
         final = await handle.query(PortRequestWorkflow.status)
+        await record_histories(env.client, "carrier_split", [req.id, first, second])
 
     assert result.status == PortStatus.COMPLETED
     moved = {n.tn for n in one.numbers if n.state == "split"}
