@@ -14,9 +14,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.settings import get_settings
-from models.carrier import CarrierOrderState, CarrierSubmission
-from models.workflow import CarrierCall, ExplainInput, ExplainResult, Remediation, SubmitInput, SupplementInput, WaitingOn
+from models.carrier import CarrierOrderState, CarrierSubmission, fingerprint
+from models.workflow import CarrierCall, CarrierPoll, ExplainInput, ExplainResult, Remediation, SubmitInput, SupplementInput, WaitingOn
 from activities.clock import temporal_now
+from activities.polling import first_look_after_one_interval, not_yet
 from providers.carrier import carrier_from_settings
 from providers.carrier.base import CarrierError, CarrierProvider
 from providers.carrier.exceptions import remediation_for
@@ -70,6 +71,21 @@ async def carrier_status(call: CarrierCall) -> CarrierOrderState:
     assert call.carrier_order_id
     with _classified():
         return await _provider().status(call.carrier_order_id)
+
+
+@activity.defn(name="carrier_poll")
+async def carrier_poll(p: CarrierPoll) -> CarrierOrderState:
+    """Ask once. The state the workflow already knows is "not yet": a benign, retryable
+    failure that the workflow's retry policy repeats at the poll interval, so a poll that
+    finds nothing new writes nothing to the history (Temporal's pattern for infrequent
+    polling). A change returns the new state."""
+    first_look_after_one_interval()
+    assert p.call.carrier_order_id
+    with _classified():
+        state = await _provider().status(p.call.carrier_order_id)
+    if fingerprint(state) == p.known:
+        raise not_yet(f"order {p.call.carrier_order_id}: no change at the carrier yet")
+    return state
 
 
 @activity.defn(name="carrier_activate")

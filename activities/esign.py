@@ -10,8 +10,9 @@ from temporalio.exceptions import ApplicationError
 
 from core.settings import get_settings
 from models.esign import EnvelopeInfo, LoaEnvelopeRequest, SignedDocuments
-from models.workflow import EnvelopeQuery, FetchSigned
+from models.workflow import EnvelopePoll, EnvelopeQuery, FetchSigned
 from activities.clock import temporal_now
+from activities.polling import first_look_after_one_interval, not_yet
 from providers.esign import esign_from_settings
 from providers.esign.base import ESignError, ESignProvider
 
@@ -40,6 +41,18 @@ async def send_loa(req: LoaEnvelopeRequest) -> EnvelopeInfo:
 async def esign_status(q: EnvelopeQuery) -> EnvelopeInfo:
     with _classified():
         return await _provider().get_status(q.envelope_id)
+
+
+@activity.defn(name="esign_poll")
+async def esign_poll(p: EnvelopePoll) -> EnvelopeInfo:
+    """Ask once; the status the workflow knows is "not yet" (benign, retried by the workflow's
+    policy without writing history), a new status returns."""
+    first_look_after_one_interval()
+    with _classified():
+        info = await _provider().get_status(p.envelope_id)
+    if info.status == p.known:
+        raise not_yet(f"envelope {p.envelope_id}: still {p.known.value}")
+    return info
 
 
 @activity.defn(name="void_envelope")

@@ -6,11 +6,12 @@ rule before asking, with ``settings.foc_guard_hours`` (default 48), so the PM he
 once instead of after a carrier round trip.
 
 Decided here once (the request workflow refused a cancel after the FOC had passed, the
-order workflow and the carrier adapters allowed it): an FOC that still stands (the order is
-``foc_confirmed``) refuses changes from ``guard_hours`` before it *and after it has
-passed*: port day is under way and the carrier is activating, so a cancel means a
-port-back, not a SUP1. After an FOC that no longer stands (the carrier raised an exception,
-the FOC expired) the carrier's state decides (``standing=False``).
+order workflow and the carrier adapters allowed it; the order also guarded statuses whose
+FOC no longer stood): the guard applies while an FOC stands, that is while the order is
+``foc_confirmed``, and from ``guard_hours`` before the FOC *on*, past the FOC too: port day
+is under way and the carrier is activating, so a cancel means a port-back, not a SUP1. In
+any other status (an exception, an expired FOC, no FOC yet) the carrier's state decides;
+callers only ask about a standing FOC.
 
 Pure and deterministic: no clock, no I/O. The workflows' update validators call it with
 ``workflow.now()``; the adapters (``providers.carrier.guard``) with the wall clock.
@@ -62,23 +63,20 @@ def guard_window(foc_at: datetime | None, guard_hours: int) -> tuple[datetime, d
 
 
 def guard_refusal(
-    foc_at: datetime | None, now: datetime, guard_hours: int, action: str, *, standing: bool = True
+    foc_at: datetime | None, now: datetime, guard_hours: int, action: str
 ) -> GuardRefusal | None:
     """Why ``action`` (``"cancel"``, ``"supplement"``, ``"new_date"``, ``"change"`` or any
-    words) is refused now, for an order whose FOC is ``foc_at``; None: allowed.
+    words) is refused now, for an order whose standing FOC is ``foc_at``; None: allowed.
 
-    ``standing``: the FOC still stands (the order is ``foc_confirmed``), so the guard goes on
-    past it; for an FOC that no longer stands (an exception, an expired FOC) only the hours
-    before it are guarded and after it the carrier's state decides. No FOC or a zero guard
-    allow everything. The message says how long until (or since) the FOC, when the guard
-    started and what to do instead.
+    No FOC or a zero guard allow everything. The message says how long until (or since) the
+    FOC, when the guard started and what to do instead.
     """
     window = guard_window(foc_at, guard_hours)
     if window is None:
         return None
     start, foc = window
     at = _utc(now)
-    if at < start or (at >= foc and not standing):
+    if at < start:
         return None
     remaining = (foc - at).total_seconds() / 3600
     instead = _INSTEAD.get(action.split()[0].lower() if action else "", _INSTEAD["supplement"])
@@ -95,10 +93,9 @@ def guard_refusal(
     )
 
 
-def guard_problem(foc_at: datetime | None, now: datetime, guard_hours: int, action: str, *,
-                  standing: bool = True) -> str | None:
+def guard_problem(foc_at: datetime | None, now: datetime, guard_hours: int, action: str) -> str | None:
     """The refusal's message, or None when ``action`` is allowed (for update validators)."""
-    refusal = guard_refusal(foc_at, now, guard_hours, action, standing=standing)
+    refusal = guard_refusal(foc_at, now, guard_hours, action)
     return refusal.message if refusal else None
 
 

@@ -6,6 +6,8 @@ keeps the raw status and codes beside them, so ops can see both.
 
 from __future__ import annotations
 
+import hashlib
+
 from datetime import date, datetime, time
 from enum import StrEnum
 
@@ -112,3 +114,11 @@ class CarrierEvent(BaseModel):
     at: datetime
     actor: str = "carrier"
     note: str = ""
+
+
+def fingerprint(state: CarrierOrderState | None) -> str:
+    """What a carrier poll compares (the state without its timestamp): the poll reports a
+    change only. Deterministic, so workflows compute it too."""
+    if state is None:
+        return ""
+    return hashlib.sha256(state.model_dump_json(exclude={"updated_at"}).encode()).hexdigest()[:24]

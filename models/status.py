@@ -225,6 +225,6 @@ def cancel_problem(status: PortStatus, foc_at: datetime | None, now: datetime, g
         return f"order {order_id} is {status}: too late to cancel, the numbers have switched"
     if status not in CANCELLABLE:
         return f"order {order_id} is {status}: it can no longer be cancelled"
-    if status in WITH_CARRIER:
-        return guard_problem(foc_at, now, guard_hours, "cancel", standing=status == S.FOC_CONFIRMED)
+    if status == S.FOC_CONFIRMED:  # the FOC stands: the guard (core.guard) decides
+        return guard_problem(foc_at, now, guard_hours, "cancel")
     return None

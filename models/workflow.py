@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from models.carrier import CarrierException, CarrierOrderState
+from models.esign import EnvelopeStatus
 from models.request import Address, DocumentKind, DocumentRef, Language, PortRequest, Signer
 from models.secrets import SecretRef
 from models.status import PortStatus, StatusChange
@@ -359,6 +360,20 @@ class CarrierCall(BaseModel):
     carrier_order_id: str | None = None
     idempotency_key: str
     reason: str = ""
+
+
+class CarrierPoll(BaseModel):
+    """Ask the carrier until the order's state differs from ``known`` (a fingerprint)."""
+
+    call: CarrierCall
+    known: str = ""
+
+
+class EnvelopePoll(BaseModel):
+    """Ask the e-signature provider until the envelope's status differs from ``known``."""
+
+    envelope_id: str
+    known: EnvelopeStatus
 
 
 class CarrierResult(BaseModel):

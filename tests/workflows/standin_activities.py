@@ -23,13 +23,15 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.carrier import explain_exceptions as real_explain_exceptions
-from models.carrier import CarrierException, CarrierOrderState, CarrierOrderStatus, NumberOutcome, NumberState
+from models.carrier import CarrierException, CarrierNumber, CarrierOrderState, CarrierOrderStatus, NumberOutcome, fingerprint
 from models.esign import EnvelopeInfo, EnvelopeStatus, LoaEnvelopeRequest, SignedDocuments
 from models.notify import Notification
 from models.request import DocumentKind, DocumentRef
 from models.workflow import (
     AuditInput,
     CarrierCall,
+    CarrierPoll,
+    EnvelopePoll,
     EnvelopeQuery,
     ExplainInput,
     ExplainResult,
@@ -57,7 +59,7 @@ def carrier_state(status: CarrierOrderStatus, *, raw: str | None = None, foc_at:
     return CarrierOrderState(
         carrier_order_id=carrier_order_id, provider="standin", status=status, raw_status=raw or status.value,
         foc_at=foc_at, exceptions=exceptions or [],
-        numbers=[NumberState(tn=tn, outcome=o) for tn, o in (numbers or {}).items()],
+        numbers=[CarrierNumber(tn=tn, outcome=o) for tn, o in (numbers or {}).items()],
     )
 
 
@@ -183,6 +185,16 @@ class StandIns:
             s.calls.append(Call("esign_status", inp))
             return s.envelopes[inp.envelope_id]
 
+        @activity.defn(name="esign_poll")
+        async def esign_poll(inp: EnvelopePoll) -> EnvelopeInfo:
+            """As the real one: the first look one interval after it is scheduled; the status the
+            workflow knows is a retryable "not yet"."""
+            info = s.envelopes[inp.envelope_id]
+            if activity.info().attempt == 1 or info.status == inp.known:
+                raise ApplicationError("still the same", type="NotYet")
+            s.calls.append(Call("esign_status", EnvelopeQuery(envelope_id=inp.envelope_id)))
+            return info
+
         @activity.defn(name="void_envelope")
         async def void_envelope(inp: EnvelopeQuery) -> EnvelopeInfo:
             s.calls.append(Call("void_envelope", inp))
@@ -235,6 +247,19 @@ class StandIns:
             assert s.carrier_now is not None, "carrier_status before the carrier knew the order"
             return s.carrier_now
 
+        @activity.defn(name="carrier_poll")
+        async def carrier_poll(inp: CarrierPoll) -> CarrierOrderState:
+            """As the real one: the first look one interval after it is scheduled, then the next
+            scripted status or what the carrier holds now; the state the workflow already knows
+            is a retryable "not yet" (recorded only on a change)."""
+            answer = s.status_answers[0] if s.status_answers else s.carrier_now
+            if activity.info().attempt == 1 or answer is None or (isinstance(answer, CarrierOrderState) and fingerprint(answer) == inp.known):
+                raise ApplicationError("no change yet", type="NotYet")
+            if s.status_answers:
+                s.status_answers.pop(0)
+            s.calls.append(Call("carrier_status", inp.call))
+            return _carrier(answer)
+
         @activity.defn(name="carrier_cancel")
         async def carrier_cancel(inp: CarrierCall) -> CarrierOrderState:
             s.calls.append(Call("carrier_cancel", inp))
@@ -252,7 +277,7 @@ class StandIns:
             s.calls.append(Call("verify_routing", inp))
             return VerifyResult(ok=True, detail="stand-in: calls in and out")
 
-        return [plan_dates, record_status, render_loa, send_loa, esign_status, void_envelope, fetch_signed, notify,
-                inventory_update, explain_exceptions, carrier_submit, carrier_supplement, carrier_status,
+        return [plan_dates, record_status, render_loa, send_loa, esign_status, esign_poll, void_envelope, fetch_signed,
+                notify, inventory_update, explain_exceptions, carrier_submit, carrier_supplement, carrier_status, carrier_poll,
                 carrier_cancel, carrier_activate, verify_routing]
 

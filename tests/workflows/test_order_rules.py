@@ -201,10 +201,9 @@ async def test_refused_submission_becomes_an_exception_and_the_amend_submits_aga
     assert (S.EXCEPTION, S.SUBMITTED) in moves(view)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "suspected bug: a resubmission refused again moves EXCEPTION -> EXCEPTION, which models.status.TRANSITIONS "
-    "refuses (InvalidTransition): the workflow task fails on every retry and the amend never answers"))
 async def test_a_resubmission_refused_again_is_a_new_exception_for_the_pm(rig) -> None:
+    """Found by this file: the order tried EXCEPTION -> EXCEPTION, which the table refuses, and
+    its workflow task failed forever. Now the order stays in EXCEPTION, explained anew."""
     order = await start_order(rig)
     world = order.world
     world.submit_answers = [refusal("BTN_ATN_MISMATCH", "BTN does not match the account"),
@@ -223,11 +222,9 @@ async def test_a_resubmission_refused_again_is_a_new_exception_for_the_pm(rig) -
     assert view.next.waiting_on == "customer"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "suspected bug: the exception mail's key is exception:<supplements sent>:<codes>; refusals at submission "
-    "send no supplement, so a second refusal with the same code repeats the key and notify's ledger drops "
-    "the mail: the PM is not told that the new signer was refused too"))
 async def test_a_second_refusal_after_a_new_loa_mails_the_pm_again(rig) -> None:
+    """Found by this file: the exception mail was keyed on the supplements sent, so a second
+    refusal with the same code repeated the key and the PM was never told."""
     order = await start_order(rig)
     world = order.world
     world.submit_answers = [refusal("AUTH_PERSON_MISMATCH", "signer is not authorized on the account"),

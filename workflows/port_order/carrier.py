@@ -107,7 +107,11 @@ async def submit(o: Order, why: str) -> None:
         # the carrier (or our own pre-flight check) refused the order as it stands
         said = cause.message
         await explain(o, [CarrierException(code=code_of(cause), message=said)], f"the refusal: {said[:80]}")
-        await o.move(S.EXCEPTION, f"carrier:{acc.carrier}", f"{how} refused at submission: {said}")
+        if o.status == S.EXCEPTION:  # a corrected order refused again: still an exception, newly explained
+            o.note(f"carrier:{acc.carrier}", f"{how} refused again at submission: {said}")
+            await o.publish()
+        else:
+            await o.move(S.EXCEPTION, f"carrier:{acc.carrier}", f"{how} refused at submission: {said}")
         await on_exception(o)
         return
     await o.move(S.SUBMITTED, o.pm_actor(), f"{how} {'re' if why else ''}submitted to {acc.carrier} as "
@@ -191,8 +195,9 @@ async def on_exception(o: Order) -> None:
         await supplement(o, SupplementKind.SUP3, f"removed not-portable numbers {', '.join(drop)}",
                          remove=drop, actor="system")
         return
+    o.st.exceptions_told += 1  # each exception is told once, a repeated code too
     await o.notify(
-        f"exception:{o.st.supplements}:{','.join(r.code for r in rem)}", "exception", [o.contact(), o.pm()],
+        f"exception:{o.st.exceptions_told}:{','.join(r.code for r in rem)}", "exception", [o.contact(), o.pm()],
         exception_code=", ".join(r.code for r in rem), what_is_wrong=" ".join(r.message for r in rem),
         fields=sorted({f for r in rem for f in r.fields}), who_acts=", ".join(sorted({r.who_acts.value for r in rem})),
         numbers=sorted({n for r in rem for n in r.numbers}) or live,

@@ -41,39 +41,41 @@ async def stage(o: Order) -> None:
     silence_at = workflow.now() + silence
     reminded: set[datetime] = set()
     window_noted = False
-    while o.status in WITH_CARRIER:
-        window = on_demand_window(o)
-        if o.status == S.FOC_CONFIRMED:
-            window_noted = _note_window(o, window, window_noted)
-            if await _port_day_starts(o, window):
-                return
-        wakes = [wait.next_poll, *_plan_next(o, window, silence_at, reminded)]
-        await o.publish()
-        wake = min(wakes)
-        got = await o.wait(lambda: wait.has_event() or bool(o.st.amends) or o.st.activate_req is not None, wake,
-                           f"{o.next.what} (until {fmt(wake)})")
-        while (event := wait.take_event()) is not None:
-            await carrier.apply_carrier(o, *event)
-            silence_at = workflow.now() + silence
-        await o.apply_amends()
-        if got:
-            continue
-        now = workflow.now()
-        if wait.poll_due() and o.st.carrier is not None:
-            # the answer is in once the FOC is: then only watch for the carrier moving it
-            wait.every = foc_poll_every if o.status == S.FOC_CONFIRMED else poll_every
-            before = o.st.carrier.model_dump(exclude={"updated_at"})
-            state = await wait.poll(f"poll {o.carrier_name} order {o.st.carrier.carrier_order_id}")
-            if state.model_dump(exclude={"updated_at"}) != before:
-                silence_at = now + silence
+    try:
+        while o.status in WITH_CARRIER:
+            window = on_demand_window(o)
+            if o.status == S.FOC_CONFIRMED:
+                window_noted = _note_window(o, window, window_noted)
+                if await _port_day_starts(o, window):
+                    return
+            # once the FOC is in, the poll only watches for the carrier moving it
+            wait.interval = foc_poll_every if o.status == S.FOC_CONFIRMED else poll_every
+            wait.watch(o.st.carrier)
+            wakes = _plan_next(o, window, silence_at, reminded)
+            await o.publish()
+            wake = min(wakes, default=None)
+            got = await o.wait(lambda: wait.has_event() or wait.polled() or bool(o.st.amends)
+                               or o.st.activate_req is not None, wake, f"{o.next.what} (until {fmt(wake)})")
+            while (event := wait.take_event()) is not None:
+                await carrier.apply_carrier(o, *event)
+                silence_at = workflow.now() + silence
+            if (state := wait.take_poll()) is not None:
                 await carrier.apply_carrier(o, state, f"carrier:{o.carrier_name}")
-        if now >= silence_at and o.status in AWAITING_CARRIER:
-            silence_at = now + silence
-            c = o.st.carrier
-            await o.notify(f"carrier_silent:{int(now.timestamp())}", "carrier_silent", [o.pm()],
-                           silent_hours=opts.carrier_silence_hours, silent_since=fmt(o.st.last_carrier_at),
-                           last_status=c.raw_status if c else "none", carrier_order_id=c.carrier_order_id if c else "")
-        await numbers.remind_to_assign(o, reminded)
+                silence_at = workflow.now() + silence
+            await o.apply_amends()
+            if got:
+                continue
+            now = workflow.now()
+            if now >= silence_at and o.status in AWAITING_CARRIER:
+                silence_at = now + silence
+                c = o.st.carrier
+                await o.notify(f"carrier_silent:{int(now.timestamp())}", "carrier_silent", [o.pm()],
+                               silent_hours=opts.carrier_silence_hours, silent_since=fmt(o.st.last_carrier_at),
+                               last_status=c.raw_status if c else "none",
+                               carrier_order_id=c.carrier_order_id if c else "")
+            await numbers.remind_to_assign(o, reminded)
+    finally:
+        wait.stop()
 
 
 def _note_window(o: Order, window: tuple[datetime, datetime, datetime] | None, noted: bool) -> bool:
@@ -108,7 +110,7 @@ def _plan_next(o: Order, window: tuple[datetime, datetime, datetime] | None, sil
     now, foc = workflow.now(), o.foc()
     if o.status == S.EXCEPTION:
         carrier.set_exception_next(o)
-        return []
+        return []  # the PM's amend, the carrier's event or a change the poll finds
     if o.status == S.FOC_CONFIRMED and window is not None:
         o.set_next(f"PM activates on demand (starter.py activate) inside the window {fmt(window[0])} to "
                    f"{fmt(window[1])}, else portflow activates at {fmt(window[2])}", window[2], WaitingOn.PM)

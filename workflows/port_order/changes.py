@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from workflows.port_order.order import Order
 
 S = PortStatus
-CANCEL_CHECKS = 48  # carrier polls for the cancel's confirmation before ops are asked to check
+CANCEL_CHECKS = 48  # poll intervals to wait for the cancel's confirmation before the PM is asked to check
 ENVELOPE_OVER = {EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED, EnvelopeStatus.COMPLETED, EnvelopeStatus.DECLINED}
 
 
@@ -122,12 +122,17 @@ async def _withdraw(o: Order) -> None:
     except ActivityError as err:
         o.st.escalations.append(f"carrier refused the cancel: {err.cause}")
         return
-    wait, checks = CarrierWait(o, timedelta(seconds=o.inp.options.carrier_poll_seconds)), 0
-    while state.status != CarrierOrderStatus.CANCELLED and checks < CANCEL_CHECKS:
-        checks += 1
-        state, _who = await wait.answer(f"{o.carrier_name} confirms the cancel", show_due=False, interruptible=False,
-                                        summary="waiting for the carrier to confirm the cancel",
-                                        poll_summary="cancel status")
+    wait = CarrierWait(o, timedelta(seconds=o.inp.options.carrier_poll_seconds))
+    give_up_at = workflow.now() + wait.interval * CANCEL_CHECKS
+    try:
+        while state.status != CarrierOrderStatus.CANCELLED:
+            got = await wait.answer(f"{o.carrier_name} confirms the cancel", state, until=give_up_at,
+                                    interruptible=False, summary="waiting for the carrier to confirm the cancel")
+            if got is None:
+                break
+            state = got[0]
+    finally:
+        wait.stop()
     o.st.carrier = state
     if state.status != CarrierOrderStatus.CANCELLED:
         await o.escalate("P3", f"{o.carrier_name} never confirmed the cancel ({state.raw_status}): "

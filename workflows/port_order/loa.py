@@ -3,7 +3,7 @@ poll), and after a decline or expiry wait for the PM's corrected signer."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
@@ -12,8 +12,9 @@ with workflow.unsafe.imports_passed_through():
     from models.esign import EnvelopeEvent, EnvelopeInfo, EnvelopeStatus, LoaEnvelopeRequest, SignedDocuments
     from models.request import DocumentRef
     from models.status import LOA_OUT, PortStatus
-    from models.workflow import EnvelopeQuery, FetchSigned, RenderLoaInput, WaitingOn
+    from models.workflow import EnvelopePoll, EnvelopeQuery, FetchSigned, RenderLoaInput, WaitingOn
     from workflows.common import act, fmt
+    from workflows.port_order.waits import Poll, every
 
 if TYPE_CHECKING:
     from workflows.port_order.order import Order
@@ -24,47 +25,50 @@ MAX_POLL = timedelta(hours=6)
 
 
 async def stage(o: Order) -> None:
-    """VALIDATED, LOA_SENT, LOA_DECLINED: until the LOA is signed (or the order cancelled)."""
+    """VALIDATED, LOA_SENT, LOA_DECLINED: until the LOA is signed (or the order cancelled).
+    The provider's event (a webhook, the local flow's sign/decline) answers at once; a poll
+    (15 min, doubling up to 6 h, writing no history while nothing changes) finds what nobody
+    reported, e.g. an envelope that expired."""
     if o.status == S.VALIDATED:
         await send_loa(o, "first LOA")
     opts = o.inp.options
     poll_every = timedelta(seconds=opts.esign_poll_seconds)
     remind_every = timedelta(hours=opts.loa_reminder_hours)
+    poll = Poll("esign_poll", EnvelopeInfo)
     timed_for = -1
-    while o.status in LOA_OUT:
-        now = workflow.now()
-        if o.st.loa_version != timed_for:  # a new LOA went out: its own reminders and polls
-            timed_for, polls, reminders = o.st.loa_version, 0, 0
-            next_reminder, next_poll = now + remind_every, now + poll_every
-        if o.status == S.LOA_SENT:
-            o.set_next(f"{o.inp.signer.name} signs the LOA", next_reminder, WaitingOn.SIGNER)
-            wake = min(next_reminder, next_poll)
-            summary = f"LOA v{o.st.loa_version} awaits signature; reminder {fmt(next_reminder)}"
-        else:
-            o.set_next("PM corrects the signer and resends the LOA", None, WaitingOn.PM)
-            wake, summary = None, "LOA declined/expired: waiting for a corrected signer"
-        await o.publish()
-        got = await o.wait(lambda: bool(o.st.esign_q or o.st.amends), wake, summary)
-        while o.st.esign_q:
-            await apply_esign(o, o.st.esign_q.pop(0))
-        await o.apply_amends()
-        if got or o.status != S.LOA_SENT:
-            continue
-        now = workflow.now()
-        if now >= next_poll and o.st.envelope is not None:
-            # back off while the signer takes their time: 15 min, 30 min, ... up to 6 h
-            polls += 1
-            next_poll = now + min(poll_every * min(2 ** polls, 24), max(poll_every, MAX_POLL))
-            info = await act("esign_status", EnvelopeQuery(envelope_id=o.st.envelope.envelope_id), EnvelopeInfo,
-                             summary=f"poll LOA envelope {o.st.envelope.envelope_id}")
-            if info.status != o.st.envelope.status:
+    try:
+        while o.status in LOA_OUT:
+            if o.st.loa_version != timed_for:  # a new LOA went out: its own reminders
+                timed_for, reminders = o.st.loa_version, 0
+                next_reminder = workflow.now() + remind_every
+            env = o.st.envelope
+            if o.status == S.LOA_SENT and env is not None:
+                poll.ensure(EnvelopePoll(envelope_id=env.envelope_id, known=env.status), (env.envelope_id, env.status),
+                            every(poll_every, backoff=2.0, at_most=max(poll_every, MAX_POLL)),
+                            f"watch LOA envelope {env.envelope_id}")
+                o.set_next(f"{o.inp.signer.name} signs the LOA", next_reminder, WaitingOn.SIGNER)
+                wake: datetime | None = next_reminder
+                summary = f"LOA v{o.st.loa_version} awaits signature; reminder {fmt(next_reminder)}"
+            else:
+                poll.stop()
+                o.set_next("PM corrects the signer and resends the LOA", None, WaitingOn.PM)
+                wake, summary = None, "LOA declined/expired: waiting for a corrected signer"
+            await o.publish()
+            got = await o.wait(lambda: bool(o.st.esign_q or o.st.amends) or poll.done(), wake, summary)
+            while o.st.esign_q:
+                await apply_esign(o, o.st.esign_q.pop(0))
+            if (info := poll.take()) is not None and o.st.envelope is not None and info.status != o.st.envelope.status:
                 await apply_esign(o, event_from(o, info, "poll"))
-        if now >= next_reminder and o.status == S.LOA_SENT:
+            await o.apply_amends()
+            if got or o.status != S.LOA_SENT or workflow.now() < next_reminder:
+                continue
             reminders += 1
-            next_reminder = now + remind_every
+            next_reminder = workflow.now() + remind_every
             await o.notify(f"loa_reminder:{o.st.loa_version}:{reminders}", "loa_reminder", [o.signer(), o.contact()],
                            signer_name=o.inp.signer.name, sent_date=_sent_date(o), sign_by=_sign_by(),
                            sign_hint=o.st.envelope.sign_url if o.st.envelope else "", reminder=reminders)
+    finally:
+        poll.stop()
 
 
 async def send_loa(o: Order, why: str) -> None:

@@ -49,6 +49,7 @@ async def escalate(o: Order, priority: str, why: str, template: str, **ctx: Any)
     o.sa.update(escalated=True)
     await o.notify(f"{template}:{len(o.st.escalations)}", template, [o.pm(), o.ops()],
                    priority=priority, reason=why, **ctx)
+    await publish(o)  # ops (and the request) see it now, not at the order's next move
 
 
 async def sla_watch(o: Order) -> None:

@@ -3,7 +3,7 @@ snapback when activation or verification fails."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 S = PortStatus
 DONE = (CarrierOrderStatus.PORTED, CarrierOrderStatus.ACTIVATION_FAILED)
-CHECKS_BEFORE_ESCALATION = 24  # every 5 minutes for 2 hours, then every 30
+ACTIVATION_ESCALATION = timedelta(hours=2)  # ops are told when the carrier has not confirmed by then
 
 
 async def activation(o: Order) -> None:
@@ -63,22 +63,24 @@ async def activation(o: Order) -> None:
 
 
 async def _until_activated(o: Order, state: CarrierOrderState) -> CarrierOrderState:
-    """The carrier's event answers at once; else a check every 5 minutes, every 30 after 2 h
-    (and a P2 then: the carrier has not confirmed)."""
-    wait, checks = CarrierWait(o, timedelta(minutes=5)), 0
-    while state.status not in DONE:
-        checks += 1
-        if checks > CHECKS_BEFORE_ESCALATION:
-            wait.every = timedelta(minutes=30)
-        minutes = int(wait.every.total_seconds() // 60)
-        state, who = await wait.answer(f"{o.carrier_name} confirms the activation", show_due=True,
-                                       summary=f"activation in progress: check again in {minutes} minutes",
-                                       poll_summary="activation status")
-        o.st.activation_actor = who or o.st.activation_actor
-        if checks == CHECKS_BEFORE_ESCALATION and state.status not in DONE:
-            await o.escalate("P2", f"{o.carrier_name} has not confirmed the activation 2 h after the FOC",
-                             "escalation", stage=o.status.value, waiting_on="carrier",
-                             next_deadline="confirm with the carrier; record it with starter.py carrier-event")
+    """The carrier's event answers at once, else its poll (every 5 minutes); after 2 h without
+    an answer a P2 (the carrier has not confirmed) and a poll every 30 minutes."""
+    wait = CarrierWait(o, timedelta(minutes=5))
+    escalate_at: datetime | None = workflow.now() + ACTIVATION_ESCALATION
+    try:
+        while state.status not in DONE:
+            got = await wait.answer(f"{o.carrier_name} confirms the activation", state, until=escalate_at,
+                                    summary=f"activation in progress: {o.carrier_name} asked every {wait.interval}")
+            if got is None:
+                escalate_at, wait.interval = None, timedelta(minutes=30)
+                await o.escalate("P2", f"{o.carrier_name} has not confirmed the activation 2 h after the FOC",
+                                 "escalation", stage=o.status.value, waiting_on="carrier",
+                                 next_deadline="confirm with the carrier; record it with starter.py carrier-event")
+                continue
+            state, who = got
+            o.st.activation_actor = who or o.st.activation_actor
+    finally:
+        wait.stop()
     return state
 
 

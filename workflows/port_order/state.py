@@ -41,6 +41,7 @@ class OrderState:
     remediation: list[Remediation] = field(default_factory=list)
     submissions: int = 0
     supplements: int = 0
+    exceptions_told: int = 0  # exception mails sent (each one's idempotency key)
     plan: PortPlan | None = None  # the port-date calendar (activation instant, assign reminders)
     inventory_started: bool = False  # the numbers went to the inventory once the FOC came (numbers.py)
     # people and systems (the update handlers), consumed by the stages
