@@ -18,8 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 PORTING_HOLIDAY = "porting holiday"
 DEFAULT_ACTIVATION_TIME = time(9, 0)
 # The monthly maintenance window (support plan, seed 003): third Friday 22:00 to 04:00.
@@ -86,6 +84,10 @@ class PortCalendar:
         self.maintenance_tz = maintenance_tz
         self._maintenance_zone = zone(maintenance_tz)
         self.default_activation_time = default_activation_time
+        # Imported here, not with the module: loading the settings validates a time zone with
+        # zone() above, and `holidays` costs 0.1-0.2 s (it loads every country to give one).
+        import holidays
+
         # expand=True: years are added on first lookup, so any year works.
         self._federal = holidays.country_holidays("US", expand=True)
 

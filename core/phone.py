@@ -19,14 +19,33 @@ TOLL_FREE_NPAS = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 _NANP_E164 = re.compile(r"^\+1\d{10}$")
 
 
+# Answers already known, E.164 -> toll-free or not: ``models.numbers.parse_tn`` fills it from
+# the parse it does anyway, so a number is not parsed again to be routed. Bounded: emptied
+# when full (the answers never change, so forgetting them costs only time).
+_TOLL_FREE: dict[str, bool] = {}
+_TOLL_FREE_MAX = 100_000
+
+
+def remember_toll_free(e164: str, toll_free: bool) -> None:
+    """Record what a parse of ``e164`` already found (its number type is toll-free or not)."""
+    if len(_TOLL_FREE) >= _TOLL_FREE_MAX:
+        _TOLL_FREE.clear()
+    _TOLL_FREE[e164] = toll_free
+
+
 def is_toll_free(e164: str) -> bool:
     """True for NANP toll-free numbers (ported as a RespOrg change)."""
     if e164.startswith("+1") and e164[2:5] in TOLL_FREE_NPAS:
         return True
+    known = _TOLL_FREE.get(e164)
+    if known is not None:
+        return known
     try:
-        return phonenumbers.number_type(phonenumbers.parse(e164)) == PhoneNumberType.TOLL_FREE
+        answer = phonenumbers.number_type(phonenumbers.parse(e164)) == PhoneNumberType.TOLL_FREE
     except phonenumbers.NumberParseException:
         return False
+    remember_toll_free(e164, answer)
+    return answer
 
 
 def format_national(e164: str) -> str:

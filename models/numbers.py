@@ -12,13 +12,17 @@ import re
 from typing import Annotated
 
 import phonenumbers
+from phonenumbers import PhoneNumberType
 from pydantic import BeforeValidator
+
+from core.phone import remember_toll_free
 
 # Regions of the North American Numbering Plan.
 NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 
 _RANGE = re.compile(r"^\s*(?P<start>[^-\u2013]+?)\s*(?:-|\u2013|\bto\b|\.\.)\s*(?P<end>[^-\u2013]+?)\s*$")
 _DIGITS = re.compile(r"\D")
+_PLAIN = re.compile(r"^\+?[\d\s().\-]+$")
 
 
 class NumberProblem(ValueError):
@@ -31,13 +35,58 @@ class NumberProblem(ValueError):
         self.message = message
 
 
+# What parse_tn answered, by the text it was given (and by each E.164 it returned, which
+# parses to itself): a request's numbers are read by the check, then by the model's
+# validators, then by the store, and phonenumbers is the slow part. The answers never
+# change, so the memo is shared by every caller; bounded: emptied when full.
+_MEMO: dict[str, str | NumberProblem] = {}
+_MEMO_MAX = 100_000
+
+
 def parse_tn(text: str | int) -> str:
     """Return the E.164 form of one North American number, or raise NumberProblem.
 
     Accepts ``(415) 555-0123``, ``415.555.0123``, ``415-555-0123``, ``4155550123``,
-    ``1 415 555 0123`` and ``+1 415 555 0123``.
+    ``1 415 555 0123`` and ``+1 415 555 0123``. Each distinct text goes through
+    phonenumbers once per process (see ``_MEMO``).
     """
     raw = str(text).strip()
+    known = _MEMO.get(raw)
+    if known is None:
+        same = _plain_e164(raw)
+        if same is not None and isinstance(_MEMO.get(same), str):
+            known = _MEMO[raw] = same  # another notation of a number already parsed
+    if known is None:
+        try:
+            e164, toll_free = _parse(raw)
+        except NumberProblem as problem:  # kept without its traceback
+            known = NumberProblem(problem.code, problem.entry, problem.message)
+        else:
+            known = e164
+            remember_toll_free(e164, toll_free)
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[raw] = known
+        if not isinstance(known, NumberProblem):
+            _MEMO[known] = known
+    if isinstance(known, NumberProblem):
+        raise NumberProblem(known.code, known.entry, known.message)
+    return known
+
+
+def _plain_e164(raw: str) -> str | None:
+    """The E.164 a plain notation (digits, spaces, ``()-.``, a leading ``+``) stands for, when
+    phonenumbers would read it so: 10 digits, or 11 starting with the country code 1."""
+    if not _PLAIN.match(raw):
+        return None
+    digits = _DIGITS.sub("", raw)
+    if len(digits) == 11 and digits[0] == "1":
+        return "+" + digits
+    return "+1" + digits if len(digits) == 10 and not raw.startswith("+") else None
+
+
+def _parse(raw: str) -> tuple[str, bool]:
+    """``raw`` through phonenumbers: its E.164 form and whether it is toll-free."""
     if not raw:
         raise NumberProblem("empty", raw, "empty phone number: give 10 digits such as (415) 555-0123")
     region = None if raw.startswith("+") else "US"
@@ -56,11 +105,14 @@ def parse_tn(text: str | int) -> str:
         )
     if parsed.extension:
         raise NumberProblem("extension", raw, f"'{raw}' has an extension: give the number without it")
-    if not phonenumbers.is_valid_number(parsed):
+    # For +1 numbers, the type is UNKNOWN exactly when is_valid_number says no (it computes
+    # the type too): one pass gives validity and the toll-free routing.
+    kind = phonenumbers.number_type(parsed)
+    if kind == PhoneNumberType.UNKNOWN:
         national = str(parsed.national_number)
         hint = "it must have 10 digits" if len(national) != 10 else "its area code or exchange does not exist"
         raise NumberProblem("invalid", raw, f"'{raw}' is not a valid NANP number: {hint}")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), kind == PhoneNumberType.TOLL_FREE
 
 
 def region_of(e164: str) -> str | None:
@@ -123,9 +175,11 @@ def expand_entry(entry: str | int, max_range: int = 1000) -> list[str]:
             f"range '{text}' holds {count} numbers, more than the limit of {max_range}: "
             "split it (PORTFLOW_MAX_RANGE_SIZE sets the limit)",
         )
-    # Both ends are valid and share the NPA-NXX, so every number between is valid too.
     assert end == f"+1{last:010d}"
-    return [f"+1{n:010d}" for n in range(first, last + 1)]
+    # Both ends are valid and share the NPA-NXX, so every number between should be too; each
+    # goes through parse_tn once here all the same, which also records whether it is
+    # toll-free, so the model's validators and the routing find it in the memo.
+    return [parse_tn(f"+1{n:010d}") for n in range(first, last + 1)]
 
 
 def _tn_validator(value: object) -> str:

@@ -6,6 +6,10 @@ moment cannot both win, even from two processes: the loser's insert fails and be
 :class:`NumberInAnotherPort` that names the number and the request holding it. Rows are
 never deleted; :func:`release` closes them (``released_at``) so the number can be ported
 again and the history stays.
+
+Claiming inserts a request's numbers in batches of :data:`BATCH` rows, one executemany of
+one ``INSERT`` per batch (one savepoint per batch, not per number): when a batch breaks the index, a query
+finds which of its numbers another port holds, and the claim is refused naming them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -21,6 +26,9 @@ from store.requests import UnknownSubject
 from store.tables import AssigneeKind, InventoryNumber, NumberState, PortOrderRow, PortRequestRow
 
 _RETRIES = 3
+# Rows per INSERT when claiming: 500 rows x 5 values stays far below SQLite's 32,766 and
+# PostgreSQL's 65,535 bound parameters.
+BATCH = 500
 
 
 class NumberInAnotherPort(ValueError):
@@ -67,21 +75,19 @@ def _now() -> datetime:
 
 
 def _tns(tns: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for tn in tns:
-        e164 = parse_tn(tn)
-        if e164 not in out:
-            out.append(e164)
-    return out
+    """E.164, each once, in the order given."""
+    return list(dict.fromkeys(parse_tn(tn) for tn in tns))
 
 
 def _live(session: Session, tns: list[str]) -> dict[str, InventoryNumber]:
-    if not tns:
-        return {}
-    stmt = select(InventoryNumber).where(
-        col(InventoryNumber.tn).in_(tns), col(InventoryNumber.released_at).is_(None)
-    )
-    return {row.tn: row for row in session.exec(stmt).all()}
+    out: dict[str, InventoryNumber] = {}
+    for i in range(0, len(tns), BATCH):
+        stmt = select(InventoryNumber).where(
+            col(InventoryNumber.tn).in_(tns[i : i + BATCH]),
+            col(InventoryNumber.released_at).is_(None),
+        )
+        out.update((row.tn, row) for row in session.exec(stmt).all())
+    return out
 
 
 def _conflict(tn: str, holder: InventoryNumber, request_id: str, order_id: str) -> Exception:
@@ -116,13 +122,12 @@ def claim_numbers(
     ]
     _raise_first(conflicts)
 
-    claimed: list[InventoryNumber] = []
-    for tn in numbers:
-        row = live.get(tn)
-        if row is None:
-            row = _insert(session, tn, request_id, order_id)
-        claimed.append(row)
-    return claimed
+    missing = [tn for tn in numbers if tn not in live]
+    for i in range(0, len(missing), BATCH):
+        _insert_batch(session, missing[i : i + BATCH], request_id, order_id, claim=missing)
+    if missing:
+        live = _live(session, numbers)
+    return [live[tn] for tn in numbers]
 
 
 def _raise_first(conflicts: list[Exception]) -> None:
@@ -137,25 +142,46 @@ def _raise_first(conflicts: list[Exception]) -> None:
     raise first
 
 
-def _insert(session: Session, tn: str, request_id: str, order_id: str) -> InventoryNumber:
-    """Insert one live row; a concurrent claim that won becomes NumberInAnotherPort."""
+_INSERT = sa.insert(InventoryNumber.__table__)  # type: ignore[attr-defined]
+
+
+def _insert_batch(
+    session: Session, tns: list[str], request_id: str, order_id: str, *, claim: list[str]
+) -> None:
+    """Insert live rows for ``tns`` (a batch of ``claim``) with one statement. A concurrent
+    claim that won any of them becomes NumberInAnotherPort naming each number of ``claim``
+    held elsewhere, not only this batch's."""
+    pending = tns
     for _ in range(_RETRIES):
-        row = InventoryNumber(
-            tn=tn, state=NumberState.PORTING, request_id=request_id, order_id=order_id
-        )
+        now = _now()
+        rows = [
+            {"tn": tn, "state": NumberState.PORTING.value, "request_id": request_id,
+             "order_id": order_id, "updated_at": now}
+            for tn in pending
+        ]
         try:
             with session.begin_nested():
-                session.add(row)
-            return row
+                # executemany of one cached INSERT (pysqlite's executemany; psycopg pipelines
+                # it): a multi-row VALUES would be compiled anew for every batch.
+                session.execute(_INSERT, rows)
+            return
         except IntegrityError:
-            # uq_inventory_active_tn: someone committed a live row for this number after we
-            # looked. Find out who (the winner may also have rolled back: then try again).
-            holder = _live(session, [tn]).get(tn)
-            if holder is not None:
-                if holder.order_id == order_id:
-                    return holder
-                raise _conflict(tn, holder, request_id, order_id) from None
-    raise InventoryError(f"{tn}: could not claim it after {_RETRIES} tries; try again")
+            # uq_inventory_active_tn: someone committed live rows for some of these numbers
+            # after we looked. Find out who (a winner may also have rolled back: try again).
+            holders = _live(session, pending)
+            if any(row.order_id != order_id for row in holders.values()):
+                everywhere = _live(session, claim)
+                _raise_first(
+                    [_conflict(tn, row, request_id, order_id)
+                     for tn, row in everywhere.items() if row.order_id != order_id]
+                )
+            pending = [tn for tn in pending if tn not in holders]  # ours already: a retried claim
+            if not pending:
+                return
+    raise InventoryError(
+        f"{', '.join(pending[:5])}{' ...' if len(pending) > 5 else ''}: could not claim "
+        f"{'it' if len(pending) == 1 else 'them'} after {_RETRIES} tries; try again"
+    )
 
 
 def _own(

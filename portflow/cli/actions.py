@@ -38,7 +38,6 @@ from models.workflow import (
     PortOptions,
     RequestView,
 )
-from portflow import ports
 from portflow.cli.errors import CliError, about, deepest_message, parse_id
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
@@ -157,6 +156,8 @@ async def cmd_start(client: Client, request: PortRequest, *, base_dir: Path, act
 
     The documents are attached once the workflow has run its first task: an update that
     reaches it in that very task is refused (its validators need the run's input)."""
+    from portflow import ports
+
     docs = []
     for d in request.documents:
         path = Path(d.path) if Path(d.path).is_absolute() else base_dir / d.path
@@ -209,6 +210,8 @@ async def _first_view(handle: Any, deadline: float) -> RequestView:
 # --------------------------------------------------------------------------- documents
 async def cmd_attach(client: Client, target: str, path: Path, kind: DocumentKind, *, actor: str,
                      order_id: str | None = None) -> RequestView:
+    from portflow import ports
+
     request_id, from_target = parse_id(target)
     order_id = order_id or from_target
     if order_id is not None and parse_id(order_id)[0] != request_id:

@@ -2,6 +2,9 @@
 
 Exit codes: 0 the request can be started (notes and warnings allowed), 1 it cannot (at least
 one error), 2 the file cannot be read or parsed (or the command line is wrong).
+
+``starter.py`` imports this module for every command, ``--help`` included, so the check
+itself (pydantic models, phonenumbers, YAML) is imported when ``check`` runs.
 """
 
 from __future__ import annotations
@@ -10,19 +13,20 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from core.calendar import zone
-from core.phone import format_national
-from portflow.check import SECTIONS, CheckReport, FileProblem, Severity, check_request_file
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from portflow.check import CheckReport
 
 EXIT_OK, EXIT_NOT_READY, EXIT_UNREADABLE = 0, 1, 2
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
+# By severity (portflow.check.Severity, a StrEnum: its members are these strings).
+_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 _SECTION_TITLE = {
     "file": "file",
     "request": "customer & people",
@@ -56,6 +60,10 @@ def _day(d: date | None) -> str:
 
 
 def _summary(report: CheckReport) -> Table:
+    from rich.table import Table
+
+    from core.calendar import zone
+
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -78,6 +86,8 @@ def _summary(report: CheckReport) -> Table:
 
 
 def _account_title(report: CheckReport, index: int) -> Text:
+    from core.phone import format_national
+
     account = report.accounts[index]
     btn = format_national(account.btn) if account.btn else "no valid BTN"
     title = f"order {account.index + 1} - {account.carrier or '(no carrier)'} - {account.port_type} port - BTN {btn}"
@@ -89,6 +99,8 @@ def _account_title(report: CheckReport, index: int) -> Text:
 
 
 def _account_table(report: CheckReport, index: int) -> Table:
+    from rich.table import Table
+
     account = report.accounts[index]
     table = Table(show_lines=False)
     table.add_column("entry", overflow="fold")
@@ -112,6 +124,8 @@ def _account_table(report: CheckReport, index: int) -> Table:
 
 
 def _problems_table(report: CheckReport, section: str) -> Table:
+    from rich.table import Table
+
     title = f"problems: {_SECTION_TITLE.get(section, section)}"
     table = Table(title=Text(title, style="bold"), title_justify="left", expand=True)
     table.add_column("severity", no_wrap=True)
@@ -130,6 +144,8 @@ def _problems_table(report: CheckReport, section: str) -> Table:
 
 
 def render(report: CheckReport, console: Console) -> None:
+    from portflow.check import SECTIONS, Severity
+
     console.print(
         Text(f"portflow check: {report.source} (as of {report.today.isoformat()})", style="bold")
     )
@@ -172,6 +188,8 @@ def check(
 
     Exit 0 when the request can be started, 1 when it cannot, 2 when the file cannot be read.
     """
+    from portflow.check import FileProblem, check_request_file
+
     as_of = _parse_today(today)
     try:
         report = check_request_file(request_file, today=as_of)

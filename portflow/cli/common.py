@@ -2,36 +2,50 @@
 
 Every command ends in one of three ways: done (exit 0), refused with a message that says
 what to fix (exit 1), or the server is unreachable / a file unreadable (exit 2).
+
+This module is imported by every command group at ``starter.py`` start, ``--help`` included:
+it imports nothing heavy (no Temporal client, pydantic, settings) until a function runs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
+from rich.console import Console
 from rich.text import Text
-from temporalio.client import Client
 
-from core.settings import get_settings
-from portflow.cli import render
-from portflow.cli.errors import EXIT_UNREACHABLE, CliError, translate, unreachable_message
+from portflow.cli.errors import EXIT_UNREACHABLE, CliError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from temporalio.client import Client
 
 T = TypeVar("T")
 By = Annotated[str | None, typer.Option("--by", metavar="EMAIL", help="Who does it (default: PORTFLOW_PM_EMAIL)")]
 
 
+def console(stderr: bool = False) -> Console:
+    """The console the port commands print to (``portflow.cli.render.console`` is this one)."""
+    c = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not c.is_terminal:  # piped or captured: keep tables readable
+        c.width = max(c.width, 120)
+    return c
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
-    render.console(stderr=True).print(Text(f"error: {message}", style="bold red"))
+    console(stderr=True).print(Text(f"error: {message}", style="bold red"))
     raise typer.Exit(code)
 
 
 def run(work: Callable[[Client], Awaitable[T]]) -> T:
     """Connect per settings and run ``work``; every failure ends as one line and an exit code."""
+    import asyncio
+    import gc
+
+    from portflow.cli.errors import translate, unreachable_message
     from portflow.temporal import connect
 
     async def main() -> T:
@@ -54,6 +68,8 @@ def run(work: Callable[[Client], Awaitable[T]]) -> T:
 
 
 def actor(by: str | None) -> str:
+    from core.settings import get_settings
+
     return (by or get_settings().pm_email).strip()
 
 
@@ -67,6 +83,8 @@ def parse_date(value: str | None, option: str) -> date | None:
 
 
 def model(cls: type[BaseModel], **fields: object) -> BaseModel:
+    from pydantic import ValidationError
+
     try:
         return cls(**fields)
     except ValidationError as exc:
@@ -75,4 +93,4 @@ def model(cls: type[BaseModel], **fields: object) -> BaseModel:
 
 
 def done(message: str) -> None:
-    render.console().print(Text(message, style="bold green"))
+    console().print(Text(message, style="bold green"))

@@ -4,26 +4,16 @@ Temporal answers in its own terms (``WorkflowUpdateFailedError``, ``RPCError NOT
 ``Failed client connect``). The commands turn each into one line that says what to fix,
 and an exit code: 1 for a refusal the person can fix (a validator said no, an unknown id),
 2 when the server cannot be reached at all.
+
+Light at import (``CliError`` and the id parsing serve ``--help``-time code): the Temporal
+error types are imported by the functions that look at them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-from temporalio.client import (
-    WorkflowFailureError,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import FailureError
-from temporalio.service import RPCError, RPCStatusCode
-
-from core.settings import get_settings
 
 EXIT_REFUSED, EXIT_UNREACHABLE = 1, 2
 _ID = re.compile(r"^(PR-\d{4}-\d{4,})(?:-(\d+))?$")
@@ -58,6 +48,8 @@ def order_id_of(text: str) -> str:
 
 
 def unreachable_message(detail: str = "") -> str:
+    from core.settings import get_settings
+
     s = get_settings()
     why = f" ({_short(detail)})" if detail else ""
     return (f"cannot reach the Temporal server at {s.temporal_address}{why}: start one with `make demo` "
@@ -71,6 +63,9 @@ def _short(text: str, limit: int = 160) -> str:
 
 def deepest_message(err: BaseException) -> str:
     """The innermost failure message: a validator's ValueError, an activity's refusal."""
+    from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+    from temporalio.exceptions import FailureError
+
     message = str(err)
     seen: set[int] = set()
     cur: BaseException | None = err
@@ -87,6 +82,16 @@ def deepest_message(err: BaseException) -> str:
 
 def translate(err: BaseException, target: str) -> CliError:
     """The one-line message for a Temporal error met while working on ``target``."""
+    import asyncio
+
+    from temporalio.client import (
+        WorkflowQueryFailedError,
+        WorkflowQueryRejectedError,
+        WorkflowUpdateFailedError,
+        WorkflowUpdateRPCTimeoutOrCancelledError,
+    )
+    from temporalio.service import RPCError, RPCStatusCode
+
     if isinstance(err, CliError):
         return err
     if isinstance(err, WorkflowUpdateFailedError):
@@ -128,6 +133,14 @@ def translate(err: BaseException, target: str) -> CliError:
 @asynccontextmanager
 async def about(target: str) -> AsyncIterator[None]:
     """Run a block that talks to ``target``'s workflow; Temporal errors become CliErrors."""
+    from temporalio.client import (
+        WorkflowQueryFailedError,
+        WorkflowQueryRejectedError,
+        WorkflowUpdateFailedError,
+        WorkflowUpdateRPCTimeoutOrCancelledError,
+    )
+    from temporalio.service import RPCError
+
     try:
         yield
     except CliError:

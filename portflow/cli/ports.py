@@ -7,22 +7,25 @@ Each command parses its options, connects (``portflow.temporal.connect``, per
 Exit codes: 0 done; 1 refused (the message says what to fix: a validator's refusal, an
 unknown id, a request file the check refuses); 2 the server cannot be reached, or a file
 cannot be read.
+
+``starter.py`` imports this module for ``--help`` and ``check`` too, so it stays light: each
+command imports the Temporal client, the models and the store when it runs.
 """
 
 from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
-from models.request import DocumentKind
-from models.workflow import AmendOrder, OrderView
-from portflow.cli import actions, order_actions, render
 from portflow.cli.common import By, actor, done, fail, model, parse_date, run
 from portflow.cli.errors import CliError, order_id_of, parse_id
+
+if TYPE_CHECKING:
+    from models.workflow import OrderView
 
 
 def _order_arg(text: str) -> str:
@@ -40,6 +43,8 @@ def _request_arg(text: str) -> str:
 
 
 def _text(value: str, option: str, example: str) -> str:
+    from portflow.cli import actions
+
     try:
         return actions.check_text(value, option, example)
     except CliError as err:
@@ -47,6 +52,8 @@ def _text(value: str, option: str, example: str) -> str:
 
 
 def _show_order(view: OrderView) -> None:
+    from portflow.cli import render
+
     out = render.console()
     out.print(Text(f"{view.order_id} is now ", style="bold").append_text(render.status_text(view.status)))
     out.print(render.next_line(view.next))
@@ -68,6 +75,7 @@ def start(
 ) -> None:
     """Start a port from a request file: the same check as `check` first, then the workflow."""
     from portflow.check import FileProblem
+    from portflow.cli import actions, render
     from portflow.cli.check import render as render_check
     from portflow.cli.files import StartRefused, plan_start
 
@@ -121,6 +129,9 @@ def attach(
     by: By = None,
 ) -> None:
     """Attach a document (CSR, bill, other) to a request or to one of its orders."""
+    from models.request import DocumentKind
+    from portflow.cli import actions, render
+
     _request_arg(port_id)
     if order is not None:
         _order_arg(order)
@@ -143,6 +154,8 @@ def sign(
     force: Annotated[bool, typer.Option("--force", help="Sign although the name differs from the LOA's signer")] = False,
 ) -> None:
     """Sign (or decline) an order's LOA with the local e-signature."""
+    from portflow.cli import actions, order_actions
+
     target = _order_arg(order_id)
     if (name is None) == (decline is None):
         fail('give either --name "Signer Name" to sign or --decline REASON to refuse')
@@ -164,6 +177,8 @@ def approve(
     by: By = None,
 ) -> None:
     """Approve an order's submission to the carrier (when review before submission is on)."""
+    from portflow.cli import actions, order_actions
+
     target = _order_arg(order_id)
 
     async def work(client):
@@ -181,6 +196,8 @@ def activate(
     by: By = None,
 ) -> None:
     """Activate a fast-port order now, inside the carrier's activation window (else it activates at the FOC)."""
+    from portflow.cli import order_actions
+
     target = _order_arg(order_id)
 
     async def work(client):
@@ -209,6 +226,8 @@ def carrier_event(
     by: By = None,
 ) -> None:
     """Record what the carrier told you about an order (FOC, rejection, completion, cancel)."""
+    from portflow.cli import actions, order_actions
+
     target = _order_arg(order_id)
     try:
         order_actions.check_carrier_answer(carrier_order_id=carrier_order_id, foc=foc, reject_code=reject,
@@ -256,6 +275,8 @@ def amend(
 ) -> None:
     """Correct an order: signer, BTN, address, account number, PIN, port date, numbers, name, port type."""
     from models.request import Address, Signer
+    from models.workflow import AmendOrder, OrderView
+    from portflow.cli import order_actions
     from portflow.cli.actions import normalize_tn
 
     target = _order_arg(order_id)
@@ -336,6 +357,7 @@ def assign(
     by: By = None,
 ) -> None:
     """Assign ported numbers to users or resource accounts (Service Control)."""
+    from portflow.cli import actions, render
     from portflow.cli.files import read_assignments
 
     tns, whos = list(tn or []), list(to or [])
@@ -381,6 +403,8 @@ def expedite(
     by: By = None,
 ) -> None:
     """Record an expedite: the documents lead time is waived (optionally with a new date)."""
+    from portflow.cli import actions, render
+
     _request_arg(port_id)
     reason = _text(reason, "--reason", "the customer moves offices on the 20th")
     new_date = parse_date(port_date, "--port-date")
@@ -395,6 +419,8 @@ def cancel(
     by: By = None,
 ) -> None:
     """Cancel a port before activation (voids the LOA, SUP1 to the carrier, numbers released)."""
+    from portflow.cli import actions
+
     _request_arg(port_id)
     reason = _text(reason, "--reason", "the customer stays with the carrier")
     view = run(lambda c: actions.cmd_cancel(c, port_id, actor=actor(by), reason=reason))
@@ -412,6 +438,8 @@ def verify(
     by: By = None,
 ) -> None:
     """Confirm (or fail) test calls after the numbers ported."""
+    from portflow.cli import order_actions
+
     _order_arg(order_id)
     notes = _text(notes, "--notes", "test calls in and out from 3 numbers")
     view = run(lambda c: order_actions.cmd_verify(c, order_id, actor=actor(by), ok=ok, notes=notes))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -18,6 +18,7 @@ from core.phone import format_national
 from models.status import TERMINAL, PortStatus, StatusChange
 from models.workflow import Deadline, OrderView, RequestView
 from portflow.cli.actions import StatusPage
+from portflow.cli.common import console  # noqa: F401 - the commands' console, here too
 from portflow.cli.listing import PortRow
 
 _STATUS_STYLE = {
@@ -29,13 +30,6 @@ _STATUS_STYLE = {
 
 
 _FINAL = {s.value for s in TERMINAL}
-
-
-def console(stderr: bool = False) -> Console:
-    c = Console(stderr=stderr, highlight=False, soft_wrap=False)
-    if not c.is_terminal:  # piped or captured: keep tables readable
-        c.width = max(c.width, 120)
-    return c
 
 
 def national(tn: str) -> str:

@@ -8,28 +8,32 @@
 
 Exit codes as the port commands: 0 done; 1 refused (no such schedule, no schedules on the
 server, an empty note); 2 the server cannot be reached.
+
+Light at import (``starter.py --help`` loads it): ``portflow.schedules`` and the Temporal
+client are imported when a command runs.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
-from core.settings import get_settings
-from portflow import schedules
-from portflow.cli import render
-from portflow.cli.common import done, fail, run
+from portflow.cli.common import console, done, fail, run
 from portflow.cli.errors import CliError
+
+if TYPE_CHECKING:
+    from portflow.schedules import ScheduleView
 
 app = typer.Typer(help="The reminder sweep's Temporal Schedule: sync, show, trigger, pause, unpause",
                   no_args_is_help=True, add_completion=False)
 
 
 def _run(work):  # noqa: ANN001, ANN202 - same contract as portflow.cli.common.run
+    from portflow import schedules
+
     async def guarded(client):  # noqa: ANN001, ANN202
         try:
             return await work(client)
@@ -40,6 +44,10 @@ def _run(work):  # noqa: ANN001, ANN202 - same contract as portflow.cli.common.r
 
 
 def _local(at: datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    from core.settings import get_settings
+
     tz = ZoneInfo(get_settings().reminder_time_zone)
     return f"{at.astimezone(tz):%a %Y-%m-%d %H:%M %Z} ({at:%H:%M} UTC)"
 
@@ -55,9 +63,12 @@ def _note(value: str, option: str) -> str:
 @app.command("sync")
 def sync() -> None:
     """Create the schedule, or update it to the PORTFLOW_REMINDER_* settings (keeps pause and note)."""
+    from core.settings import get_settings
+    from portflow import schedules
+
     result = _run(schedules.sync_schedule)
     done(f"schedule {result.schedule_id} {result.outcome}: {result.when}")
-    out = render.console()
+    out = console()
     if result.paused:
         out.print(Text(f"paused: {result.note} (python starter.py schedules unpause)", style="yellow"))
     elif result.next_runs:
@@ -68,8 +79,10 @@ def sync() -> None:
 @app.command("show")
 def show() -> None:
     """When the sweep runs, whether it is paused, its next and last runs."""
+    from portflow import schedules
+
     view = _run(schedules.describe_schedule)
-    out = render.console()
+    out = console()
     out.print(Text(f"{view.schedule_id} · {view.when}", style="bold"))
     state = Text("paused", style="bold yellow") if view.paused else Text("active", style="bold green")
     out.print(Text("state ").append_text(state).append(f" · {view.note}" if view.note else ""))
@@ -91,10 +104,13 @@ def show() -> None:
 @app.command("trigger")
 def trigger() -> None:
     """Run a sweep now (even while paused); nothing is sent twice the same day."""
+    from core.settings import get_settings
+    from portflow import schedules
+
     _run(schedules.trigger_schedule)
     sid = get_settings().reminder_schedule_id
     done(f"schedule {sid} triggered: a reminder sweep starts now")
-    render.console().print("see it with `python starter.py schedules show` or in the Temporal UI: "
+    console().print("see it with `python starter.py schedules show` or in the Temporal UI: "
                            f"{schedules.ui_url(get_settings())}")
 
 
@@ -103,6 +119,9 @@ def pause(
     note: Annotated[str, typer.Option("--note", help="Why, for whoever looks at the schedule next")],
 ) -> None:
     """Stop the daily sweeps until `unpause` (a trigger still runs one)."""
+    from core.settings import get_settings
+    from portflow import schedules
+
     text = _note(note, "--note")
     _run(lambda c: schedules.pause_schedule(c, text))
     done(f"schedule {get_settings().reminder_schedule_id} paused: {text}")
@@ -113,14 +132,18 @@ def unpause(
     note: Annotated[str, typer.Option("--note", help="Why (default: 'unpaused by <PORTFLOW_PM_EMAIL>')")] = "",
 ) -> None:
     """Resume the daily sweeps."""
+    from core.settings import get_settings
+
     text = _note(note, "--note") if note else f"unpaused by {get_settings().pm_email}"
     view = _run(lambda c: _unpause_and_show(c, text))
     done(f"schedule {view.schedule_id} active again: {view.when}")
     if view.next_runs:
-        render.console().print(f"next sweep: {_local(view.next_runs[0])}")
+        console().print(f"next sweep: {_local(view.next_runs[0])}")
 
 
-async def _unpause_and_show(client, note: str) -> schedules.ScheduleView:  # noqa: ANN001
+async def _unpause_and_show(client, note: str) -> ScheduleView:  # noqa: ANN001
+    from portflow import schedules
+
     await schedules.unpause_schedule(client, note)
     return await schedules.describe_schedule(client)
 

@@ -3,24 +3,24 @@
 ``status`` queries the workflows (the source of truth) and prints the page of
 ``portflow.cli.render``; ``list`` asks Temporal's visibility store through the search
 attributes; ``watch`` refreshes the status page every second until the port ends.
+
+Light at import, like every command group: each command imports what it needs when it runs.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.live import Live
 from rich.text import Text
 
-from models.status import PortStatus
-from portflow.cli import actions, render
-from portflow.cli.actions import StatusPage
 from portflow.cli.common import done, fail, parse_date, run
 from portflow.cli.errors import CliError, parse_id
-from portflow.cli.listing import ListFilter, build_query, cmd_list
+
+if TYPE_CHECKING:
+    from portflow.cli.actions import StatusPage
 
 
 def _check_id(port_id: str) -> None:
@@ -35,6 +35,8 @@ def status(
     json_output: Annotated[bool, typer.Option("--json", help="Print the status as JSON for machines")] = False,
 ) -> None:
     """Where a port stands: stage, what it waits for and from whom, until when, and its history."""
+    from portflow.cli import actions, render
+
     _check_id(port_id)
     page = run(lambda c: actions.cmd_status(c, port_id))
     if json_output:
@@ -61,6 +63,9 @@ def list_ports(
     limit: Annotated[int, typer.Option("--limit", help="At most this many")] = 50,
 ) -> None:
     """Ports by stage, carrier, port date, who they wait on (a visibility query)."""
+    from portflow.cli import render
+    from portflow.cli.listing import ListFilter, build_query, cmd_list
+
     f = ListFilter(status=status_, carrier=carrier, customer=customer,
                    port_date_before=parse_date(port_date_before, "--port-date-before"),
                    port_date_after=parse_date(port_date_after, "--port-date-after"),
@@ -78,6 +83,11 @@ def watch(
     interval: Annotated[float, typer.Option("--interval", min=0.2, help="Seconds between refreshes")] = 1.0,
 ) -> None:
     """Follow a port live until it ends (exit 0 completed or cancelled, 1 failed)."""
+    from rich.live import Live
+
+    from models.status import PortStatus
+    from portflow.cli import actions, render
+
     _check_id(port_id)
     out = render.console()
     if out.is_terminal:

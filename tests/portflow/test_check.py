@@ -511,3 +511,34 @@ def test_malformed_accounts_are_reported_not_crashed_on() -> None:
     data["accounts"] = {"carrier": "Lumen"}
     assert codes(check(data)) == ["invalid_field"]
     assert not check_request_data("not a mapping", today=TODAY).ok  # type: ignore[arg-type]
+
+
+def test_the_check_parses_each_number_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules, the model's validators and the toll-free routing all read the numbers:
+    phonenumbers parses each distinct one once (models.numbers keeps what it answered)."""
+    import phonenumbers
+
+    import core.phone
+    import models.numbers
+
+    monkeypatch.setattr(models.numbers, "_MEMO", {})
+    monkeypatch.setattr(core.phone, "_TOLL_FREE", {})
+    parsed: list[str] = []
+    real_parse = phonenumbers.parse
+
+    def counting_parse(number: str, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(number)
+        return real_parse(number, *args, **kwargs)
+
+    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    # Not counted: formatting a number for a message (the toll-free note) is display only.
+    monkeypatch.setattr("portflow.check.rules.format_national", lambda e164: e164)
+    data = yaml.safe_load((EXAMPLES / "good-request.yaml").read_text())
+    data["accounts"][0]["numbers"].append("3125550200-3125550299")  # a range of 100 more
+    report = check_request_data(data, today=TODAY)
+    assert report.ok, report.problems
+    numbers = [n for a in report.accounts for n in a.numbers]
+    assert len(numbers) == 125
+    # every number (whatever its notation, BTN included), the contact's phone and the new BTN
+    # that stays behind: once each
+    assert len(parsed) == len(numbers) + 2, sorted(parsed)

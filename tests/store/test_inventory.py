@@ -356,3 +356,52 @@ def test_set_state_refuses_bad_states_and_foreign_numbers(engine: Engine, saved)
             InventoryError, match=re.escape(f"{B1} belongs to order PR-2026-0001-2")
         ):
             set_state(session=s, order_id="PR-2026-0001-1", tns=[B1], state="active")
+
+
+MANY = [f"+1415234{n:04d}" for n in range(1000, 2200)]  # 1,200 numbers: more than one batch
+
+
+def test_a_large_claim_inserts_in_batches_and_names_every_number_held_elsewhere(
+    engine: Engine, saved
+) -> None:
+    held = [MANY[5], MANY[600], MANY[1150]]  # one in each batch of 500
+    saved("PR-2026-0001", held)
+    saved("PR-2026-0002", MANY)
+    claim(engine, "PR-2026-0001", held)
+    with pytest.raises(NumberInAnotherPort) as err:
+        claim(engine, "PR-2026-0002", MANY)
+    assert err.value.conflicts == dict.fromkeys(held, "PR-2026-0001")
+    assert str(err.value).startswith(f"{held[0]} is already in port request PR-2026-0001")
+    assert all(tn in str(err.value) for tn in held)
+    with session_scope(engine) as s:
+        assert numbers_of(session=s, request_id="PR-2026-0002") == []
+        release(session=s, request_id="PR-2026-0001", reason="customer changed their mind")
+    rows = claim(engine, "PR-2026-0002", MANY)
+    assert [r.tn for r in rows] == MANY and len({r.id for r in rows}) == len(MANY)
+    assert [r.tn for r in claim(engine, "PR-2026-0002", MANY[::-1])] == MANY[::-1]  # a retry: no-op
+
+
+def test_a_batch_that_loses_the_race_in_the_index_names_the_numbers(
+    engine: Engine, saved, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another port claims two of the numbers after this claim looked and before it inserts:
+    the batch breaks uq_inventory_active_tn and the refusal names both numbers."""
+    import store.inventory as inventory
+
+    saved("PR-2026-0001", [MANY[10], MANY[700]])
+    saved("PR-2026-0002", MANY)
+    claim(engine, "PR-2026-0001", [MANY[10], MANY[700]])
+    real_live, looks = inventory._live, []
+
+    def late_look(session, tns):  # noqa: ANN001, ANN202 - the first look happens "too early"
+        looks.append(len(tns))
+        return {} if len(looks) == 1 else real_live(session, tns)
+
+    monkeypatch.setattr(inventory, "_live", late_look)
+    with pytest.raises(NumberInAnotherPort) as err:
+        claim(engine, "PR-2026-0002", MANY)
+    # the first batch broke the index; the refusal names the second batch's number too
+    assert err.value.conflicts == {MANY[10]: "PR-2026-0001", MANY[700]: "PR-2026-0001"}
+    assert str(err.value).startswith(f"{MANY[10]} is already in port request PR-2026-0001")
+    with session_scope(engine) as s:
+        assert numbers_of(session=s, request_id="PR-2026-0002") == []
