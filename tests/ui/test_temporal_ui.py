@@ -36,6 +36,7 @@ from worker import build_worker
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 UI_WAIT_MS = 20_000  # the UI is a single-page app: every check waits for what it looks for
+expect.set_options(timeout=UI_WAIT_MS)  # assertions too (their own default is 5 s: too short on a loaded machine)
 
 
 @pytest_asyncio.fixture
