@@ -23,10 +23,6 @@ T = TypeVar("T")
 # business refusals (activities raise those as non-retryable ApplicationErrors).
 EXTERNAL = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10))
 LOCAL = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-# Short, idempotent work on our own side (the audit write, the calendar, the exception
-# catalogue) runs as local activities: one marker event in the workflow task that asked,
-# instead of a scheduled, started and completed activity and another workflow task.
-LOCAL_ACTIVITIES = frozenset({"record_status", "plan_dates", "explain_exceptions"})
 
 
 async def act(
@@ -40,10 +36,6 @@ async def act(
     schedule_to_close: timedelta | None = None,
 ) -> T:
     """Run the activity ``name`` with an explicit timeout, retry policy and UI summary."""
-    if name in LOCAL_ACTIVITIES:
-        return await workflow.execute_local_activity(
-            name, arg, result_type=result_type, start_to_close_timeout=timeout,
-            schedule_to_close_timeout=schedule_to_close, retry_policy=retry, summary=summary[:200])
     return await workflow.execute_activity(
         name,
         arg,
