@@ -147,10 +147,11 @@ class Bench:
         if self._dev is None:
             from devtools.servers import dev_server_path, search_attribute_flags
 
-            self._dev = await self._stack.enter_async_context(await WorkflowEnvironment.start_local(
-                data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
-                dev_server_extra_args=search_attribute_flags(), dev_server_log_level="error",
-            ))
+            with _stdout_to_stderr():  # the dev server's banner stays out of the table
+                self._dev = await self._stack.enter_async_context(await WorkflowEnvironment.start_local(
+                    data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
+                    dev_server_extra_args=search_attribute_flags(), dev_server_log_level="error",
+                ))
         return self._dev
 
     def note(self, text: str) -> None:
@@ -159,6 +160,19 @@ class Bench:
     async def close(self) -> None:
         self._dev = None
         await self._stack.aclose()
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """File descriptor 1 is 2 meanwhile: what a subprocess started here writes to stdout goes to stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 @contextlib.asynccontextmanager

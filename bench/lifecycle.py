@@ -21,21 +21,12 @@ from bench import ports as P
 from bench.harness import Bench, Line, cmd, portflow_settings, ratio_line, time_skipping, uid, verdict
 from bench.noop import BASELINE_ACTIVITIES, BASELINE_WORKFLOWS, NoopInput, NoopRequest, Shape
 
-_seq = 0
-
-
-def _next() -> int:
-    global _seq
-    _seq += 1
-    return _seq
-
-
 async def _real_batch(client: Client, n: int, today: Any, tmp: Any) -> list[str]:
     """N ports: start all, then documents, then assignment (nobody awaits a result yet, so
     the test server's clock stands still), then every result (time skips)."""
     from models.status import PortStatus
 
-    reqs = [P.request(_next(), port_date=P.port_date_ahead(25, today)) for _ in range(n)]
+    reqs = [P.request(P.next_seq(), port_date=P.port_date_ahead(25, today)) for _ in range(n)]
     handles = await asyncio.gather(*(P.start(client, r) for r in reqs))
     await asyncio.gather(*(P.attach_documents(client, r, tmp) for r in reqs))
     await asyncio.gather(*(P.assign_all(h, r.all_numbers) for h, r in zip(handles, reqs)))
@@ -134,7 +125,7 @@ async def history(b: Bench) -> list[Line]:
     with portflow_settings(TEMPORAL_TASK_QUEUE=tq, SIMULATOR_PROFILE=profile, VERIFICATION="auto") as var:
         async with time_skipping() as env, build_worker(env.client):
             now = await env.get_current_time()
-            req = P.request(_next(), port_date=P.port_date_ahead(25, now.date()))
+            req = P.request(P.next_seq(), port_date=P.port_date_ahead(25, now.date()))
             handle = await P.start(env.client, req)
             await env.sleep(timedelta(days=1))
             await P.attach_documents(env.client, req, var)

@@ -36,6 +36,26 @@ FIVE_DAY_FOC_PROFILE = """carriers:
 """
 
 
+_seq = 0
+_block = 0
+
+
+def next_blocks(n: int) -> int:
+    """The first of ``n`` number blocks never used before in this process."""
+    global _block
+    _block += n
+    if _block > len(AREA_CODES) * 800:
+        raise RuntimeError("out of number blocks: run fewer ports per process")
+    return _block - n
+
+
+def next_seq() -> int:
+    """A request number never used before in this process (ids and number blocks follow it)."""
+    global _seq
+    _seq += 1
+    return _seq
+
+
 def instant_settings(var: Path, task_queue: str) -> dict[str, object]:
     profile = var / "instant-simulator.yaml"
     profile.write_text(INSTANT_PROFILE)
@@ -68,7 +88,7 @@ def request(seq: int, *, port_date: date, accounts: int = 1, numbers: int = 3, b
     """A valid request ``PR-2099-<seq>`` with ``accounts`` accounts of ``numbers`` numbers each."""
     from models.request import PortRequest
 
-    first = (seq * accounts) if block is None else block
+    first = next_blocks(accounts) if block is None else block
     return PortRequest.model_validate({
         "id": f"PR-2099-{seq:05d}",
         "customer": {"name": "Contoso Dental", "language": "en"},
