@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     b = Bench(quick=args.quick, repeat=max(1, args.repeat), big=args.big)
     os.chdir(ROOT)
     _quiet_sdk_logs()
-    lines = asyncio.run(run(names, b))
+    try:
+        lines = asyncio.run(run(names, b))
+    except KeyboardInterrupt:  # everything started has been stopped on the way out
+        print("interrupted: servers, workers and subprocesses stopped", file=sys.stderr)
+        return 130
     print(f"portflow bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {_commit()}, "
           f"{'--quick, ' if args.quick else ''}median of {b.repeat}, {os.cpu_count()} cpu(s)")
     print(table(lines))

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from bench import genrequest
 from bench import ports as P
@@ -44,7 +42,7 @@ def _sizes(b: Bench) -> tuple[int, int]:
 
 async def check(b: Bench) -> list[Line]:
     accounts, numbers = _sizes(b)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-check-"))
+    tmp = b.scratch()
     big = genrequest.write(tmp / "big-request.yaml", accounts, numbers)
     small, large = [], []
     with portflow_settings():
@@ -66,7 +64,7 @@ async def _start_times(b: Bench, accounts: int, numbers: int) -> float:
     env = await b.dev()
     address = env.client.service_client.config.target_host
     tq = uid("bigstart")
-    tmp = Path(tempfile.mkdtemp(prefix="bench-bigstart-"))
+    tmp = b.scratch()
     times = []
     with portflow_settings(**P.instant_settings(tmp, tq), TEMPORAL_ADDRESS=address) as _var:
         async with build_worker(env.client, task_queue=tq):
@@ -77,12 +75,12 @@ async def _start_times(b: Bench, accounts: int, numbers: int) -> float:
     return statistics.median(times)
 
 
-async def _to_completion(accounts: int, numbers: int) -> tuple[P.HistoryStats, P.HistoryStats, str]:
+async def _to_completion(b: Bench, accounts: int, numbers: int) -> tuple[P.HistoryStats, P.HistoryStats, str]:
     """The request run through with instant providers; (largest event's history, largest history, status)."""
     from models.request import PortRequest
     from worker import build_worker
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-bigrun-"))
+    tmp = b.scratch()
     tq = uid("bigrun")
     with portflow_settings(**P.instant_settings(tmp, tq)) as var:
         async with time_skipping() as env, build_worker(env.client):
@@ -110,7 +108,7 @@ async def big_start(b: Bench) -> list[Line]:
         except Exception as exc:  # noqa: BLE001 - the run to completion is still measured
             lines.append(Line("6", f"start of {label}", f"error: {type(exc).__name__}: {str(exc)[:150]}", met="ERROR",
                               command=c))
-        big_event, big_history, status = await _to_completion(accounts, numbers)
+        big_event, big_history, status = await _to_completion(b, accounts, numbers)
         lines.append(Line("6", f"{label} run to completion ({status}): largest event payload",
                           f"{big_event.largest_event / KB:.1f} KB ({big_event.largest_event_type} in {big_event.workflow_id})",
                           target="<= 256 KB", ratio=f"{big_event.largest_event / KB / 256:.2f}x of target",

@@ -8,9 +8,7 @@
 from __future__ import annotations
 
 import statistics
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bench import ports as P
 from bench.bigrequest import run_cli
@@ -36,7 +34,7 @@ async def cli(b: Bench) -> list[Line]:
     env = await b.dev()
     address = env.client.service_client.config.target_host
     tq = uid("cli")
-    tmp = Path(tempfile.mkdtemp(prefix="bench-cli-"))
+    tmp = b.scratch()
     with portflow_settings(**P.instant_settings(tmp, tq), TEMPORAL_ADDRESS=address):
         async with build_worker(env.client, task_queue=tq):
             req = P.request(P.next_seq(), port_date=P.port_date_ahead(30, datetime.now(UTC).date()))

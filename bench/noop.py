@@ -9,6 +9,7 @@ condition (row 3's baseline) and ``Trivial`` returns at once (row 4's).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from pydantic import BaseModel
@@ -21,6 +22,7 @@ _STATUS = SearchAttributeKey.for_keyword("PortStatus")
 class Shape(BaseModel):
     activities: int = 0
     timers: int = 0
+    timers_fired: int = 0  # the others are cancelled (a reminder no longer due)
     upserts: int = 0
     memo_upserts: int = 0
     children: int = 0
@@ -41,15 +43,21 @@ async def noop_activity(i: int) -> int:
 
 
 async def _do(shape: Shape) -> None:
+    pending = []
     for i in range(max(shape.activities, shape.timers, shape.upserts, shape.memo_upserts)):
         if i < shape.activities:
             await workflow.execute_activity(noop_activity, i, start_to_close_timeout=timedelta(minutes=1))
-        if i < shape.timers:
-            await workflow.sleep(timedelta(hours=1))
+        if i < shape.timers_fired:
+            await workflow.sleep(timedelta(milliseconds=10))
+        elif i < shape.timers:
+            pending.append(asyncio.get_running_loop().create_task(workflow.sleep(timedelta(days=1))))
         if i < shape.upserts:
             workflow.upsert_search_attributes([_STATUS.value_set(f"s{i}")])
         if i < shape.memo_upserts:
             workflow.upsert_memo({"step": i})
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 class _Counting:

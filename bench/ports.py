@@ -163,10 +163,10 @@ def shape_of(events: list[Any]) -> dict[str, int]:
     for e in events:
         n = event_name(e)
         if n == "WORKFLOW_EXECUTION_SIGNALED":
-            if not e.workflow_execution_signaled_event_attributes.external_workflow_execution.workflow_id:
-                c["client_signals"] += 1
+            by_workflow = e.workflow_execution_signaled_event_attributes.external_workflow_execution.workflow_id
+            c["workflow_signals" if by_workflow else "client_signals"] += 1
             continue
-        key = {"ACTIVITY_TASK_SCHEDULED": "activities", "TIMER_STARTED": "timers",
+        key = {"ACTIVITY_TASK_SCHEDULED": "activities", "TIMER_STARTED": "timers", "TIMER_FIRED": "timers_fired",
                "START_CHILD_WORKFLOW_EXECUTION_INITIATED": "children",
                "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES": "upserts", "WORKFLOW_PROPERTIES_MODIFIED": "memo_upserts",
                "WORKFLOW_EXECUTION_UPDATE_ACCEPTED": "updates",
