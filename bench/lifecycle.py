@@ -137,5 +137,7 @@ async def history(b: Bench) -> list[Line]:
                           ratio=f"{st.events / limit:.2f}x of target", met=verdict(st.events <= limit), command=c))
         lines.append(Line("2", f"history of one clean {what}: size", f"{st.size / 1024:.1f} KB", command=c))
         top = ", ".join(f"{k} {v}" for k, v in st.by_type.most_common(5))
-        b.note(f"row 2 {what} {st.workflow_id} ({result.status}): top event types: {top}")
+        acts = ", ".join(f"{k} {v}" for k, v in st.activities.most_common(3))
+        b.note(f"row 2 {what} {st.workflow_id} ({result.status}): top event types: {top}; "
+               f"activities scheduled, top 3: {acts}")
     return lines

@@ -142,6 +142,7 @@ class HistoryStats:
     by_type: Counter[str]
     largest_event: int
     largest_event_type: str
+    activities: Counter[str]  # activity type -> times scheduled
 
 
 def event_name(e: Any) -> str:
@@ -152,7 +153,10 @@ async def history_stats(client: Client, workflow_id: str) -> HistoryStats:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     sizes = [(e.ByteSize(), event_name(e)) for e in history.events]
     big = max(sizes)
-    return HistoryStats(workflow_id, len(sizes), sum(s for s, _ in sizes), Counter(n for _, n in sizes), big[0], big[1])
+    acts = Counter(e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
+                   if e.HasField("activity_task_scheduled_event_attributes"))
+    return HistoryStats(workflow_id, len(sizes), sum(s for s, _ in sizes), Counter(n for _, n in sizes), big[0], big[1],
+                        acts)
 
 
 def shape_of(events: list[Any]) -> dict[str, int]:
