@@ -35,7 +35,12 @@ async def publish(o: Order) -> None:
     if key == o.sent_parent:
         return
     o.sent_parent = key
-    await workflow.get_external_workflow_handle(parent.workflow_id).signal("order_progress", brief)
+    # the numbers that changed since the last view: a port of 1,000 numbers does not send all
+    # of them on every move (the request merges them into its copy)
+    changed = [n for n in brief.numbers if o.sent_numbers.get(n.tn) != n]
+    o.sent_numbers.update((n.tn, n) for n in changed)
+    await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+        "order_progress", brief.model_copy(update={"numbers": changed, "numbers_changed_only": True}))
 
 
 def escalated(o: Order) -> bool:
