@@ -271,9 +271,13 @@ class RequestView(BaseModel):
 
 
 class PortResult(BaseModel):
+    """How a request ended: its orders without their numbers (those are in the store and in
+    the ``status`` query), and how many numbers ended in each state."""
+
     request_id: str
     status: PortStatus
     orders: list[OrderView]
+    number_states: dict[str, int] = Field(default_factory=dict, description="number state -> how many")
 
 
 # --- activity payloads -----------------------------------------------------------------

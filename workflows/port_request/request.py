@@ -4,6 +4,7 @@ ops and the PM see of it (its own status until orders run, then the least advanc
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -147,4 +148,7 @@ class Request(Lifecycle):
         )
 
     def result(self) -> PortResult:
-        return PortResult(request_id=self.inp.request.id, status=self.status, orders=list(self.orders.values()))
+        """Its size does not grow with the number count: counts, not the numbers."""
+        tally = Counter(n.state for o in self.orders.values() for n in o.numbers)
+        return PortResult(request_id=self.inp.request.id, status=self.status, number_states=dict(sorted(tally.items())),
+                          orders=[o.model_copy(update={"numbers": [], "timeline": []}) for o in self.orders.values()])
