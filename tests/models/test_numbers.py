@@ -176,3 +176,17 @@ def test_tn_type_normalizes_and_refuses() -> None:
         _Holder.model_validate({"tn": 3.5})
     with pytest.raises(ValidationError, match="not a North American number"):
         _Holder(tn="+44 20 7946 0958")
+
+
+def test_the_area_code_decides_toll_free_as_phonenumbers_does() -> None:
+    """is_toll_free reads the NANP area code without parsing: the same answer as the metadata."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    for npa in range(200, 1000):
+        tn = f"+1{npa}5550142"
+        try:
+            parsed = phonenumbers.parse(tn)
+        except phonenumbers.NumberParseException:
+            continue
+        assert is_toll_free(tn) == (phonenumbers.number_type(parsed) == PhoneNumberType.TOLL_FREE), tn
