@@ -126,10 +126,7 @@ async def apply_carrier(o: Order, state: CarrierOrderState, actor: str) -> None:
     old_foc = o.foc()
     st.carrier = state
     st.last_carrier_at = workflow.now()
-    for ns in state.numbers:
-        if ns.tn in st.numbers:
-            st.numbers[ns.tn] = st.numbers[ns.tn].model_copy(update={"carrier_outcome": ns.outcome.value,
-                                                                     "reason": ns.reason})
+    o.take_outcomes(state)
     status, words = state.status, state.raw_status
     if status == CarrierOrderStatus.PENDING and o.status in (S.SUBMITTED, S.SUPPLEMENT):
         st.remediation = []  # the carrier took the (corrected) order: nothing left to fix

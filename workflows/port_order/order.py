@@ -12,6 +12,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from models.carrier import CarrierOrderState
     from models.notify import Audience
     from models.status import LEFT_ORDER, TRANSITIONS, NumberState, PortStatus
     from models.workflow import CarrierCall, NumberView, OrderView, PlanDatesInput, PortOrderInput
@@ -49,6 +50,13 @@ class Order(Lifecycle):
         for tn in tns:
             if tn in self.st.numbers:
                 self.st.numbers[tn] = self.st.numbers[tn].model_copy(update={"state": state.value, **extra})
+
+    def take_outcomes(self, state: CarrierOrderState) -> None:
+        """What the carrier says of each number (ported, failed, not portable, why)."""
+        for ns in state.numbers:
+            if ns.tn in self.st.numbers:
+                self.st.numbers[ns.tn] = self.st.numbers[ns.tn].model_copy(
+                    update={"carrier_outcome": ns.outcome.value, "reason": ns.reason})
 
     # ------------------------------------------------------------------ the carrier
     def foc(self) -> datetime | None:

@@ -86,10 +86,7 @@ async def _until_activated(o: Order, state: CarrierOrderState) -> CarrierOrderSt
 
 async def _activated(o: Order, state: CarrierOrderState, foc) -> None:
     o.st.carrier = state
-    for ns in state.numbers:
-        if ns.tn in o.st.numbers:
-            o.st.numbers[ns.tn] = o.st.numbers[ns.tn].model_copy(update={"carrier_outcome": ns.outcome.value,
-                                                                         "reason": ns.reason})
+    o.take_outcomes(state)
     failed = [n.tn for n in state.numbers if n.outcome == NumberOutcome.FAILED]
     if state.status == CarrierOrderStatus.PORTED:
         await o.move(S.PORTED, o.st.activation_actor or f"carrier:{o.carrier_name}", f"numbers ported ({state.raw_status})")

@@ -225,9 +225,7 @@ class PortOrderWorkflow:
     async def numbers_assigned(self, view: AssignedSignal) -> None:
         o = self.o
         for tn, who in view.assignments.items():
-            if tn in o.st.numbers:
-                o.st.numbers[tn] = o.st.numbers[tn].model_copy(update={"state": NumberState.ASSIGNED.value,
-                                                                       "assigned_to": who})
+            o.mark([tn], NumberState.ASSIGNED, assigned_to=who)
         if o.status in TERMINAL:
             return
         if o.status == S.FOC_CONFIRMED and not o.unassigned() and o.next.waiting_on == WaitingOn.CUSTOMER:
