@@ -47,6 +47,8 @@ def test_make_demo_runs_a_port_to_completion_and_stops_everything(tmp_path: Path
         out, err = proc.communicate(timeout=60)
         pytest.fail(f"the demo did not finish within 4 minutes:\n{out[-4000:]}\n{err[-4000:]}")
     assert proc.returncode == 0, f"{out[-4000:]}\n{err[-4000:]}"
+    # what the PM watching it sees: no traceback (a cancelled poll used to print one)
+    assert "Traceback" not in out + err, f"{out[-4000:]}\n{err[-4000:]}"
 
     lines = out.splitlines()
     final = next(line for line in lines if " completed in " in line)
@@ -60,6 +62,10 @@ def test_make_demo_runs_a_port_to_completion_and_stops_everything(tmp_path: Path
     assert "PM assigns" in out
     assert "(773) 555-0140  active     main-aa@northwindpeds.example" in out
 
+    # at most one assignment reminder per order, with a real date (the demo sent two, "before -")
+    reminders = outbox(var, "assign_reminder")
+    assert all("before -" not in m.subject for m in reminders), [m.subject for m in reminders]
+    assert len({m.order_id for m in reminders}) == len(reminders), [m.subject for m in reminders]
     subjects = [m.subject for m in outbox(var)]
     assert any("Port complete" in s for s in subjects), subjects
     assert (var / "demo-request.yaml").is_file() and (var / "temporal.log").is_file()

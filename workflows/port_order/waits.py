@@ -66,7 +66,13 @@ class Poll:
     def stop(self) -> None:
         if self.task is not None and not self.task.done():
             self.task.cancel()
+            self.task.add_done_callback(_settled)  # its "Activity cancelled" is expected: not logged
         self.task, self.key = None, None
+
+
+def _settled(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class CarrierWait:
