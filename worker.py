@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import all_activities
+from activities.audit import INTERCEPTORS
 from core.settings import get_settings
 from portflow.schedules import sync_at_worker_start
 from portflow.temporal import connect
@@ -51,6 +52,7 @@ def build_worker(client: Client, *, task_queue: str | None = None, executor: Thr
         activities=all_activities(),
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
         workflow_runner=workflow_runner(),
+        interceptors=INTERCEPTORS,  # status changes ride with activities (workflows.audit)
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

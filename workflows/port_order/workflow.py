@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         WaitingOn,
     )
     from workflows.common import fmt
+    from workflows.audit import AuditTrail
     from workflows.lifecycle import CancelNow
     from workflows.port_order import carrier, carrier_wait, changes, loa, ops, port_day
     from workflows.port_order.order import Order
@@ -65,6 +66,11 @@ class PortOrderWorkflow:
         # built here, not in run(): an update in the first task sees the order
         self.o = Order(inp)
 
+    @property
+    def audit_trail(self) -> AuditTrail:
+        """The status changes the store has yet to confirm (``workflows.audit``)."""
+        return self.o.audit
+
     @workflow.run
     async def run(self, inp: PortOrderInput) -> OrderView:
         o = self.o
@@ -78,8 +84,10 @@ class PortOrderWorkflow:
                 await STAGES[o.status](o)
         except CancelNow:
             await changes.cancel(o)
+        o.idle = True  # run() is done: the last view goes to the request now
         await o.publish()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await o.flush_audit()
         # the result carries counts: the numbers stay in the store and in the status query
         return o.view().model_copy(update={"numbers": []})
 
