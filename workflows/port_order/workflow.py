@@ -9,7 +9,8 @@ query shows where it stands.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 
 from temporalio import workflow
 
@@ -42,7 +43,7 @@ Stage = Callable[[Order], Awaitable[None]]
 
 # Which stage runs the order in each status it can wait in (tests/workflows check it covers
 # every status an order reaches; CANCEL_REQUESTED belongs to the cancel path).
-STAGES: dict[PortStatus, Stage] = {
+STAGES: Mapping[PortStatus, Stage] = MappingProxyType({
     S.VALIDATED: loa.stage,
     S.LOA_SENT: loa.stage,
     S.LOA_DECLINED: loa.stage,
@@ -56,7 +57,7 @@ STAGES: dict[PortStatus, Stage] = {
     S.PORTED: port_day.verification,
     S.SNAPBACK: port_day.snapback,
     S.VERIFIED: port_day.complete,
-}
+})
 
 
 @workflow.defn
