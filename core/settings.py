@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     carrier_foc_poll_seconds: int = Field(
         default=6 * 3600, ge=1, description="Carrier poll interval once the FOC is confirmed (watching for FOC moves)"
     )
+    history_events_limit: int = Field(
+        default=2000, ge=0,
+        description="An order continues as new past this many history events (0: only when Temporal suggests it)",
+    )
     sla_hours: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_SLA_HOURS),
         description="SLA: hours an order may stay in a status before ops are alerted (JSON, status -> hours)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
@@ -47,6 +47,8 @@ class PortOptions(BaseModel):
     carrier_foc_poll_seconds: int = 6 * 3600
     sla_hours: dict[str, int] = Field(default_factory=dict, description="status -> hours before ops are alerted")
     esign_poll_seconds: int = 900
+    history_events_limit: int = Field(default=2000, ge=0, description="continue as new past this many events "
+                                      "(0: only when Temporal suggests it)")
     foc_guard_hours: int = 48
     review_before_submit: bool = False
     verification: Verification = Verification.PM
@@ -85,6 +87,9 @@ class PortOrderInput(BaseModel):
     documents: list[DocumentRef] = Field(default_factory=list)
     options: PortOptions
     expedited: bool = False
+    carry: dict[str, Any] | None = Field(
+        default=None, description="a run continued as new: the order's state "
+        "(workflows.port_order.state.OrderCarry, kept out of models so that models stay below workflows)")
 
 
 class AccountSpec(BaseModel):
