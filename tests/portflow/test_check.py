@@ -58,6 +58,9 @@ EXPECTED: dict[str, tuple[int, set[str]]] = {
     "bad-missing-fields.yaml": (1, {"missing_field", "invalid_field"}),
     "bad-unreadable.yaml": (2, set()),
     "bad-encoding.csv": (2, set()),
+    "bad-utf16.csv": (2, set()),
+    "bad-aliases.yaml": (2, set()),
+    "bad-impossible-date.yaml": (2, set()),
 }
 
 
@@ -93,6 +96,7 @@ def test_example_through_the_cli(name: str) -> None:
         assert payload["ok"] is False and payload["file_problem"]["code"] in (
             "bad_yaml",
             "bad_encoding",
+            "refused_yaml",
         )
         assert "cannot check" in human.output
         return
