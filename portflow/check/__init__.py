@@ -133,7 +133,11 @@ class CheckReport:
 
 
 def check_request_file(
-    path: Path, *, today: date | None = None, settings: Any = None
+    path: Path,
+    *,
+    today: date | None = None,
+    settings: Any = None,
+    allow_unknown_fields: bool = False,
 ) -> CheckReport:
     """Check a YAML or CSV request file. Raises :class:`FileProblem` when it cannot be read."""
     loaded = load_request_file(Path(path))
@@ -144,6 +148,7 @@ def check_request_file(
         source=str(path),
         loaded=loaded,
         base_dir=Path(path).parent,
+        allow_unknown_fields=allow_unknown_fields,
     )
 
 
@@ -155,13 +160,19 @@ def check_request_data(
     source: str = "<data>",
     loaded: LoadedFile | None = None,
     base_dir: Path | None = None,
+    allow_unknown_fields: bool = False,
 ) -> CheckReport:
-    """Check a request given as plain data (what a YAML file holds)."""
+    """Check a request given as plain data (what a YAML file holds).
+
+    A key no field matches (a typo, usually) is an error: its value would be ignored and a
+    default used silently. With ``allow_unknown_fields`` it is a warning instead."""
     if settings is None:
         from core.settings import get_settings
 
         settings = get_settings()
-    return _Checker(data, today or date.today(), settings, source, loaded, base_dir).run()
+    checker = _Checker(data, today or date.today(), settings, source, loaded, base_dir)
+    checker.allow_unknown = allow_unknown_fields
+    return checker.run()
 
 
 class _Checker:
@@ -180,13 +191,21 @@ class _Checker:
         self.calendar = PortCalendar.from_settings(settings)
         self.lines = loaded.lines if loaded else {}
         self.kind = loaded.kind if loaded else "data"
+        self.loaded_problems = loaded.problems if loaded else []
         self.base_dir = base_dir
         self.problems: list[Problem] = []
         self.report = CheckReport(source=source, today=today, earliest_port_date=today)
-        for severity, code, where, message in loaded.problems if loaded else []:
-            # Unknown CSV columns and preamble keys are about the file's layout, not a field.
-            section = "file" if code in ("unknown_column", "unknown_field") else None
-            self.add(Severity(severity), code, where, message, section)
+        self.allow_unknown = False
+
+    def unknown(self, code: str, where: str, message: str, section: str | None = None) -> None:
+        """A key no field matches: an error (its value would be ignored silently) unless the
+        PM allowed unknown fields."""
+        if self.allow_unknown:
+            self.add(Severity.WARNING, code, where, f"{message} (ignored: --allow-unknown-fields)", section)
+        else:
+            fix = "fix the name, or remove it (--allow-unknown-fields ignores it instead)"
+            fix = f" {fix[0].upper()}{fix[1:]}" if message.endswith("?") else f"; {fix}"
+            self.error(code, where, message + fix, section)
 
     def add(
         self,
@@ -232,6 +251,12 @@ class _Checker:
         return None
 
     def run(self) -> CheckReport:
+        for severity, code, where, message in self.loaded_problems:
+            if code in ("unknown_column", "unknown_field"):
+                # Unknown CSV columns and preamble keys are about the file's layout, not a field.
+                self.unknown(code, where, message, "file")
+            else:
+                self.add(Severity(severity), code, where, message)
         if not isinstance(self.data.get("customer"), dict):
             customer = self.data.get("customer")
             self.report.customer = customer if isinstance(customer, str) else None
@@ -267,7 +292,7 @@ class _Checker:
             setattr(self.report, name, getattr(facts, name))
         self._check_documents()
         for where, message in unknown_fields(self.data):
-            self.add(Severity.WARNING, "unknown_field", where, message)
+            self.unknown("unknown_field", where, message)
         errors_so_far = [p.where for p in self.problems if p.severity is Severity.ERROR]
         normalized.pop("documents_complete_on", None)
         try:

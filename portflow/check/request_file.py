@@ -227,10 +227,10 @@ def load_csv(text: str, source: str) -> LoadedFile:
             loaded.lines[key] = i + 1
             loaded.problems.append(
                 (
-                    "warning",
+                    "error",
                     "unknown_field",
                     key,
-                    f"'# {m[1]}:' is not a request field and is ignored: {fix}",
+                    f"'# {shorten(m[1], 40)}:' is not a request field: {fix}",
                 )
             )
     body = "\n".join(raw_lines[header_at:])
@@ -253,13 +253,15 @@ def load_csv(text: str, source: str) -> LoadedFile:
     known = set(ACCOUNT_COLUMNS) | set(ADDRESS_COLUMNS) | {"number"}
     for name in header:
         if name and name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
             loaded.lines[name] = header_at + 1
             loaded.problems.append(
                 (
-                    "warning",
+                    "error",
                     "unknown_column",
                     name,
-                    f"column '{name}' is not a request field and is ignored",
+                    f"column '{shorten(name, 40)}' is not a request field"
+                    + (f": did you mean '{close[0]}'?" if close else ""),
                 )
             )
     accounts: list[dict[str, Any]] = []

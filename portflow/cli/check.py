@@ -183,6 +183,13 @@ def check(
             help="Check as if today were this date (lead time, past dates)",
         ),
     ] = None,
+    allow_unknown_fields: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unknown-fields",
+            help="Warn about keys no field matches instead of refusing them (they are ignored)",
+        ),
+    ] = False,
 ) -> None:
     """Check a port request file offline: every problem, the numbers per account, the earliest workable date.
 
@@ -192,7 +199,9 @@ def check(
 
     as_of = _parse_today(today)
     try:
-        report = check_request_file(request_file, today=as_of)
+        report = check_request_file(
+            request_file, today=as_of, allow_unknown_fields=allow_unknown_fields
+        )
     except FileProblem as problem:
         if json_output:
             payload = {

@@ -72,6 +72,8 @@ def start(
                                                     help="Waive the 3-week lead time, saying why")] = None,
     by: By = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the port live until it ends")] = False,
+    allow_unknown_fields: Annotated[bool, typer.Option(
+        "--allow-unknown-fields", help="Start although keys no field matches are in the file (they are ignored)")] = False,
 ) -> None:
     """Start a port from a request file: the same check as `check` first, then the workflow."""
     from portflow.check import FileProblem
@@ -81,7 +83,7 @@ def start(
 
     out = render.console()
     try:
-        plan = plan_start(request_file, expedite=expedite)
+        plan = plan_start(request_file, expedite=expedite, allow_unknown_fields=allow_unknown_fields)
     except FileProblem as problem:
         fail(f"cannot read {problem.path}: {problem.message} [{problem.code}]", 2)
     except StartRefused as refused:

@@ -56,6 +56,13 @@ def test_start_refuses_what_check_refuses_without_a_server(invoke) -> None:
     assert code == 2 and "cannot read" in out
 
 
+def test_unknown_fields_stop_start_unless_allowed(invoke) -> None:
+    code, out = invoke("start", str(EXAMPLES / "bad-unknown-field.yaml"))
+    assert code == 1 and "unknown_field" in out and "did you mean 'activation_time'" in out
+    code, out = invoke("start", str(EXAMPLES / "bad-unknown-field.yaml"), "--allow-unknown-fields")
+    assert code == 2 and "cannot reach the Temporal server" in out  # it got as far as connecting
+
+
 def test_an_expedite_waives_only_the_lead_time(invoke) -> None:
     code, out = invoke("start", str(EXAMPLES / "bad-lead-time.yaml"), "--expedite", "the office moves early")
     assert "lead time waived by the expedite (the office moves early)" in out
