@@ -32,10 +32,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.calendar import PortCalendar
+from models.numbers import NumberProblem, parse_tn
 from models.request import PortRequest
 from portflow.check.dates import DateRules
 from portflow.check.model import model_problems, typed_secrets, unknown_fields
-from portflow.check.rules import AccountRules, AccountSummary, NumberEntry
+from core.text import shorten
+from portflow.check.rules import AccountRules, AccountSummary, NumberEntry, letters_note
 from portflow.check.request_file import FileProblem, LoadedFile, csv_hint, load_request_file
 
 __all__ = [
@@ -259,11 +261,15 @@ class _Checker:
                 self.add(Severity(severity), code, where, message)
         if not isinstance(self.data.get("customer"), dict):
             customer = self.data.get("customer")
-            self.report.customer = customer if isinstance(customer, str) else None
+            self.report.customer = shorten(customer, 80) if isinstance(customer, str) else None
         else:
-            self.report.customer = self.data["customer"].get("name")
+            name = self.data["customer"].get("name")
+            self.report.customer = shorten(name, 80) if name is not None else None
+        self._contact_phone()
         normalized = dict(self.data)
-        rules = AccountRules(self, self.settings.max_range_size)
+        rules = AccountRules(
+            self, self.settings.max_range_size, self.settings.max_numbers_per_request
+        )
         accounts = self.data.get("accounts")
         if accounts in (None, [], ""):
             self.error(
@@ -309,6 +315,15 @@ class _Checker:
         self.report.request = request if self.report.ok else None
         return self.report
 
+    def _contact_phone(self) -> None:
+        contact = self.data.get("contact")
+        phone = contact.get("phone") if isinstance(contact, dict) else None
+        if isinstance(phone, str):
+            try:
+                letters_note(self, "contact.phone", phone, [parse_tn(phone)])
+            except NumberProblem:
+                pass  # the model reports it
+
     def _check_documents(self) -> None:
         documents = self.data.get("documents")
         if not isinstance(documents, list) or self.base_dir is None:
@@ -319,6 +334,6 @@ class _Checker:
                 self.error(
                     "document_missing",
                     f"documents[{i}].path",
-                    f"document '{path}' is not there (paths are relative to the request file): "
+                    f"document '{shorten(path, 80)}' is not there (paths are relative to the request file): "
                     "fix the path or remove the entry",
                 )

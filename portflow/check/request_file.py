@@ -119,7 +119,7 @@ def _walk(
                         "duplicate_key",
                         child,
                         (
-                            f"'{key}' is written twice (lines {seen[key]} and {line}); only the "
+                            f"'{shorten(key, 40)}' is written twice (lines {seen[key]} and {line}); only the "
                             "last one would count: merge them into one"
                         ),
                     )
@@ -298,7 +298,7 @@ def load_csv(text: str, source: str) -> LoadedFile:
                 shown = (
                     ""
                     if name in ("pin", "account_number")
-                    else f" ('{target[name]}' and '{value}')"
+                    else f" ('{shorten(target[name], 40)}' and '{shorten(value, 40)}')"
                 )
                 loaded.problems.append(
                     (

@@ -31,13 +31,17 @@ from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from yaml.nodes import Node
 from yaml.resolver import Resolver
 
+from core.text import CONTROL, shorten
+
+__all__ = ["MAX_FILE_BYTES", "FileProblem", "decode", "parse_yaml", "shorten"]
+
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a 10,000-number CSV with an address per row is ~1.5 MB
 MAX_DEPTH = 32  # a request nests 4 deep (accounts[0].service_address.street)
 MAX_NODES = 50_000  # values in one YAML file (10,000 numbers are 10,000 values)
 MAX_SCALAR = 100_000  # characters of one YAML value or key (the check limits each field further)
 
 # What YAML itself refuses, plus C1 controls and DEL: C0 controls but tab, CR and LF.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_CONTROL = CONTROL
 _BOMS = (
     (codecs.BOM_UTF32_LE, "UTF-32"),
     (codecs.BOM_UTF32_BE, "UTF-32"),
@@ -55,16 +59,6 @@ class FileProblem(Exception):
         self.code = code
         self.path = path
         self.message = message
-
-
-def shorten(text: Any, limit: int = 60) -> str:
-    """``text`` for a message: at most ``limit`` characters, control characters shown as
-    ``\\x..`` escapes, and the length said when cut."""
-    value = text if isinstance(text, str) else repr(text)
-    shown = _CONTROL.sub(lambda m: m[0].encode("unicode_escape", "backslashreplace").decode(), value)
-    if len(shown) <= limit:
-        return shown
-    return f"{shown[: limit - 1]}… ({len(value):,} characters)"
 
 
 def decode(raw: bytes, source: str) -> str:
