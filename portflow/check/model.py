@@ -36,8 +36,9 @@ _HINTS = {
 
 def typed_secrets(data: dict[str, Any]) -> list[str]:
     """The account numbers and PINs as typed, so no message can echo them."""
-    found = []
-    for account in data.get("accounts") or []:
+    found: list[str] = []
+    accounts = data.get("accounts")
+    for account in accounts if isinstance(accounts, list) else []:  # `accounts: true` was a TypeError
         if isinstance(account, dict):
             for key in ("account_number", "pin"):
                 value = account.get(key)

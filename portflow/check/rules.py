@@ -266,7 +266,9 @@ class AccountRules:
         try:
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 raise NumberProblem(
-                    "invalid", text, f"'{text}' is not a phone number: write it as (312) 555-0100"
+                    "invalid",
+                    text,
+                    f"'{shorten(text, 40)}' is not a phone number: write it as (312) 555-0100",
                 )
             entry.numbers = (
                 expand_entry(text, self.max_range) if is_range(text) else [parse_tn(text)]
@@ -280,7 +282,9 @@ class AccountRules:
                 code = "invalid_number"
             message = p.message
             if code == "bad_range" and not message.startswith("range"):
-                message = f"range '{text}': {message}; write a range as 3125550100-3125550199"
+                message = (
+                    f"range '{shorten(text, 64)}': {message}; write a range as 3125550100-3125550199"
+                )
             entry.problem = code
             self.sink.error(code, where, message)
             return entry
