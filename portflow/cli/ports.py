@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from portflow.cli.common import By, actor, done, fail, model, parse_date, run
+from core.text import shorten
+from portflow.cli.common import By, actor, done, fail, limited, model, parse_date, run
 from portflow.cli.errors import CliError, order_id_of, parse_id
 
 if TYPE_CHECKING:
@@ -161,6 +162,7 @@ def sign(
     target = _order_arg(order_id)
     if (name is None) == (decline is None):
         fail('give either --name "Signer Name" to sign or --decline REASON to refuse')
+    name, decline = limited(name, "--name", 200), limited(decline, "--decline")
 
     async def work(client):
         event, ack = await order_actions.cmd_sign(client, target, name=name, decline=decline, force=force)
@@ -182,6 +184,7 @@ def approve(
     from portflow.cli import actions, order_actions
 
     target = _order_arg(order_id)
+    note = limited(note, "--note") or ""
 
     async def work(client):
         view = await order_actions.cmd_approve(client, target, actor=actor(by), note=note)
@@ -231,6 +234,7 @@ def carrier_event(
     from portflow.cli import actions, order_actions
 
     target = _order_arg(order_id)
+    note = limited(note, "--note") or ""
     try:
         order_actions.check_carrier_answer(carrier_order_id=carrier_order_id, foc=foc, reject_code=reject,
                                            reject_text=text, completed=completed, cancelled=cancelled,
@@ -308,14 +312,14 @@ def amend(
     if port_date:
         fields["port_date"] = parse_date(port_date, "--port-date")
     if entity_name is not None:
-        fields["entity_name"] = entity_name.strip()
+        fields["entity_name"] = limited(entity_name, "--entity-name", 200)
     if port_type is not None:
         if port_type.strip().lower() not in ("full", "partial"):
-            fail(f"--port-type {port_type!r}: give full or partial")
+            fail(f"--port-type '{shorten(port_type, 20)}': give full or partial")
         fields["port_type"] = port_type.strip().lower()
     if remaining is not None:
         if remaining.strip().lower() not in ("keep", "disconnect"):
-            fail(f"--remaining {remaining!r}: give keep or disconnect")
+            fail(f"--remaining '{shorten(remaining, 20)}': give keep or disconnect")
         fields["remaining_numbers"] = remaining.strip().lower()
     if new_loa:
         fields["new_loa"] = True
@@ -379,6 +383,8 @@ def assign(
         if len(set(tns)) != len(tns):
             fail("a number is given twice with --tn")
         groups = {default_kind: dict(zip(tns, whos))}
+    for who in (w for g in groups.values() for w in g.values()):
+        limited(who, "--to" if file is None else f"a `to` cell of {file}", 254)
 
     _request_arg(port_id)
 
