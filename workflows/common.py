@@ -7,13 +7,14 @@ modules never import sqlmodel, the carrier SDKs or DocuSign: the sandbox stays l
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
-    from models.notify import Audience, Notification, Recipient
+    from models.notify import Audience, Notification, NumberList, Recipient
     from models.workflow import NotifyResult, WaitingOn
     from workflows import search
 
@@ -56,9 +57,11 @@ async def notify(
     order_id: str | None = None,
     language: Any = "en",
     priority: str | None = None,
+    lists: dict[str, NumberList] | None = None,
     **context: Any,
 ) -> None:
-    """Send one notification, at most once per ``key`` (the activity keeps a ledger)."""
+    """Send one notification, at most once per ``key`` (the activity keeps a ledger);
+    ``lists`` names context keys the activity fills with the request's numbers."""
     note = Notification(
         key=key,
         template=template,
@@ -68,13 +71,14 @@ async def notify(
         order_id=order_id,
         priority=priority,
         context=context,
+        lists=lists or {},
     )
     await act("notify", note, NotifyResult, summary=f"notify {template} ({', '.join(a for a, _, _ in to)})")
 
 
 _UNSET = object()
 _MISSING = object()
-_KEYS = {
+_KEYS = MappingProxyType({
     "status": search.PORT_STATUS,
     "waiting_on": search.WAITING_ON,
     "next_deadline": search.NEXT_DEADLINE,
@@ -82,7 +86,7 @@ _KEYS = {
     "escalated": search.ESCALATED,
     "stage_since": search.STAGE_SINCE,
     "numbers_unassigned": search.NUMBERS_UNASSIGNED,
-}
+})
 
 
 class SearchState:
