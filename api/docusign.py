@@ -139,6 +139,12 @@ def _reason(value: Any) -> str | None:
 
 @router.post(WEBHOOK_PATH)
 async def docusign_connect(raw: Annotated[bytes, Depends(verified_body)], sink: SinkDep) -> dict[str, Any]:
+    if raw.lstrip().startswith(b"<"):
+        raise HTTPException(
+            422,
+            "an XML Connect message: portflow reads JSON (SIM) messages; set the Connect "
+            "configuration's data format to JSON",
+        )
     message = parse_json_object(raw, "Connect message", 422)
     try:
         event = to_event(message)

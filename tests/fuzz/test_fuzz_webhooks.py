@@ -218,6 +218,12 @@ def test_wrong_types_are_4xx_or_ignored(client: TestClient, url: str, body: Any)
     _assert_answer(client.post(url, content=raw, headers=headers))
 
 
+def test_an_xml_connect_message_says_to_send_json(client: TestClient) -> None:
+    raw = b'<?xml version="1.0"?><DocuSignEnvelopeInformation><EnvelopeStatus/></DocuSignEnvelopeInformation>'
+    response = client.post("/webhooks/docusign", content=raw, headers=_connect_headers(raw))
+    assert response.status_code == 422 and "JSON" in response.json()["detail"]
+
+
 def test_a_good_message_still_gets_through(client: TestClient) -> None:
     raw = json.dumps(CONNECT).encode()
     response = client.post("/webhooks/docusign", content=raw, headers=_connect_headers(raw))
