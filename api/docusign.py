@@ -28,8 +28,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SinkDep, obj, parse_json_object, read_body, text
-from core.text import shorten
 from core.settings import get_settings
+from core.text import shorten
 from models.esign import EnvelopeEvent, EnvelopeStatus
 from providers.esign.docusign import CF_ORDER_ID, WEBHOOK_PATH, is_expired_reason, parse_time
 

@@ -32,13 +32,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.calendar import PortCalendar
+from core.text import shorten
 from models.numbers import NumberProblem, parse_tn
 from models.request import PortRequest
 from portflow.check.dates import DateRules
 from portflow.check.model import model_problems, typed_secrets, unknown_fields
-from core.text import shorten
-from portflow.check.rules import AccountRules, AccountSummary, NumberEntry, letters_note
 from portflow.check.request_file import FileProblem, LoadedFile, csv_hint, load_request_file
+from portflow.check.rules import AccountRules, AccountSummary, NumberEntry, letters_note
 
 __all__ = [
     "AccountSummary",
