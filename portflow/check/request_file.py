@@ -106,6 +106,8 @@ def _path(parent: str, key: str | int) -> str:
 def _walk(
     node: Node, path: str, lines: dict[str, int], problems: list[tuple[str, str, str, str]]
 ) -> None:
+    if len(path) > 300:
+        return  # deeper than any request field: no line numbers (and no quadratic path copies)
     if isinstance(node, MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:

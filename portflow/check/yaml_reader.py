@@ -28,7 +28,7 @@ import yaml
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node
 from yaml.resolver import Resolver
 
 from core.text import CONTROL, shorten
@@ -38,7 +38,9 @@ __all__ = ["MAX_FILE_BYTES", "FileProblem", "decode", "parse_yaml", "shorten"]
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a 10,000-number CSV with an address per row is ~1.5 MB
 MAX_DEPTH = 32  # a request nests 4 deep (accounts[0].service_address.street)
 MAX_NODES = 50_000  # values in one YAML file (10,000 numbers are 10,000 values)
-MAX_SCALAR = 100_000  # characters of one YAML value or key (the check limits each field further)
+MAX_SCALAR = 100_000  # characters of one YAML value (the check limits each field further)
+MAX_KEY = 200  # characters of one key: keys are field names, and each is in the path of every
+# value below it (one 90,000-character key over 45,000 list items took 4 GB of paths)
 
 # What YAML itself refuses, plus C1 controls and DEL: C0 controls but tab, CR and LF.
 _CONTROL = CONTROL
@@ -167,6 +169,15 @@ class _Loader(Composer, _Parser, SafeConstructor, Resolver):  # type: ignore[mis
         self._nodes += 1
         if self._nodes > MAX_NODES:
             raise _Refused(event.start_mark, f"more than {MAX_NODES:,} values: split the request")
+        if isinstance(parent, MappingNode) and index is None:  # composing a key
+            if not isinstance(event, ScalarEvent):
+                raise _Refused(event.start_mark, "a key that is a list or a mapping: keys are field names")
+            if len(event.value) > MAX_KEY:
+                raise _Refused(
+                    event.start_mark,
+                    f"a key of {len(event.value):,} characters ('{shorten(event.value, 30)}'): keys are "
+                    "field names such as customer or accounts",
+                )
         if isinstance(event, ScalarEvent) and len(event.value) > MAX_SCALAR:
             raise _Refused(
                 event.start_mark,

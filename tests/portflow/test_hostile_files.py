@@ -89,6 +89,18 @@ def test_billion_laughs_is_refused_before_it_expands(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_long_keys_are_refused_before_their_paths_multiply(tmp_path: Path) -> None:
+    """A 90,000-character key over 45,000 list items: each item's line-number path held a copy
+    of the key (4 GB). Keys are field names: over 200 characters, or not text, is refused."""
+    text = "? " + "k" * 90_000 + "\n:\n" + "- 1\n" * 45_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    problem = _problem(_write(tmp_path, "r.yaml", text))
+    assert problem.code == "refused_yaml" and "a key of 90,000 characters" in problem.message
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB
+    problem = _problem(_write(tmp_path, "k.yaml", "? [a, b]\n: 1\n"))
+    assert "a key that is a list or a mapping" in problem.message
+
+
 def test_merge_keys_need_aliases_and_are_refused(tmp_path: Path) -> None:
     text = "base: &b {city: Chicago}\naddr:\n  <<: *b\n"
     assert _problem(_write(tmp_path, "r.yaml", text)).code == "refused_yaml"
