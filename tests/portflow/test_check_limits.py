@@ -116,6 +116,22 @@ def test_a_request_has_a_number_limit() -> None:
     assert time.monotonic() - started < 20
 
 
+def test_thousands_of_problems_are_drawn_in_bounded_time(tmp_path: Path) -> None:
+    """10,000 wrong numbers drew 10,000 entry rows and 10,000 problem rows (10 s of rich):
+    the human report now shows 50 of each and counts the rest; --json lists all."""
+    data = good()
+    data["accounts"][0]["numbers"] = [f"(312) 555-{n:03d}" for n in range(1000)]  # 9 digits
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data))
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["check", str(path), "--today", "2027-10-01"])
+    assert result.exit_code == 1 and time.monotonic() - started < 10
+    assert "950 more" in result.output and "invalid_number (check --all or --json lists every one)" in result.output
+    assert result.output.count("is not a valid NANP number") == 50
+    full = CliRunner().invoke(app, ["check", str(path), "--today", "2027-10-01", "--all"])
+    assert full.output.count("is not a valid NANP number") == 1000
+
+
 def test_long_number_entries_are_refused_at_once() -> None:
     """_RANGE backtracks in cubic time: 800 spaces and an x took 3 s, 5,000 would hang."""
     started = time.monotonic()
