@@ -210,7 +210,7 @@ class DocumentInput(BaseModel):
 
     kind: DocumentKind
     path: str = Field(min_length=1, max_length=500)
-    account: int | None = Field(default=None, description="index of the account it belongs to; none: all")
+    account: int | None = Field(default=None, ge=0, lt=MAX_ACCOUNTS, description="index of the account it belongs to; none: all")
 
 
 class PortRequest(BaseModel):

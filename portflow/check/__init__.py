@@ -177,6 +177,13 @@ def check_request_data(
     return checker.run()
 
 
+def _is_file(base: Path, path: str) -> bool:
+    try:
+        return (base / path).is_file()
+    except (OSError, ValueError):  # a name too long for the system, a NUL byte
+        return False
+
+
 class _Checker:
     def __init__(
         self,
@@ -365,9 +372,20 @@ class _Checker:
         documents = self.data.get("documents")
         if not isinstance(documents, list) or self.base_dir is None:
             return
+        accounts = self.data.get("accounts")
+        count = len(accounts) if isinstance(accounts, list) else 0
         for i, doc in enumerate(documents):
             path = doc.get("path") if isinstance(doc, dict) else None
-            if isinstance(path, str) and not (self.base_dir / path).is_file():
+            account = doc.get("account") if isinstance(doc, dict) else None
+            if isinstance(account, int) and not isinstance(account, bool) and not 0 <= account < count:
+                self.error(
+                    "invalid_field",
+                    f"documents[{i}].account",
+                    f"documents[{i}].account is {shorten(account, 20)}, but the request has "
+                    f"{count} account(s): give an index from 0 to {max(count - 1, 0)}, or leave it "
+                    "out for a document of every account",
+                )
+            if isinstance(path, str) and len(path) <= 500 and not _is_file(self.base_dir, path):
                 self.error(
                     "document_missing",
                     f"documents[{i}].path",

@@ -148,3 +148,19 @@ def test_shorten() -> None:
     assert shorten("a\x1b[31mb") == "a\\x1b[31mb"
     long = shorten("x" * 1000, 20)
     assert long.startswith("x" * 19 + "…") and "1,000 characters" in long
+
+
+def test_document_entries_are_checked_not_crashed_on(tmp_path: Path) -> None:
+    """A document path too long for the file system was an OSError traceback (is_file); an
+    account index past the accounts attached the document to an order that never exists."""
+    data = good()
+    data["documents"] = [
+        {"kind": "csr", "path": "a" * 400, "account": 5},
+        {"kind": "bill", "path": "b" * 501},
+    ]
+    report = check_request_data(data, today=TODAY, base_dir=tmp_path)
+    errors = {(p.code, p.where) for p in report.errors}
+    assert ("invalid_field", "documents[0].account") in errors
+    assert ("document_missing", "documents[0].path") in errors
+    assert ("invalid_field", "documents[1].path") in errors
+    assert "a" * 100 not in json.dumps(report.to_dict())
