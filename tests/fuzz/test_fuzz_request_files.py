@@ -21,7 +21,7 @@ from tests.fuzz import fuzz
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_YAML = (ROOT / "examples" / "good-request.yaml").read_text()
 GOOD_CSV = (ROOT / "examples" / "good-request.csv").read_text()
-GOOD = yaml.safe_load(GOOD_YAML)
+GOOD = {**yaml.safe_load(GOOD_YAML), "documents": [{"kind": "csr", "path": "csr.pdf", "account": 0}]}
 TODAY = date(2027, 10, 1)
 
 scalars = st.one_of(
@@ -138,6 +138,8 @@ HOSTILE_YAML = st.one_of(
     st.integers(1, 3000).map(lambda n: "a: " + "[" * n + "]" * n + "\n"),
     st.integers(1, 3000).map(lambda n: "".join("  " * i + f"k{i}:\n" for i in range(min(n, 400))) + "  " * 400 + "v\n"),
     st.integers(1, 300_000).map(lambda n: "customer:\n  name: " + "x" * n + "\n"),
+    st.tuples(st.integers(1, 200_000), st.integers(0, 60_000)).map(
+        lambda kn: "? " + "k" * kn[0] + "\n:\n" + "- 1\n" * kn[1]),  # a long key over many items
     st.sampled_from(["!!python/object:os.system", "!!binary", "!!set", "!!omap", "!!timestamp", "!foo",
                      "!<tag:example.com,2000:x>", "!!float", "!!int", "!!map", "!!seq", "!!str"])
     .map(lambda tag: f"customer: {tag} x\n"),
