@@ -8,13 +8,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from temporalio import activity
+from temporalio import activity, workflow
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
     Interceptor,
+    StartActivityInput,
     WorkflowInboundInterceptor,
     WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
 )
 
 from models.status import StatusChange
@@ -57,6 +59,25 @@ class _Activity(ActivityInboundInterceptor):
         return await super().execute_activity(input)
 
 
+class _Outbound(WorkflowOutboundInterceptor):
+    """In the workflow: every activity it starts carries the changes not yet confirmed."""
+
+    def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
+        trail = audit.trail_of(workflow.instance())
+        if trail is None or input.activity == audit.FLUSH_ACTIVITY or all(e.confirmed for e in trail.entries):
+            return super().start_activity(input)
+        batch = trail.take()
+        input.headers = {**input.headers, audit.HEADER: workflow.payload_converter().to_payload(trail.payload(batch))}
+        handle = super().start_activity(input)
+        handle.add_done_callback(lambda h: trail.settled(batch, not h.cancelled() and h.exception() is None))
+        return handle
+
+
+class _Workflow(WorkflowInboundInterceptor):
+    def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+        super().init(_Outbound(outbound))
+
+
 class AuditInterceptor(Interceptor):
     """Both halves: the workflows attach their unconfirmed changes to each activity, the
     activities write them (``record`` is the store by default; tests may watch instead)."""
@@ -68,7 +89,7 @@ class AuditInterceptor(Interceptor):
         return _Activity(next, self.record)
 
     def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
-        return audit.workflow_interceptor_class(input)
+        return _Workflow
 
 
 INTERCEPTORS = [AuditInterceptor()]

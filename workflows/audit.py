@@ -8,8 +8,10 @@ in its ``portflow-audit`` header; the worker's activity interceptor
 keeps a change once). A change is confirmed when an activity that carried it completes. A
 wait with unsent changes, and the workflow's end, flush them with ``record_status``.
 
-Both halves must be on every worker and replayer of these workflows: ``INTERCEPTORS`` in
-``activities.audit`` (``worker.build_worker`` and the tests use it).
+The interceptors that carry and write them are in ``activities.audit`` (this module stays
+free of ``temporalio.worker``, which the CLI would import with it); both halves must be on
+every worker and replayer of these workflows: ``INTERCEPTORS`` (``worker.build_worker`` and
+the tests use it).
 """
 
 from __future__ import annotations
@@ -18,12 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio import workflow
-from temporalio.worker import (
-    StartActivityInput,
-    WorkflowInboundInterceptor,
-    WorkflowInterceptorClassInput,
-    WorkflowOutboundInterceptor,
-)
 
 with workflow.unsafe.imports_passed_through():
     from models.status import StatusChange
@@ -73,24 +69,3 @@ class AuditTrail:
 
 def trail_of(instance: Any) -> AuditTrail | None:
     return getattr(instance, "audit_trail", None)
-
-
-class _Outbound(WorkflowOutboundInterceptor):
-    def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
-        trail = trail_of(workflow.instance())
-        if trail is None or input.activity == FLUSH_ACTIVITY or not any(not e.confirmed for e in trail.entries):
-            return super().start_activity(input)
-        batch = trail.take()
-        input.headers = {**input.headers, HEADER: workflow.payload_converter().to_payload(trail.payload(batch))}
-        handle = super().start_activity(input)
-        handle.add_done_callback(lambda h: trail.settled(batch, not h.cancelled() and h.exception() is None))
-        return handle
-
-
-class AuditWorkflowInterceptor(WorkflowInboundInterceptor):
-    def init(self, outbound: WorkflowOutboundInterceptor) -> None:
-        super().init(_Outbound(outbound))
-
-
-def workflow_interceptor_class(_: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
-    return AuditWorkflowInterceptor
