@@ -37,6 +37,7 @@ from models.numbers import NumberProblem, parse_tn
 from models.request import PortRequest
 from portflow.check.dates import DateRules
 from portflow.check.model import model_problems, typed_secrets, unknown_fields
+from portflow.check.printable import unprintable_fields
 from portflow.check.request_file import FileProblem, LoadedFile, csv_hint, load_request_file
 from portflow.check.rules import AccountRules, AccountSummary, NumberEntry, letters_note
 
@@ -304,7 +305,8 @@ class _Checker:
         ):
             setattr(self.report, name, getattr(facts, name))
         self._check_documents()
-        self._check_printable()
+        for where, message in unprintable_fields(self.data):
+            self.error("unprintable_characters", where, message)
         for where, message in unknown_fields(self.data):
             self.unknown("unknown_field", where, message)
         errors_so_far = [p.where for p in self.problems if p.severity is Severity.ERROR]
@@ -323,42 +325,6 @@ class _Checker:
         self.report.request = request if self.report.ok else None
         return self.report
 
-    def _check_printable(self) -> None:
-        """What the LOA prints must be in its fonts (core.fonts): a character none has would
-        print as a box, and the customer would sign a wrong document."""
-        fields: list[tuple[str, Any]] = []
-        for part, keys in (("customer", ("name",)), ("signer", ("name", "title", "email"))):
-            section = self.data.get(part)
-            if isinstance(section, dict):
-                fields += [(f"{part}.{k}", section.get(k)) for k in keys]
-        accounts = self.data.get("accounts")
-        for i, account in enumerate(accounts if isinstance(accounts, list) else []):
-            if not isinstance(account, dict):
-                continue
-            fields += [(f"accounts[{i}].{k}", account.get(k)) for k in ("carrier", "account_number")]
-            address = account.get("service_address")
-            if isinstance(address, dict):
-                fields += [(f"accounts[{i}].service_address.{k}", v) for k, v in address.items()]
-        for where, value in fields:
-            if not isinstance(value, str) or (value.isascii() and value.isprintable()):
-                continue
-            from core.fonts import describe, font_chain, unprintable
-
-            chars = unprintable(value)
-            if not chars:
-                continue
-            what = (
-                "characters" if where.endswith("account_number") else describe(chars)
-            )  # never a secret's characters
-            self.error(
-                "unprintable_characters",
-                where,
-                f"{where}: the LOA cannot print {what} with the fonts it has "
-                f"({', '.join(font_chain().sources)}): write it as on the carrier's bill in "
-                "letters these fonts have, or install a font that has them (Chinese, Japanese, "
-                "Korean: Debian's fonts-wqy-zenhei)",
-            )
-
     def _contact_phone(self) -> None:
         contact = self.data.get("contact")
         phone = contact.get("phone") if isinstance(contact, dict) else None
@@ -370,7 +336,7 @@ class _Checker:
 
     def _check_documents(self) -> None:
         documents = self.data.get("documents")
-        if not isinstance(documents, list) or self.base_dir is None:
+        if not isinstance(documents, list):
             return
         accounts = self.data.get("accounts")
         count = len(accounts) if isinstance(accounts, list) else 0
@@ -385,7 +351,12 @@ class _Checker:
                     f"{count} account(s): give an index from 0 to {max(count - 1, 0)}, or leave it "
                     "out for a document of every account",
                 )
-            if isinstance(path, str) and len(path) <= 500 and not _is_file(self.base_dir, path):
+            if (
+                isinstance(path, str)
+                and self.base_dir is not None
+                and len(path) <= 500
+                and not _is_file(self.base_dir, path)
+            ):
                 self.error(
                     "document_missing",
                     f"documents[{i}].path",

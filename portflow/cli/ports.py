@@ -330,6 +330,9 @@ def amend(
             fields["account_number"] = vault.put_secret(_secret("new account number"))
         if pin:
             fields["pin"] = vault.put_secret(_secret("new PIN / passcode"))
+    _printable({"--signer-name": signer_name, "--signer-title": signer_title, "--signer-email": signer_email,
+                "--entity-name": entity_name, "--street": street, "--line2": line2, "--city": city,
+                "--state": state, "--postal-code": postal_code})
     change = model(AmendOrder, actor=actor(by), order_id=target, reason=reason, **fields)
     assert isinstance(change, AmendOrder)
     if not change.changed_fields():
@@ -343,6 +346,16 @@ def amend(
     else:
         done(f"{change.order_id} amended before its order starts ({', '.join(change.changed_fields())}): "
              "the order will start with it")
+
+
+def _printable(options: dict[str, str | None]) -> None:
+    """What the new LOA prints must be in its fonts, as `check` requires of a request."""
+    for option, value in options.items():
+        if value and not (value.isascii() and value.isprintable()):
+            from core.fonts import describe, unprintable
+
+            if chars := unprintable(value):
+                fail(f"{option}: the LOA cannot print {describe(chars)}: write it in letters its fonts have")
 
 
 def _secret(what: str) -> str:

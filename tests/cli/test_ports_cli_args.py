@@ -106,6 +106,8 @@ def test_an_expedite_waives_only_the_lead_time(invoke) -> None:
     (["status", "Z" * 500], "… (500 characters)' is not a port id"),
     (["amend", "PR-2026-0042-1", "--reason", "fix", "--port-type", "q" * 500], "(500 characters)': give full"),
     (["assign", "PR-2026-0042", "--tn", "3125550100", "--to", "w" * 300], "--to is 300 characters long, more than 254"),
+    (["amend", "PR-2026-0042-1", "--reason", "new name", "--entity-name", "Acme \x07"],
+     "--entity-name: the LOA cannot print U+0007"),
 ])
 def test_argument_mistakes_say_what_to_fix_before_connecting(invoke, args: list[str], message: str) -> None:
     code, out = invoke(*args)
