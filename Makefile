@@ -35,7 +35,7 @@ bench: $(STAMP)
 # derandomized share of it). FUZZ_EXAMPLES=20000 make fuzz for a longer run.
 FUZZ_EXAMPLES ?= 3000
 fuzz: $(STAMP)
-	PORTFLOW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -p no:cacheprovider -q --durations=0
+	PORTFLOW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -p no:cacheprovider -q
 
 clean:
 	rm -rf var/ .pytest_cache
