@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.portflow-installed
 
-.PHONY: demo test check install bench clean
+.PHONY: demo test check install bench fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The fuzz suite with many random examples per reader (make test runs a bounded,
+# derandomized share of it). FUZZ_EXAMPLES=20000 make fuzz for a longer run.
+FUZZ_EXAMPLES ?= 3000
+fuzz: $(STAMP)
+	PORTFLOW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -p no:cacheprovider -q
 
 clean:
 	rm -rf var/ .pytest_cache

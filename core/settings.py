@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # --- porting rules -------------------------------------------------------------
     lead_time_days: int = Field(default=21, ge=0, description="Calendar days between documents complete and port date")
     max_range_size: int = Field(default=1000, ge=1, description="Largest number range accepted in one entry")
+    max_numbers_per_request: int = Field(
+        default=10_000, ge=1, le=100_000, description="Most numbers one request may port (split a larger one)"
+    )
     porting_holidays: list[date] = Field(default_factory=list, description="Extra non-porting days (JSON list of dates)")
     maintenance_timezone: str = "America/Denver"
     default_time_zone: str = "America/New_York"
