@@ -64,6 +64,7 @@ class DeploymentView:
     ramping: str | None
     ramp_percent: float
     versions: list[VersionRow] = field(default_factory=list)
+    propagating: bool = False  # the last change is still reaching the task queues
 
 
 def _status_name(value: int) -> str:
@@ -88,11 +89,16 @@ def _problem(err: Exception, name: str, build_id: str | None, s: Settings) -> Ex
                              f"start that worker first (python worker.py with PORTFLOW_WORKER_DEPLOYMENT_NAME={name}"
                              + (f" and PORTFLOW_WORKER_BUILD_ID={build_id}" if build_id else "") + ")")
     if err.status in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.INVALID_ARGUMENT):
-        return DeployProblem(f"the server refused to change Worker Deployment '{name}': {err.message}")
+        hint = ""
+        if "missing active task queues" in err.message:
+            hint = (f": build {build_id}'s workers have not polled every task queue yet (a few seconds after they "
+                    "start; a worker of this build must serve the workflow and activity task queues); try again")
+        return DeployProblem(f"the server refused to change Worker Deployment '{name}': {err.message}{hint}")
     return err
 
 
 async def describe(client: Client, settings: Settings | None = None) -> DeploymentView:
+    from temporalio.api.enums.v1 import RoutingConfigUpdateState
     from temporalio.api.workflowservice.v1 import DescribeWorkerDeploymentRequest
 
     s = settings or get_settings()
@@ -111,7 +117,9 @@ async def describe(client: Client, settings: Settings | None = None) -> Deployme
             for v in info.version_summaries]
     rows.sort(key=lambda r: (r.created is None, r.created))
     return DeploymentView(name=name, current=current, ramping=ramping,
-                          ramp_percent=rc.ramping_version_percentage if ramping else 0.0, versions=rows)
+                          ramp_percent=rc.ramping_version_percentage if ramping else 0.0, versions=rows,
+                          propagating=info.routing_config_update_state
+                          == RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS)
 
 
 async def set_current(client: Client, build_id: str | None = None, settings: Settings | None = None) -> str | None:
@@ -167,3 +175,57 @@ async def version_warning(client: Client, settings: Settings | None = None) -> s
     now = f"build {view.current} is current" if view.current else "no build is current (unversioned workers take it)"
     return (f"build {build} of Worker Deployment '{view.name}' gets no workflows yet: {now}. Once "
             f"`python starter.py replay` passes, run `python starter.py deploy current` (or `deploy ramp 10`)")
+
+
+async def polled_task_queues(client: Client, build_id: str | None = None, settings: Settings | None = None) -> set[str]:
+    """The task queues that workers of ``build_id`` (default: this build) have polled, with
+    both their workflow and activity pollers; empty when the version is unknown yet."""
+    from temporalio.api.deployment.v1 import WorkerDeploymentVersion as VersionProto
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.workflowservice.v1 import DescribeWorkerDeploymentVersionRequest
+    from temporalio.service import RPCError, RPCStatusCode
+
+    s = settings or get_settings()
+    build = build_id or this_build_id(s)
+    try:
+        resp = await client.workflow_service.describe_worker_deployment_version(DescribeWorkerDeploymentVersionRequest(
+            namespace=client.namespace,
+            deployment_version=VersionProto(deployment_name=s.worker_deployment_name, build_id=build)))
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return set()
+        raise _problem(err, s.worker_deployment_name, build, s) from err
+    kinds: dict[str, set[int]] = {}
+    for tq in resp.version_task_queues:
+        kinds.setdefault(tq.name, set()).add(tq.type)
+    both = {TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY}
+    return {name for name, types in kinds.items() if both <= types}
+
+
+async def make_current_when_polling(client: Client, task_queue: str, *, timeout: float = 30.0,
+                                    settings: Settings | None = None) -> str | None:
+    """For the demo and the tests, which run the build they just started: wait until this
+    build's worker polls ``task_queue``, make the build current (unless it is), and wait until
+    the routing reached the task queues. Returns the build that was current before.
+    Production promotes on purpose, after a replay: ``starter.py deploy current``."""
+    import asyncio
+
+    s = settings or get_settings()
+    build = this_build_id(s)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while task_queue not in await polled_task_queues(client, build, s):
+        if loop.time() > deadline:
+            raise DeployProblem(f"build {build} has not polled task queue {task_queue} within {timeout:g} s: "
+                                "is its worker running with PORTFLOW_WORKER_VERSIONING=true?")
+        await asyncio.sleep(0.2)
+    view = await describe(client, s)
+    before = view.current
+    if view.current != build:
+        before = await set_current(client, build, s)
+    while (await describe(client, s)).propagating:
+        if loop.time() > deadline:
+            raise DeployProblem(f"build {build} is current but the change has not reached every task queue "
+                                f"within {timeout:g} s")
+        await asyncio.sleep(0.2)
+    return before

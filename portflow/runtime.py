@@ -7,6 +7,7 @@ tests/workflows/test_replay.py): a replayer that differs from the worker proves 
 from __future__ import annotations
 
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -33,10 +34,10 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def build_replayer() -> Replayer:
+def build_replayer(runtime: Runtime | None = None) -> Replayer:
     """A replayer that runs histories as ``worker.build_worker``'s worker would: the same
     workflows, data converter (pydantic, as ``portflow.temporal.connect``), sandbox and
     interceptors (without them the audit headers the workflows attach to activities would
     not be rebuilt and every history with a status move would fail)."""
     return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner(),
-                    interceptors=INTERCEPTORS)
+                    interceptors=INTERCEPTORS, runtime=runtime)
