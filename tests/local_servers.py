@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from devtools.servers import dev_server_path, register_search_attributes
+from devtools.servers import current_worker, dev_server_path, register_search_attributes  # noqa: F401 - re-exported
 
 
 def free_ports(n: int) -> list[int]:
@@ -43,17 +40,3 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         await register_search_attributes(env.client)
         yield env
 
-
-@asynccontextmanager
-async def current_worker(client: Client, task_queue: str, *, make_current: bool = True) -> AsyncIterator[Worker]:
-    """The production worker on a dev server, run as production runs it: a version of the
-    Worker Deployment (``PORTFLOW_WORKER_DEPLOYMENT_NAME`` / ``_BUILD_ID``), its build made
-    current once it polls ``task_queue`` (a dev server refuses the workflows' versioning
-    behaviors from an unversioned worker, and routes nothing to a build that is not current)."""
-    from portflow.deploy import make_current_when_polling
-    from worker import build_worker
-
-    async with build_worker(client, task_queue=task_queue, versioning=True) as worker:
-        if make_current:
-            await make_current_when_polling(client, task_queue)
-        yield worker
