@@ -62,7 +62,7 @@ def status() -> None:
         out.print("the last change is still reaching the task queues (seconds)")
     for row in view.versions:
         created = f"{row.created:%Y-%m-%d %H:%M} UTC" if row.created else "-"
-        out.print(f"  {row.build_id:<32} {row.status:<9} since {created}" + ("  <- this tree" if row.build_id == mine else ""))
+        out.print(f"  {row.build_id:<32} {row.status:<9} created {created}" + ("  <- this tree" if row.build_id == mine else ""))
     if mine not in (v.build_id for v in view.versions):
         out.print(f"this tree's build {mine} has no worker on the server yet (start `python worker.py`)")
 
@@ -128,7 +128,8 @@ def replay(
         fail(f"{len(report.broken)} of {len(report.results)} workflows would break on this code: put the change "
              "behind workflow.patched(...) (docs/upgrades.md) and replay again")
     else:
-        done(f"all {len(report.results)} workflows replay on this code")
+        n = len(report.results)
+        done(f"all {n} workflows replay on this code" if n > 1 else "the 1 workflow replays on this code")
 
 
 def register(main: typer.Typer) -> None:
