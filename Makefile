@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.portflow-installed
 
-.PHONY: demo test check install bench fuzz clean
+.PHONY: demo test check install bench fuzz clean replay
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(STAMP)
 
 check: $(STAMP)
 	$(PY) starter.py check examples/good-request.yaml
+
+# Replay every port in flight on the configured server (PORTFLOW_TEMPORAL_*) on this
+# tree's workflow code before deploying it (docs/upgrades.md); QUERY= narrows it.
+replay: $(STAMP)
+	$(PY) starter.py replay $(if $(QUERY),--query "$(QUERY)")
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from core.guard import guard_problem
@@ -62,7 +63,10 @@ STAGES: Mapping[PortStatus, Stage] = MappingProxyType({
 })
 
 
-@workflow.defn
+# AUTO_UPGRADE, as its request: an order waits weeks on signers, carriers and the port date,
+# so pinning it would keep every old build's workers alive for as long; changes go behind
+# workflow.patched() and replay against the ports in flight before a deploy (docs/upgrades.md).
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
 class PortOrderWorkflow:
     @workflow.init
     def __init__(self, inp: PortOrderInput) -> None:
