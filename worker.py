@@ -2,8 +2,10 @@
 
     python worker.py            # connects per settings (PORTFLOW_TEMPORAL_*)
 
-Stops cleanly on SIGTERM or Ctrl-C: running activities finish (up to a grace period),
-workflows simply continue on the next worker.
+Stops cleanly on SIGTERM or Ctrl-C: running activities finish (up to
+``PORTFLOW_WORKER_SHUTDOWN_SECONDS``), workflows simply continue on the next worker. In
+production it also serves the SDK metrics (``PORTFLOW_METRICS_PORT``) and ``/healthz``
+(``PORTFLOW_HEALTH_PORT``): ``portflow/probes.py``, docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from activities import all_activities
 from activities.audit import INTERCEPTORS
 from core.settings import get_settings
 from portflow.deploy import this_version, version_warning
+from portflow.probes import metrics_runtime, serve_health
 from portflow.runtime import WORKFLOWS, build_replayer, workflow_runner  # noqa: F401 - tests import them from here
 from portflow.schedules import sync_at_worker_start
 from portflow.temporal import connect
@@ -53,7 +56,7 @@ def build_worker(client: Client, *, task_queue: str | None = None, executor: Thr
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
         workflow_runner=workflow_runner(),
         interceptors=INTERCEPTORS,  # status changes ride with activities (workflows.audit)
-        graceful_shutdown_timeout=timedelta(seconds=10),
+        graceful_shutdown_timeout=timedelta(seconds=get_settings().worker_shutdown_seconds),
         deployment_config=deployment_config(versioning),
     )
 
@@ -61,10 +64,15 @@ def build_worker(client: Client, *, task_queue: str | None = None, executor: Thr
 async def main(client: Client | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     migrate()
-    client = client or await connect()
+    settings = get_settings()
+    if client is None:
+        client = await connect(runtime=metrics_runtime(settings))
+        if settings.metrics_port:
+            log.info("SDK metrics on http://%s:%d/metrics", settings.probe_host, settings.metrics_port)
     await sync_at_worker_start(client)  # the daily reminder sweep's schedule; a warning if it cannot be
     worker = build_worker(client)
     stop = asyncio.Event()
+    health = await serve_health(client, settings, running=lambda: not stop.is_set())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -78,6 +86,8 @@ async def main(client: Client | None = None) -> None:
                 log.warning(warning)
         await stop.wait()
         log.info("shutting down")
+        if health is not None:
+            health.close()
 
 
 if __name__ == "__main__":
