@@ -74,9 +74,6 @@ class Settings(BaseSettings):
     worker_shutdown_seconds: int = Field(
         default=10, ge=0, description="On SIGTERM, how long running activities may finish before they are cancelled"
     )
-    carrier_task_queue: str = Field(
-        default="", description="Task queue of the carrier API activities; empty: <PORTFLOW_TEMPORAL_TASK_QUEUE>-carrier"
-    )
     carrier_calls_per_second: float = Field(
         default=5.0, gt=0, description="Most carrier API calls per second, all workers together (the queue's rate limit)"
     )
@@ -294,10 +291,6 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, v: Path) -> Path:
         return v if v.is_absolute() else (Path.cwd() / v)
-
-    @property
-    def carrier_queue(self) -> str:
-        return self.carrier_task_queue.strip() or f"{self.temporal_task_queue}-carrier"
 
     @property
     def db_url(self) -> str:

@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
+    from core.queues import activity_queue
     from models.notify import Audience, Notification, NumberList, Recipient
     from models.workflow import NotifyResult, WaitingOn
     from workflows import search
@@ -36,11 +37,13 @@ async def act(
     retry: RetryPolicy = EXTERNAL,
     schedule_to_close: timedelta | None = None,
 ) -> T:
-    """Run the activity ``name`` with an explicit timeout, retry policy and UI summary."""
+    """Run the activity ``name`` with an explicit timeout, retry policy and UI summary; carrier
+    API calls on the rate-limited carrier queue (``core/queues.py``)."""
     return await workflow.execute_activity(
         name,
         arg,
         result_type=result_type,
+        task_queue=activity_queue(name, workflow.info().task_queue),
         start_to_close_timeout=timeout,
         schedule_to_close_timeout=schedule_to_close,
         retry_policy=retry,
