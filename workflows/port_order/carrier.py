@@ -151,8 +151,12 @@ async def apply_carrier(o: Order, state: CarrierOrderState, actor: str) -> None:
             await o.notify(f"foc_confirmed:{state.foc_at.isoformat()}", "foc_confirmed", [o.contact(), o.pm()],
                            foc_utc=state.foc_at.isoformat(), numbers=o.live_numbers())
             numbers.start_inventory(o)
-    elif status == CarrierOrderStatus.PORTED and o.status in (S.FOC_CONFIRMED, S.ACTIVATION):
+    elif status == CarrierOrderStatus.PORTED and o.status == S.ACTIVATION:
         await o.move(S.PORTED, actor, f"carrier reports the numbers ported ({words})")
+    elif status == CarrierOrderStatus.PORTED and o.status == S.FOC_CONFIRMED:
+        # ported before port day began here (early, or the FOC passed while we were down):
+        # port day still runs its duties once (mail, unassigned check); it sees the carrier is done
+        await o.move(S.ACTIVATION, actor, f"port day: the carrier reports the numbers ported ({words})")
     elif status == CarrierOrderStatus.CANCELLED and o.status not in TERMINAL | {S.CANCEL_REQUESTED}:
         if o.cancel_req is None:
             o.cancel_req = Cancel(actor=actor, reason=f"cancelled by the carrier ({words})")
