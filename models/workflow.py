@@ -238,8 +238,8 @@ class OrderView(BaseModel):
     request_id: str | None = None
     stage_since: datetime | None = Field(default=None, description="when the order entered its current status")
     escalated: bool = Field(default=False, description="an escalation is open for the current stage")
-    numbers_changed_only: bool = Field(default=False, description="`numbers` holds only the numbers changed since "
-                                       "the order's previous view (its signals to the request)")
+    number_states: dict[str, int] = Field(default_factory=dict, description="number state -> how many")
+    numbers_unassigned: int = Field(default=0, description="live numbers nobody is assigned to yet")
 
 
 class MissingDocument(BaseModel):

@@ -14,7 +14,7 @@ from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttri
 
 with workflow.unsafe.imports_passed_through():
     from core.limits import limits_of
-    from models.notify import Audience, Notification, Recipient
+    from models.notify import Audience, Notification, NumberList, Recipient
     from models.workflow import NotifyResult, WaitingOn
     from workflows import search
 
@@ -65,9 +65,11 @@ async def notify(
     order_id: str | None = None,
     language: Any = "en",
     priority: str | None = None,
+    lists: dict[str, NumberList] | None = None,
     **context: Any,
 ) -> None:
-    """Send one notification, at most once per ``key`` (the activity keeps a ledger)."""
+    """Send one notification, at most once per ``key`` (the activity keeps a ledger);
+    ``lists`` names context keys the activity fills with the request's numbers."""
     note = Notification(
         key=key,
         template=template,
@@ -77,6 +79,7 @@ async def notify(
         order_id=order_id,
         priority=priority,
         context=context,
+        lists=lists or {},
     )
     await act("notify", note, NotifyResult, summary=f"notify {template} ({', '.join(a for a, _, _ in to)})")
 

@@ -98,7 +98,36 @@ def _account_title(report: CheckReport, index: int) -> Text:
     return Text(title, style="bold")
 
 
-def _account_table(report: CheckReport, index: int) -> Table:
+# An account with more entries than this shows its problems and its first and last entries;
+# the ok entries between are counted in one row (``check --all`` lists every entry). A table of
+# 10,000 rows helps nobody and took rich 6 seconds to draw.
+SHOWN_ENTRIES = 20
+_EDGE = 5
+
+
+def _shown_entries(entries: list, show_all: bool) -> list:
+    """The entries to draw, with an int standing for a run of that many ok entries left out."""
+    if show_all or len(entries) <= SHOWN_ENTRIES:
+        return list(entries)
+    keep = {i for i, e in enumerate(entries) if e.problem}
+    keep.update(range(_EDGE))
+    keep.update(range(len(entries) - _EDGE, len(entries)))
+    shown: list = []
+    skipped = 0
+    for i, entry in enumerate(entries):
+        if i in keep:
+            if skipped:
+                shown.append(skipped)
+                skipped = 0
+            shown.append(entry)
+        else:
+            skipped += 1
+    if skipped:
+        shown.append(skipped)
+    return shown
+
+
+def _account_table(report: CheckReport, index: int, show_all: bool = False) -> Table:
     from rich.table import Table
 
     account = report.accounts[index]
@@ -108,7 +137,13 @@ def _account_table(report: CheckReport, index: int) -> Table:
     table.add_column("count", justify="right")
     table.add_column("route", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    for entry in account.entries:
+    for entry in _shown_entries(account.entries, show_all):
+        if isinstance(entry, int):
+            table.add_row(
+                Text(f"... {entry} more", style="dim"), Text("(check --all lists them)", style="dim"),
+                str(entry), "", Text("ok", style="green"),
+            )
+            continue
         if not entry.numbers:
             shown = "-"
         elif len(entry.numbers) == 1:
@@ -143,7 +178,7 @@ def _problems_table(report: CheckReport, section: str) -> Table:
     return table
 
 
-def render(report: CheckReport, console: Console) -> None:
+def render(report: CheckReport, console: Console, show_all: bool = False) -> None:
     from portflow.check import SECTIONS, Severity
 
     console.print(
@@ -153,7 +188,7 @@ def render(report: CheckReport, console: Console) -> None:
     for i in range(len(report.accounts)):
         console.print()
         console.print(_account_title(report, i))
-        console.print(_account_table(report, i))
+        console.print(_account_table(report, i, show_all))
     console.print()
     sections = {p.section for p in report.problems}
     for section in [s for s in SECTIONS if s in sections] + sorted(sections - set(SECTIONS)):
@@ -183,6 +218,9 @@ def check(
             help="Check as if today were this date (lead time, past dates)",
         ),
     ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every entry of every account (long requests are shortened)")
+    ] = False,
 ) -> None:
     """Check a port request file offline: every problem, the numbers per account, the earliest workable date.
 
@@ -213,7 +251,7 @@ def check(
     if json_output:
         sys.stdout.write(report.to_json() + "\n")
     else:
-        render(report, _console())
+        render(report, _console(), show_all)
     raise typer.Exit(report.exit_code)
 
 

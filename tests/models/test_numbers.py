@@ -190,3 +190,24 @@ def test_the_area_code_decides_toll_free_as_phonenumbers_does() -> None:
         except phonenumbers.NumberParseException:
             continue
         assert is_toll_free(tn) == (phonenumbers.number_type(parsed) == PhoneNumberType.TOLL_FREE), tn
+
+
+def test_the_plain_fast_path_answers_as_phonenumbers_does() -> None:
+    """_parse_plain skips phonenumbers.parse for plain US notations: for every area code and a
+    spread of exchanges it gives the same E.164, validity and toll-free answer as _parse."""
+    from models.numbers import _parse, _parse_plain
+
+    checked = 0
+    for npa in range(200, 1000):
+        for nxx in ("200", "555", "911", "958", "376"):
+            raw = f"({npa}) {nxx}-0142"
+            fast = _parse_plain(raw)
+            try:
+                slow = _parse(raw)
+            except NumberProblem:
+                slow = None
+            if fast is not None:
+                checked += 1
+                assert fast == slow, raw
+            # a number the fast path declines still goes the whole way (None is never final)
+    assert checked > 1000

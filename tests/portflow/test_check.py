@@ -515,22 +515,27 @@ def test_malformed_accounts_are_reported_not_crashed_on() -> None:
 
 def test_the_check_parses_each_number_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The rules, the model's validators and the toll-free routing all read the numbers:
-    phonenumbers parses each distinct one once (models.numbers keeps what it answered)."""
-    import phonenumbers
-
+    each distinct one is parsed once (models.numbers keeps what it answered)."""
     import core.phone
     import models.numbers
 
     monkeypatch.setattr(models.numbers, "_MEMO", {})
     monkeypatch.setattr(core.phone, "_TOLL_FREE", {})
     parsed: list[str] = []
-    real_parse = phonenumbers.parse
+    real_parse, real_plain = models.numbers._parse, models.numbers._parse_plain
 
-    def counting_parse(number: str, *args: Any, **kwargs: Any) -> Any:
-        parsed.append(number)
-        return real_parse(number, *args, **kwargs)
+    def counting_parse(raw: str) -> Any:
+        parsed.append(raw)
+        return real_parse(raw)
 
-    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    def counting_plain(raw: str) -> Any:
+        answer = real_plain(raw)
+        if answer is not None:  # else _parse reads it (and counts it)
+            parsed.append(raw)
+        return answer
+
+    monkeypatch.setattr(models.numbers, "_parse", counting_parse)
+    monkeypatch.setattr(models.numbers, "_parse_plain", counting_plain)
     # Not counted: formatting a number for a message (the toll-free note) is display only.
     monkeypatch.setattr("portflow.check.rules.format_national", lambda e164: e164)
     data = yaml.safe_load((EXAMPLES / "good-request.yaml").read_text())

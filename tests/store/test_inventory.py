@@ -405,3 +405,22 @@ def test_a_batch_that_loses_the_race_in_the_index_names_the_numbers(
     assert str(err.value).startswith(f"{MANY[10]} is already in port request PR-2026-0001")
     with session_scope(engine) as s:
         assert numbers_of(session=s, request_id="PR-2026-0002") == []
+
+
+def test_notifications_read_their_number_lists_from_the_store(engine: Engine, saved) -> None:
+    """A workflow names the lists a mail needs (port_complete, cancelled); the notify activity
+    reads them from the inventory, so no list of numbers crosses the workflow's history."""
+    from activities.notify import number_lists
+    from models.notify import NumberList
+
+    saved("PR-2026-0001", [A1, A2, A3])
+    claim(engine, "PR-2026-0001", [A1, A2, A3])
+    with session_scope(engine) as s:
+        set_state(session=s, order_id="PR-2026-0001-1", tns=[A1, A3], state=NumberState.ACTIVE)
+        set_state(session=s, order_id="PR-2026-0001-1", tns=[A2], state=NumberState.NOT_PORTABLE)
+    lists = {"numbers": NumberList.ACTIVE, "not_ported": NumberList.NOT_ACTIVE, "every": NumberList.ALL}
+    assert number_lists("PR-2026-0001", lists) == {"numbers": [A1, A3], "not_ported": [A2], "every": [A1, A2, A3]}
+    with session_scope(engine) as s:
+        release(session=s, request_id="PR-2026-0001", reason="cancelled")
+    assert number_lists("PR-2026-0001", lists) == {"numbers": [], "not_ported": [], "every": [A1, A2, A3]}
+    assert number_lists("PR-2026-0099", lists) == {"numbers": [], "not_ported": [], "every": []}

@@ -4,6 +4,7 @@ UI's current details, the request's copy of the view), escalations and the SLA w
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +36,8 @@ async def publish(o: Order) -> None:
     if key == o.sent_parent:
         return
     o.sent_parent = key
-    # the numbers that changed since the last view: a port of 1,000 numbers does not send all
-    # of them on every move (the request merges them into its copy)
-    changed = [n for n in brief.numbers if o.sent_numbers.get(n.tn) != n]
-    o.sent_numbers.update((n.tn, n) for n in changed)
-    await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-        "order_progress", brief.model_copy(update={"numbers": changed, "numbers_changed_only": True}))
+    # counts, never the numbers: the signal's size does not grow with the order
+    await workflow.get_external_workflow_handle(parent.workflow_id).signal("order_progress", brief)
 
 
 def escalated(o: Order) -> bool:
@@ -108,9 +105,10 @@ def details(o: Order) -> str:
 
 
 def view(o: Order, brief: bool = False) -> OrderView:
-    """The order as the ``status`` query, the request and the CLI show it; ``brief`` leaves
-    out the timeline (the request keeps its own)."""
+    """The order as the ``status`` query, the request and the CLI show it; ``brief`` (the
+    request's copy) leaves out the timeline and the numbers, and keeps their counts."""
     st, c = o.st, o.st.carrier
+    tally = Counter(v.state for v in st.numbers.values())
     return OrderView(
         order_id=o.id, carrier=o.carrier_name, status=o.status,
         port_date=o.inp.port_date, foc_at=c.foc_at if c else None, toll_free=o.inp.account.toll_free,
@@ -119,7 +117,9 @@ def view(o: Order, brief: bool = False) -> OrderView:
         carrier_exceptions=c.exceptions if c else [],
         remediation=[f"{r.code}: {r.message} (fix {', '.join(r.fields) or r.action}; {r.who_acts.value})"
                      for r in st.remediation],
-        numbers=list(st.numbers.values()), next=o.next,
+        numbers=[] if brief else list(st.numbers.values()), next=o.next,
+        number_states=dict(sorted(tally.items())),
+        numbers_unassigned=len(o.unassigned()) if o.status not in TERMINAL else 0,
         timeline=[] if brief else list(o.timeline), escalations=list(st.escalations),
         request_id=o.inp.request_id, stage_since=o.stage_since, escalated=escalated(o),
     )

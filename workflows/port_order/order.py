@@ -27,7 +27,6 @@ class Order(Lifecycle):
         self.inp = inp
         self.st = OrderState(numbers={tn: NumberView(tn=tn) for tn in inp.account.numbers})
         self.sent_parent: str | None = None  # the last view signalled to the request (ops.publish)
-        self.sent_numbers: dict[str, NumberView] = {}  # each number as the request last heard of it
         self.background: list[asyncio.Task[None]] = []  # the SLA watch, the inventory job
 
     @property

@@ -80,7 +80,8 @@ class PortOrderWorkflow:
             await changes.cancel(o)
         await o.publish()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return o.view()
+        # the result carries counts: the numbers stay in the store and in the status query
+        return o.view().model_copy(update={"numbers": []})
 
     # ------------------------------------------------------------------ systems
     @workflow.update

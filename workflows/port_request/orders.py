@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from models.notify import NumberList
     from models.request import Signer
     from models.status import NumberState, PortStatus
     from models.workflow import (
@@ -142,18 +143,16 @@ async def finish(r: Request) -> None:
         await r.move(S.CANCELLED, "system", r.cancel_req.reason if r.cancel_req else "every order cancelled")
     else:
         await r.move(S.FAILED, "system", "an order failed: " + "; ".join(r.escalations or [str(statuses)]))
-    numbers = [n for o in r.orders.values() for n in o.numbers]
     if r.status == S.COMPLETED:
         await r.notify("complete", "port_complete", [r.contact(), r.pm()],
-                       numbers=[n.tn for n in numbers if n.state == NumberState.ACTIVE],
-                       not_ported=[n.tn for n in numbers if n.state not in (NumberState.ACTIVE, NumberState.SPLIT)],
+                       lists={"numbers": NumberList.ACTIVE, "not_ported": NumberList.NOT_ACTIVE},
                        kept_numbers=[a.new_btn for a in r.inp.request.accounts if a.new_btn],
                        completed_at=fmt(workflow.now()),
                        first_invoice_date=(workflow.now() + timedelta(days=30)).date().replace(day=1).isoformat(),
                        losing_carrier=", ".join(sorted({o.carrier for o in r.orders.values()})))
     elif r.status == S.CANCELLED:
         await r.notify("cancelled", "cancelled", [r.contact(), r.pm()],
-                       reason=r.cancel_req.reason if r.cancel_req else "cancelled", numbers=r.inp.request.all_numbers,
+                       reason=r.cancel_req.reason if r.cancel_req else "cancelled", lists={"numbers": NumberList.ALL},
                        losing_carrier=", ".join(sorted({a.carrier for a in r.inp.request.accounts})))
     r.set_next("nothing: finished", None, WaitingOn.NOBODY)
     await r.publish()

@@ -149,6 +149,8 @@ class Request(Lifecycle):
 
     def result(self) -> PortResult:
         """Its size does not grow with the number count: counts, not the numbers."""
-        tally = Counter(n.state for o in self.orders.values() for n in o.numbers)
+        tally: Counter[str] = Counter()
+        for o in self.orders.values():
+            tally.update(o.number_states)
         return PortResult(request_id=self.inp.request.id, status=self.status, number_states=dict(sorted(tally.items())),
                           orders=[o.model_copy(update={"numbers": [], "timeline": []}) for o in self.orders.values()])

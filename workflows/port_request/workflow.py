@@ -187,15 +187,9 @@ class PortRequestWorkflow:
     # ------------------------------------------------------------------ from the orders
     @workflow.signal
     async def order_progress(self, view: OrderView) -> None:
-        """An order's new view; its numbers may be only those that changed: merged in."""
+        """An order's new view: its counts, not its numbers (the CLI asks each order for those)."""
         old = self.r.orders.get(view.order_id)
-        numbers = view.numbers
-        if view.numbers_changed_only:
-            merged = {n.tn: n for n in (old.numbers if old else [])}
-            merged.update((n.tn, n) for n in view.numbers)
-            numbers = list(merged.values())
-        self.r.orders[view.order_id] = view.model_copy(update={
-            "timeline": old.timeline if old else [], "numbers": numbers, "numbers_changed_only": False})
+        self.r.orders[view.order_id] = view.model_copy(update={"timeline": old.timeline if old else []})
         await self.r.publish()
 
     @workflow.signal
