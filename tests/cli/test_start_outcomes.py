@@ -41,6 +41,8 @@ async def test_the_loser_of_a_race_for_the_same_numbers_is_told_who_holds_them(c
         assert not isinstance(loser, BaseException), loser
         assert loser.status.value == "failed"
         message = loser.timeline[-1].reason
+        # and its next step is the PM's (it said "next: intake · waiting on nobody" once)
+        assert loser.next.waiting_on.value == "pm" and "starts it again" in loser.next.what, loser.next
     assert "documents can no longer be attached" not in message
     assert winner in message, message
     assert any(n in message for n in numbers), message
