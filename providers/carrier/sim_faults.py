@@ -1,0 +1,120 @@
+"""Fault drills for the carrier simulator: the simulated carrier misbehaves on purpose.
+
+The profile's optional top-level ``faults`` (``python -m faults`` writes one)::
+
+    faults:
+      rate: 0.3                 # share of calls that fail
+      seed: 7                   # the same seed gives the same sequence in one worker process
+      kinds: [server_error, timeout, rate_limit]
+      timeout_seconds: 3        # how long a "timeout" hangs before the call gives up
+      after_effect: 0.5         # share of failures that happen after the carrier did the work
+      max_in_a_row: 3           # never more failures in a row for one call and order
+
+A fault is a retryable :class:`CarrierError`, as a real carrier's 503, 429 or a read timeout
+becomes in the adapters: the activity fails and Temporal retries it. An *after-effect*
+fault is the nasty one: the carrier recorded the submission (or supplement, or cancel) but
+the answer never arrived, so the retry must find what the first call made instead of making
+it again. Each injected fault is appended to ``<var_dir>/carrier-sim/faults.log`` (one JSON
+line), which the fault suite counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from providers.carrier.base import CarrierError
+
+T = TypeVar("T")
+FaultKind = Literal["server_error", "timeout", "rate_limit"]
+MESSAGES = {
+    "server_error": "simulated carrier outage: 503 Service Unavailable",
+    "timeout": "simulated carrier timeout: no answer within {s:g} s",
+    "rate_limit": "simulated carrier rate limit: 429 Too Many Requests (retry later)",
+}
+
+
+class Faults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rate: float = Field(default=0.0, ge=0, le=1)
+    seed: int = 0
+    kinds: list[FaultKind] = Field(default_factory=lambda: ["server_error", "timeout", "rate_limit"], min_length=1)
+    timeout_seconds: float = Field(default=3.0, ge=0, le=120)
+    after_effect: float = Field(default=0.5, ge=0, le=1)
+    max_in_a_row: int = Field(default=3, ge=1)
+
+
+class _Dice:
+    """The process's seeded sequence of decisions, and the failures in a row per call."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.in_a_row: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+
+_DICE: dict[int, _Dice] = {}
+
+
+def _dice(seed: int) -> _Dice:
+    if seed not in _DICE:
+        _DICE[seed] = _Dice(seed)
+    return _DICE[seed]
+
+
+class FaultInjector:
+    def __init__(self, faults: Faults | None, log_dir: Path) -> None:
+        self.faults = faults
+        self.log = log_dir / "faults.log"
+
+    def _decide(self, call: str) -> tuple[FaultKind, bool] | None:
+        f = self.faults
+        if f is None or f.rate <= 0:
+            return None
+        d = _dice(f.seed)
+        with d.lock:
+            roll, kind_roll, after_roll = d.rng.random(), d.rng.random(), d.rng.random()
+            if roll >= f.rate or d.in_a_row.get(call, 0) >= f.max_in_a_row:
+                d.in_a_row[call] = 0
+                return None
+            d.in_a_row[call] = d.in_a_row.get(call, 0) + 1
+        kind = f.kinds[int(kind_roll * len(f.kinds)) % len(f.kinds)]
+        return kind, after_roll < f.after_effect
+
+    def _record(self, op: str, key: str, kind: str, after: bool) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"op": op, "key": key, "kind": kind, "after_effect": after, "pid": os.getpid()})
+        with open(self.log, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+    async def call(self, op: str, key: str, work: Callable[[], Awaitable[T]], *, has_effect: bool) -> T:
+        """``work()``, or a fault before it, or (for calls that change something) after it."""
+        decided = self._decide(f"{op}:{key}")
+        if decided is None:
+            return await work()
+        kind, after = decided
+        after = after and has_effect
+        if after:
+            await work()
+        self._record(op, key, kind, after)
+        if kind == "timeout":
+            assert self.faults is not None
+            await asyncio.sleep(self.faults.timeout_seconds)
+        raise CarrierError(MESSAGES[kind].format(s=self.faults.timeout_seconds if self.faults else 0))
+
+
+def count_faults(var_dir: Path) -> list[dict[str, object]]:
+    """The faults the simulator injected under ``var_dir`` (for the fault suite)."""
+    path = var_dir / "carrier-sim" / "faults.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
