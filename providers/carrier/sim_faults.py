@@ -4,7 +4,7 @@ The profile's optional top-level ``faults`` (``python -m faults`` writes one)::
 
     faults:
       rate: 0.3                 # share of calls that fail
-      seed: 7                   # the same seed gives the same sequence in one worker process
+      seed: 7                   # the n-th call of an operation on an order fails or not by the seed
       kinds: [server_error, timeout, rate_limit]
       timeout_seconds: 3        # how long a "timeout" hangs before the call gives up
       after_effect: 0.5         # share of failures that happen after the carrier did the work
@@ -21,9 +21,9 @@ line), which the fault suite counts.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
-import random
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from providers.carrier.base import CarrierError
 
 T = TypeVar("T")
+_LOCK = threading.Lock()
 FaultKind = Literal["server_error", "timeout", "rate_limit"]
 MESSAGES = {
     "server_error": "simulated carrier outage: 503 Service Unavailable",
@@ -53,42 +54,41 @@ class Faults(BaseModel):
     max_in_a_row: int = Field(default=3, ge=1)
 
 
-class _Dice:
-    """The process's seeded sequence of decisions, and the failures in a row per call."""
-
-    def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
-        self.in_a_row: dict[str, int] = {}
-        self.lock = threading.Lock()
-
-
-_DICE: dict[int, _Dice] = {}
-
-
-def _dice(seed: int) -> _Dice:
-    if seed not in _DICE:
-        _DICE[seed] = _Dice(seed)
-    return _DICE[seed]
+def _roll(seed: int, call: str, n: int, what: str) -> float:
+    """A number in [0, 1) fixed by the seed, the call and its count: the same in any process."""
+    digest = hashlib.sha256(f"{seed}|{call}|{n}|{what}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 class FaultInjector:
     def __init__(self, faults: Faults | None, log_dir: Path) -> None:
         self.faults = faults
         self.log = log_dir / "faults.log"
+        self.state = log_dir / "faults"  # calls counted per operation and order
 
     def _decide(self, call: str) -> tuple[FaultKind, bool] | None:
+        """The n-th call of ``call`` fails or not by the seed alone (worker restarts do not
+        replay the same failures); never more than ``max_in_a_row`` failures in a row."""
         f = self.faults
         if f is None or f.rate <= 0:
             return None
-        d = _dice(f.seed)
-        with d.lock:
-            roll, kind_roll, after_roll = d.rng.random(), d.rng.random(), d.rng.random()
-            if roll >= f.rate or d.in_a_row.get(call, 0) >= f.max_in_a_row:
-                d.in_a_row[call] = 0
-                return None
-            d.in_a_row[call] = d.in_a_row.get(call, 0) + 1
-        kind = f.kinds[int(kind_roll * len(f.kinds)) % len(f.kinds)]
-        return kind, after_roll < f.after_effect
+        path = self.state / (hashlib.sha256(call.encode()).hexdigest()[:24] + ".json")
+        with _LOCK:
+            try:
+                seen = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                seen = {"n": 0, "row": 0}
+            n = seen["n"] = seen["n"] + 1
+            fail = _roll(f.seed, call, n, "fail") < f.rate and seen["row"] < f.max_in_a_row
+            seen["row"] = seen["row"] + 1 if fail else 0
+            self.state.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(seen), "utf-8")
+            os.replace(tmp, path)
+        if not fail:
+            return None
+        kind = f.kinds[int(_roll(f.seed, call, n, "kind") * len(f.kinds)) % len(f.kinds)]
+        return kind, _roll(f.seed, call, n, "after") < f.after_effect
 
     def _record(self, op: str, key: str, kind: str, after: bool) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
