@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.portflow-installed
 
-.PHONY: demo test check install bench clean
+.PHONY: demo test check install bench faults clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The fault suite: ports through the CLI while the worker is SIGKILLed, the server restarted
+# and the carrier fails on purpose (faults/; `make test` runs its --quick subset).
+faults: $(STAMP)
+	$(PY) -m faults
 
 clean:
 	rm -rf var/ .pytest_cache
