@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import all_activities
+from activities.audit import INTERCEPTORS
 from core.settings import get_settings
 from portflow.schedules import sync_at_worker_start
 from portflow.temporal import connect
@@ -32,12 +33,16 @@ log = logging.getLogger("portflow.worker")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox, with the pure libraries the models use passed through: phonenumbers
+    """The sandbox, with the pure libraries the models use passed through (phonenumbers
     loads region data lazily behind a threading.Lock, which the sandbox refuses, so a fresh
-    worker's first request failed its workflow task."""
+    worker's first request failed its workflow task), and portflow's own deterministic
+    modules: models, core and workflows. A sandbox re-imports every other module for each
+    workflow it runs; passing workflows/ through took a waiting port from 251 to 151 KiB of
+    worker memory (bench row 3). The sandbox then no longer checks workflows/ for clocks and
+    I/O: tests/workflows/test_workflow_purity.py does."""
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(
-            "phonenumbers", "email_validator", "idna", "pydantic", "models", "core"
+            "phonenumbers", "email_validator", "idna", "pydantic", "models", "core", "workflows"
         )
     )
 
@@ -51,6 +56,7 @@ def build_worker(client: Client, *, task_queue: str | None = None, executor: Thr
         activities=all_activities(),
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
         workflow_runner=workflow_runner(),
+        interceptors=INTERCEPTORS,  # status changes ride with activities (workflows.audit)
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

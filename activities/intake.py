@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.audit import record_changes
 from models.workflow import AuditInput, RecordRequestInput, RequestRecorded
 from store import inventory, requests
 from store.db import session_scope
@@ -34,15 +35,6 @@ def record_request(inp: RecordRequestInput) -> RequestRecorded:
 
 @activity.defn(name="record_status")
 def record_status(inp: AuditInput) -> None:
-    """Append a status change to the database timeline (idempotent on subject, target, time)."""
-    with session_scope() as s:
-        try:
-            requests.set_status(session=s, subject=inp.change.subject, change=inp.change)
-        except requests.StatusConflict as exc:
-            # The workflow is the source of truth: a stale row must not stop the port.
-            activity.logger.warning("timeline conflict for %s: %s", inp.change.subject, exc)
-        except requests.UnknownSubject:
-            # a request refused at intake was never saved (its numbers were taken): its FAILED
-            # end lives in the workflow's history only; retrying would never succeed
-            activity.logger.warning("no saved request or order %s: status %s kept in the workflow only",
-                                    inp.change.subject, inp.change.to_status)
+    """Append status changes to the database timeline (idempotent on subject, target, time):
+    the changes no activity carried to the store (``workflows.audit``)."""
+    record_changes(inp.changes)

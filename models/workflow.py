@@ -346,7 +346,7 @@ class AssignInput(BaseModel):
 
 
 class AuditInput(BaseModel):
-    change: StatusChange
+    changes: list[StatusChange]
 
 
 class RenderLoaInput(BaseModel):

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 
 from store import documents, vault
 from store.tables import InventoryNumber
-from store.db import migrate, session_scope
+from store.db import ensure_migrated, session_scope
 from workflows.common import initial_search_attributes
 from workflows.port_request import PortRequestWorkflow
 
@@ -112,19 +112,13 @@ async def start_port(
     and the numbers are claimed by the workflow's first step in one transaction)."""
     s = settings or get_settings()
     opts = options or options_from_settings(s)  # first: a bad setting refuses before anything is stored
-    migrate()
+    ensure_migrated()
     busy = _busy_numbers(request)
     if busy:
         raise PortRefused("numbers already taken: " + "; ".join(busy[:10])
                           + ". Cancel that port first, or remove the numbers from this request.")
-    existing = client.get_workflow_handle(request.id)
-    try:
-        await existing.describe()
-        raise PortRefused(f"{request.id} was already started: see `python starter.py status {request.id}`")
-    except PortRefused:
-        raise
-    except Exception:  # noqa: BLE001 - not found: a new request
-        pass
+    # a request started before is refused by the start itself (REJECT_DUPLICATE, FAIL below):
+    # no describe() round trip first
     docs = []
     for d in request.documents:
         path = Path(d.path) if Path(d.path).is_absolute() else (base_dir or Path.cwd()) / d.path

@@ -7,6 +7,7 @@ modules never import sqlmodel, the carrier SDKs or DocuSign: the sandbox stays l
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -86,7 +87,7 @@ async def notify(
 
 _UNSET = object()
 _MISSING = object()
-_KEYS = {
+_KEYS = MappingProxyType({
     "status": search.PORT_STATUS,
     "waiting_on": search.WAITING_ON,
     "next_deadline": search.NEXT_DEADLINE,
@@ -94,7 +95,7 @@ _KEYS = {
     "escalated": search.ESCALATED,
     "stage_since": search.STAGE_SINCE,
     "numbers_unassigned": search.NUMBERS_UNASSIGNED,
-}
+})
 
 
 class SearchState:

@@ -1,7 +1,7 @@
 """What both port workflows do the same way, written once.
 
 A :class:`Lifecycle` is a status with its timeline (moves checked against a transition
-table, audited by ``record_status``), the next step and whom it waits on, waits that a
+table, audited through ``workflows.audit``), the next step and whom it waits on, waits that a
 cancel interrupts, mail to the people of the port and the port-date calendar. The request
 and each order keep one, with their own subject, table, mail context and publishing.
 """
@@ -18,7 +18,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from models.notify import Audience
     from models.status import PortStatus, StatusChange, transition
-    from models.workflow import AuditInput, Cancel, Deadline, PlanDatesInput, PortPlan, WaitingOn
+    from models.workflow import Cancel, Deadline, PlanDatesInput, PortPlan, WaitingOn
+    from workflows.audit import FLUSH_ACTIVITY, AuditTrail
     from workflows.common import LOCAL, SearchState, act, notify
 
 Recipient = tuple[Audience, str, str]
@@ -42,6 +43,10 @@ class Lifecycle:
         self.stage_since: datetime = workflow.now()
         self.cancel_req: Cancel | None = None
         self.sa = SearchState()
+        self.audit = AuditTrail()
+        # True while run() waits (or has ended): what changes then is published at once;
+        # while run() works, publishing to others waits for its next wait (see settle)
+        self.idle = False
 
     # ------------------------------------------------------------------ status
     async def move(self, to: PortStatus, actor: str, reason: str) -> None:
@@ -51,9 +56,30 @@ class Lifecycle:
         self.status = to
         self.stage_since = change.at
         self.timeline.append(change)
-        await act("record_status", AuditInput(change=change), type(None),
-                  summary=f"{change.from_status} -> {to}", retry=LOCAL)
+        self.audit.add(change)  # the store hears of it with the next activity (workflows.audit)
         await self.publish()
+
+    async def settle(self) -> None:
+        """Before a wait: the store and whoever follows this workflow learn where it stands,
+        once for all the moves since the last wait."""
+        await self.flush_audit()
+        await self.send_pending()
+
+    async def send_pending(self) -> None:
+        """Send what publishing held back while run() worked (an order's view to its request)."""
+
+    async def flush_audit(self) -> None:
+        """Write the changes no activity carries now (before a wait, at the end)."""
+        if not self.audit.unsent():
+            return
+        batch = self.audit.take()
+        try:
+            await act(FLUSH_ACTIVITY, self.audit.payload(batch), type(None),
+                      summary=f"timeline: {', '.join(str(e.change.to_status) for e in batch)}", retry=LOCAL)
+        except BaseException:
+            self.audit.settled(batch, ok=False)
+            raise
+        self.audit.settled(batch, ok=True)
 
     def note(self, actor: str, reason: str) -> None:
         """A timeline entry that does not change the status (amends, approvals, FOC moves)."""
@@ -78,11 +104,16 @@ class Lifecycle:
             if timeout <= timedelta(0):
                 return bool(cond())
         cancelled = (lambda: self.cancel_req is not None) if interruptible else (lambda: False)
+        if not (cond() or cancelled()):
+            await self.settle()
+        self.idle = True
         try:
             await workflow.wait_condition(lambda: cond() or cancelled(), timeout=timeout,
                                           timeout_summary=summary[:200])
         except asyncio.TimeoutError:
             return False
+        finally:
+            self.idle = False
         if cancelled():
             raise CancelNow()
         return True

@@ -7,6 +7,9 @@ number here: these values are visible to everyone with UI access.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from temporalio.common import SearchAttributeKey
 
 PORT_STATUS = SearchAttributeKey.for_keyword("PortStatus")
@@ -23,7 +26,7 @@ STAGE_SINCE = SearchAttributeKey.for_datetime("StageSince")
 NUMBERS_UNASSIGNED = SearchAttributeKey.for_int("NumbersUnassigned")
 
 # name -> type, as the dev server's --search-attribute flag and the operator API want them.
-SEARCH_ATTRIBUTES: dict[str, str] = {
+SEARCH_ATTRIBUTES: Mapping[str, str] = MappingProxyType({
     "PortStatus": "Keyword",
     "PortDate": "Datetime",
     "LosingCarrier": "KeywordList",
@@ -34,4 +37,4 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "PortRequestId": "Keyword",
     "StageSince": "Datetime",
     "NumbersUnassigned": "Int",
-}
+})

@@ -104,7 +104,7 @@ async def cmd_start(client: Client, request: PortRequest, *, base_dir: Path, act
         # show where it settles rather than a stage it leaves a second later
         settle = min(deadline, loop.time() + 5)
         while view.status.value in ("intake", "validated") and loop.time() < settle:
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.1)  # a local query: cheap, and the user waits
             view = await handle.query(PortRequestWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
     except WorkflowUpdateFailedError as err:
         # an attach refused: because the request failed at intake meanwhile (its reason says why)?

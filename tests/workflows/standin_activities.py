@@ -27,6 +27,7 @@ from models.carrier import CarrierException, CarrierNumber, CarrierOrderState, C
 from models.esign import EnvelopeInfo, EnvelopeStatus, LoaEnvelopeRequest, SignedDocuments
 from models.notify import Notification
 from models.request import DocumentKind, DocumentRef
+from models.status import StatusChange
 from models.workflow import (
     AuditInput,
     CarrierCall,
@@ -95,7 +96,7 @@ def _brief(name: str, inp: Any) -> str:
     if isinstance(inp, InventoryChange):
         return f"{inp.state} {inp.tns}"
     if isinstance(inp, AuditInput):
-        return f"{inp.change.from_status} -> {inp.change.to_status}"
+        return ", ".join(f"{c.from_status} -> {c.to_status}" for c in inp.changes)
     if isinstance(inp, (CarrierCall, EnvelopeQuery, FetchSigned)):
         return ", ".join(f"{k}={v}" for k, v in inp.model_dump().items() if v)
     return type(inp).__name__
@@ -116,6 +117,13 @@ class StandIns:
     # the carrier's current view of the order: what a status poll returns by default
     carrier_now: CarrierOrderState | None = None
     envelopes: dict[str, EnvelopeInfo] = field(default_factory=dict)
+    # the store's timeline: changes flushed by record_status or carried by other activities
+    timeline: list[StatusChange] = field(default_factory=list)
+
+    def record(self, changes: list[StatusChange]) -> None:
+        """What the audit interceptor (or record_status) writes: each change once, in order."""
+        seen = {(c.subject, c.to_status, c.at) for c in self.timeline}
+        self.timeline.extend(c for c in changes if (c.subject, c.to_status, c.at) not in seen)
 
     # ---------------------------------------------------------------- for assertions
     def of(self, name: str) -> list[Any]:
@@ -162,6 +170,7 @@ class StandIns:
         @activity.defn(name="record_status")
         async def record_status(inp: AuditInput) -> None:
             s.calls.append(Call("record_status", inp))
+            s.record(inp.changes)
 
         @activity.defn(name="render_loa")
         async def render_loa(inp: RenderLoaInput) -> DocumentRef:

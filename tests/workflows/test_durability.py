@@ -35,6 +35,7 @@ from tests.workflows.paths_helpers import (
     workflow_task_identities,
 )
 from activities import all_activities
+from activities.audit import INTERCEPTORS
 from worker import WORKFLOWS, build_worker, workflow_runner
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
@@ -57,7 +58,7 @@ def _worker_without_cache(client: Client, task_queue: str) -> Worker:
     """
     return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=all_activities(),
                   activity_executor=ThreadPoolExecutor(max_workers=4), workflow_runner=workflow_runner(),
-                  max_cached_workflows=0, graceful_shutdown_timeout=timedelta(seconds=10))
+                  max_cached_workflows=0, interceptors=INTERCEPTORS, graceful_shutdown_timeout=timedelta(seconds=10))
 
 
 async def test_a_new_worker_finishes_the_port_a_stopped_worker_left_waiting(

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 S = PortStatus
 CANCEL_CHECKS = 48  # poll intervals to wait for the cancel's confirmation before the PM is asked to check
-ENVELOPE_OVER = {EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED, EnvelopeStatus.COMPLETED, EnvelopeStatus.DECLINED}
+ENVELOPE_OVER = frozenset({EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED, EnvelopeStatus.COMPLETED, EnvelopeStatus.DECLINED})
 
 
 # ---------------------------------------------------------------------- amend

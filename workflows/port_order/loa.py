@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from workflows.port_order.order import Order
 
 S = PortStatus
-ESIGN_BAD = {EnvelopeStatus.DECLINED, EnvelopeStatus.EXPIRED, EnvelopeStatus.VOIDED, EnvelopeStatus.BOUNCED}
+ESIGN_BAD = frozenset({EnvelopeStatus.DECLINED, EnvelopeStatus.EXPIRED, EnvelopeStatus.VOIDED, EnvelopeStatus.BOUNCED})
 MAX_POLL = timedelta(hours=6)
 
 

@@ -22,21 +22,30 @@ S = PortStatus
 
 
 async def publish(o: Order) -> None:
-    """Keep ops' view current: search attributes, current details, and the parent's copy
-    (signalled only when it changed)."""
+    """Keep ops' view current: search attributes and current details now; the parent's copy
+    now when run() waits, else at its next wait (one signal for the moves in between)."""
     o.sa.update(status=o.status.value, waiting_on=o.next.waiting_on, escalated=escalated(o),
                 next_deadline=o.next.due_at or o.sa.clear(), stage_since=o.stage_since,
                 numbers_unassigned=len(o.unassigned()) if o.status not in TERMINAL else 0)
     workflow.set_current_details(details(o))
-    parent = workflow.info().parent
-    if parent is None:
+    if workflow.info().parent is None:
         return
+    o.parent_dirty = True
+    if o.idle:
+        await send_parent(o)
+
+
+async def send_parent(o: Order) -> None:
+    """Signal the request the order's brief view (counts, never numbers) if it changed."""
+    parent = workflow.info().parent
+    if parent is None or not o.parent_dirty:
+        return
+    o.parent_dirty = False
     brief = view(o, brief=True)
     key = brief.model_dump_json(exclude={"stage_since"})
     if key == o.sent_parent:
         return
     o.sent_parent = key
-    # counts, never the numbers: the signal's size does not grow with the order
     await workflow.get_external_workflow_handle(parent.workflow_id).signal("order_progress", brief)
 
 
@@ -51,7 +60,7 @@ async def escalate(o: Order, priority: str, why: str, template: str, **ctx: Any)
     o.sa.update(escalated=True)
     await o.notify(f"{template}:{len(o.st.escalations)}", template, [o.pm(), o.ops()],
                    priority=priority, reason=why, **ctx)
-    await publish(o)  # ops (and the request) see it now, not at the order's next move
+    await publish(o)  # ops see it now; the request now, or at run()'s next wait
 
 
 async def sla_watch(o: Order) -> None:

@@ -26,7 +26,8 @@ class Order(Lifecycle):
         super().__init__(inp.order_id, PortStatus.INTAKE, TRANSITIONS, inp.options.pm_email)
         self.inp = inp
         self.st = OrderState(numbers={tn: NumberView(tn=tn) for tn in inp.account.numbers})
-        self.sent_parent: str | None = None  # the last view signalled to the request (ops.publish)
+        self.sent_parent: str | None = None  # the last view signalled to the request (ops.send_parent)
+        self.parent_dirty = False  # published since the last signal to the request
         self.background: list[asyncio.Task[None]] = []  # the SLA watch, the inventory job
 
     @property
@@ -96,6 +97,9 @@ class Order(Lifecycle):
     # ------------------------------------------------------------------ the other stages' verbs
     async def publish(self) -> None:
         await ops.publish(self)
+
+    async def send_pending(self) -> None:
+        await ops.send_parent(self)
 
     async def escalate(self, priority: str, why: str, template: str, **ctx: Any) -> None:
         await ops.escalate(self, priority, why, template, **ctx)

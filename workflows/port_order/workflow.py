@@ -9,7 +9,8 @@ query shows where it stands.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 
 from temporalio import workflow
 
@@ -32,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         WaitingOn,
     )
     from workflows.common import fmt
+    from workflows.audit import AuditTrail
     from workflows.lifecycle import CancelNow
     from workflows.port_order import carrier, carrier_wait, changes, loa, ops, port_day
     from workflows.port_order.order import Order
@@ -41,7 +43,7 @@ Stage = Callable[[Order], Awaitable[None]]
 
 # Which stage runs the order in each status it can wait in (tests/workflows check it covers
 # every status an order reaches; CANCEL_REQUESTED belongs to the cancel path).
-STAGES: dict[PortStatus, Stage] = {
+STAGES: Mapping[PortStatus, Stage] = MappingProxyType({
     S.VALIDATED: loa.stage,
     S.LOA_SENT: loa.stage,
     S.LOA_DECLINED: loa.stage,
@@ -55,7 +57,7 @@ STAGES: dict[PortStatus, Stage] = {
     S.PORTED: port_day.verification,
     S.SNAPBACK: port_day.snapback,
     S.VERIFIED: port_day.complete,
-}
+})
 
 
 @workflow.defn
@@ -64,6 +66,11 @@ class PortOrderWorkflow:
     def __init__(self, inp: PortOrderInput) -> None:
         # built here, not in run(): an update in the first task sees the order
         self.o = Order(inp)
+
+    @property
+    def audit_trail(self) -> AuditTrail:
+        """The status changes the store has yet to confirm (``workflows.audit``)."""
+        return self.o.audit
 
     @workflow.run
     async def run(self, inp: PortOrderInput) -> OrderView:
@@ -78,8 +85,10 @@ class PortOrderWorkflow:
                 await STAGES[o.status](o)
         except CancelNow:
             await changes.cancel(o)
+        o.idle = True  # run() is done: the last view goes to the request now
         await o.publish()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await o.flush_audit()
         # the result carries counts: the numbers stay in the store and in the status query
         return o.view().model_copy(update={"numbers": []})
 

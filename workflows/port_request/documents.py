@@ -12,7 +12,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models.status import PortStatus
-    from models.workflow import AuditInput, RecordRequestInput, RequestRecorded, WaitingOn
+    from models.workflow import RecordRequestInput, RequestRecorded, WaitingOn
     from workflows.common import LOCAL, act, fmt
     from workflows.port_request.request import at_midnight
 
@@ -37,7 +37,7 @@ async def intake(r: Request) -> bool:
         await r.notify("intake_failed", "escalation", [r.pm()], priority="P3", reason=f"intake refused: {why}",
                        stage="failed", waiting_on="pm", next_deadline="fix the request and start it again")
         return False
-    await act("record_status", AuditInput(change=r.timeline[0]), type(None), summary="timeline starts", retry=LOCAL)
+    r.audit.add(r.timeline[0])  # the request is saved now: its timeline starts with the next activity
     await r.replan()
     assert r.plan is not None
     await r.notify("received", "request_received", [r.contact(), r.pm()], requested_date=str(r.port_date),

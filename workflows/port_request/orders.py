@@ -55,6 +55,7 @@ async def run_orders(r: Request) -> None:
                      f"Order {len(r.children) + 1} of {len(r.parts)} of request {req.id}.")
     await r.publish()
     while True:
+        await r.flush_audit()  # the request waits weeks here: the store is current
         await workflow.wait_condition(lambda: bool(r.split_q) or len(r.results) == len(r.children))
         if not r.split_q:
             break

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         SplitRequest,
     )
     from workflows.common import LOCAL, act
+    from workflows.audit import AuditTrail
     from workflows.lifecycle import CancelNow
     from workflows.port_request import documents, orders
     from workflows.port_request.request import Request, at_midnight
@@ -49,6 +50,11 @@ class PortRequestWorkflow:
         # start) renders the view
         self.r = Request(inp)
 
+    @property
+    def audit_trail(self) -> AuditTrail:
+        """The status changes the store has yet to confirm (``workflows.audit``)."""
+        return self.r.audit
+
     @workflow.run
     async def run(self, inp: PortRequestInput) -> PortResult:
         r, req = self.r, inp.request
@@ -63,6 +69,7 @@ class PortRequestWorkflow:
                 await orders.cancelled(r)
             await orders.finish(r)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await r.flush_audit()
         return r.result()
 
     # ------------------------------------------------------------------ documents
