@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -150,6 +151,8 @@ async def main(args: argparse.Namespace) -> int:
     print(f"fault suite: seed {seed} (python -m faults --seed {seed}{' --quick' if args.quick else ''} repeats "
           f"the same choices), {args.ports} port(s), {args.kills} worker kill(s), {args.restarts} server "
           f"restart(s), carrier fault rate {args.fault_rate}", flush=True)
+    # SIGTERM ends the run as Ctrl-C does: the finally below stops every process it started
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     scratch = Path(tempfile.mkdtemp(prefix="portflow-faults-"))
     p1, p2 = _free_ports(2)
     calm = make_run("undisturbed", scratch / "undisturbed", p1, foc=args.foc)
