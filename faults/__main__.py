@@ -118,13 +118,21 @@ async def keep_worker_alive(run: Run, done: asyncio.Event) -> None:
         await asyncio.sleep(1.0)
 
 
-async def drive(run: Run, deadline: float, rng: random.Random | None, args: argparse.Namespace, t0: float) -> None:
+async def quiet_client(address: str) -> object:
+    """A client whose retries while the server is down (on purpose) are not logged as warnings."""
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
+    runtime = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
+        filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))))
+    return await Client.connect(address, data_converter=pydantic_data_converter, runtime=runtime)
+
+
+async def drive(run: Run, deadline: float, rng: random.Random | None, args: argparse.Namespace, t0: float) -> None:
     await run.server.start()
     run.worker.start()
-    client = await Client.connect(run.server.address, data_converter=pydantic_data_converter)
+    client = await quiet_client(run.server.address)
     driver = Driver(run.env, client, run.log)
     done = asyncio.Event()
     helpers = [asyncio.create_task(keep_worker_alive(run, done))]

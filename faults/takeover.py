@@ -15,23 +15,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from faults.__main__ import _free_ports, make_run
+from faults.__main__ import _free_ports, make_run, quiet_client
 from faults.drive import Driver, write_request
 
 HANG = "faults: {rate: 1.0, seed: 1, kinds: [timeout], timeout_seconds: 60, after_effect: 0, max_in_a_row: 1}\n"
 
 
 async def main() -> int:
-    from temporalio.client import Client
-    from temporalio.contrib.pydantic import pydantic_data_converter
-
     scratch = Path(tempfile.mkdtemp(prefix="portflow-takeover-"))
     run = make_run("takeover", scratch / "run", _free_ports(1)[0], foc=15, faults=HANG)
     port = write_request(run.folder, 0, year=2026)
     try:
         await run.server.start()
         run.worker.start()
-        client = await Client.connect(run.server.address, data_converter=pydantic_data_converter)
+        client = await quiet_client(run.server.address)
         driver = Driver(run.env, client, run.log)
         await driver.start(port)
         hung = run.var / "carrier-sim" / "faults.log"
