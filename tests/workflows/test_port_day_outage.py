@@ -22,6 +22,7 @@ from models.status import PortStatus
 from models.workflow import OrderView
 from tests.mail_helpers import outbox, wait_mail
 from tests.settings_helpers import configure
+from tests.workflows import carrier_helpers as ch
 from tests.workflows.adapter_helpers import (
     PM,
     adapter_settings,
@@ -77,3 +78,27 @@ async def test_carrier_ported_before_the_foc_timer(env: WorkflowEnvironment, por
     _assert_port_day_ran_once(port_var, o, oid)
     assert "port day: the carrier reports the numbers ported" in next(
         c.reason for c in o.timeline if c.to_status == S.ACTIVATION)
+
+
+async def test_the_first_look_after_an_outage_finds_the_numbers_ported(
+    env: WorkflowEnvironment, port_var: Path, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the fault suite: nobody looked while the carrier confirmed the FOC and ported
+    (the carrier is asked every 2 h; it confirms 30 s after the submission and ports an hour
+    later). Its first answer is "ported" to an order still "submitted": the order used to
+    keep that answer and wait in "submitted" forever. Now the FOC's and port day's duties
+    run, once each, and the port completes."""
+    configure(monkeypatch, port_var, task_queue, CARRIER_POLL_SECONDS=7200,
+              profile=ch.profile_for("accept", foc_in_seconds=3600))
+    req = await ch.english_request(env, accounts=1)
+    oid = req.order_id(0)
+    async with build_worker(env.client):
+        await ch.to_carrier(env, req, tmp_path, assign=False)
+        o = await ch.skip_until(env, oid, lambda v: v.status == S.COMPLETED, step=timedelta(hours=1),
+                                limit=timedelta(hours=12), what="completion")
+        await wait_mail(port_var, "unassigned_escalation", oid)
+    path = walked(o)
+    assert path.index(S.SUBMITTED) < path.index(S.FOC_CONFIRMED) < path.index(S.ACTIVATION) < path.index(S.PORTED)
+    for template in ("foc_confirmed", "numbers_ready", "port_day", "unassigned_escalation"):
+        assert len(outbox(port_var, template)) == 1, (template, [m.subject for m in outbox(port_var)])
+    assert {n.state for n in o.numbers} == {"active"}
