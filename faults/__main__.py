@@ -21,6 +21,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ PROFILE = """carriers:
 """
 FAULTS = """faults: {{rate: {rate}, seed: {seed}, timeout_seconds: 3, after_effect: 0.5, max_in_a_row: 2}}
 """
+ESIGN_FAULTS = '{{"rate": {rate}, "seed": {seed}, "timeout_seconds": 3, "after_effect": 0.5, "max_in_a_row": 2}}'
 
 
 @dataclass
@@ -166,6 +168,8 @@ async def main(args: argparse.Namespace) -> int:
     calm = make_run("undisturbed", scratch / "undisturbed", p1, foc=args.foc)
     rough = make_run("disturbed", scratch / "disturbed", p2, foc=args.foc,
                      faults=FAULTS.format(rate=args.fault_rate, seed=seed))
+    rough.env["PORTFLOW_ESIGN_LOCAL_FAULTS"] = ESIGN_FAULTS.format(rate=args.fault_rate, seed=seed)
+    rough.worker.env = rough.env
     year = datetime.now(UTC).year
     for run in (calm, rough):
         run.ports = [write_request(run.folder, i, year=year) for i in range(args.ports)]
@@ -190,15 +194,14 @@ async def main(args: argparse.Namespace) -> int:
 
 
 def report(calm: Run, rough: Run, seed: int, took: float) -> bool:
-    from providers.carrier.sim_faults import count_faults
+    from providers.faults import count_faults
 
     held, base = checks.holdings(rough.var), checks.holdings(calm.var)
     dups = {what: checks.duplicates(held[what], base[what]) for what in held}
     diffs = [d for c, r in zip(calm.ports, rough.ports)
              for d in checks.differences(r.end or {"status": r.status}, c.end or {"status": c.status}, r.request_id)]
     provider = count_faults(rough.var)
-    kinds = ", ".join(f"{k} {n}" for k, n in sorted({f["kind"]: sum(1 for g in provider if g["kind"] == f["kind"])
-                                                    for f in provider}.items())) or "none"
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(f"{f['stand_in']} {f['kind']}" for f in provider).items()))
     after = sum(1 for f in provider if f["after_effect"])
     delays = [r.took - c.took for c, r in zip(calm.ports, rough.ports) if r.took is not None and c.took is not None]
     completed = sum(1 for p in rough.ports if p.status == "completed")
@@ -208,7 +211,7 @@ def report(calm: Run, rough: Run, seed: int, took: float) -> bool:
     rows = [
         ("seed", str(seed)),
         ("faults injected", f"{kills + restarts + len(provider)}: {kills} worker SIGKILL, {restarts} server restart, "
-                            f"{len(provider)} carrier ({kinds}; {after} after the carrier did the work)"),
+                            f"{len(provider)} provider ({kinds or 'none'}; {after} after the work was done)"),
         ("ports completed", f"{completed}/{len(rough.ports)} disturbed, "
                             f"{sum(1 for p in calm.ports if p.status == 'completed')}/{len(calm.ports)} undisturbed"),
         ("same end state", "yes" if not diffs else f"NO: {len(diffs)} port(s) differ"),

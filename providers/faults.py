@@ -1,6 +1,8 @@
-"""Fault drills for the carrier simulator: the simulated carrier misbehaves on purpose.
+"""Fault drills for the local stand-ins: the carrier simulator and the local e-signature
+misbehave on purpose.
 
-The profile's optional top-level ``faults`` (``python -m faults`` writes one)::
+The simulator profile's optional top-level ``faults`` (``python -m faults`` writes one), and
+``PORTFLOW_ESIGN_LOCAL_FAULTS`` (the same fields as JSON) for the local e-signature::
 
     faults:
       rate: 0.3                 # share of calls that fail
@@ -10,12 +12,13 @@ The profile's optional top-level ``faults`` (``python -m faults`` writes one)::
       after_effect: 0.5         # share of failures that happen after the carrier did the work
       max_in_a_row: 3           # never more failures in a row for one call and order
 
-A fault is a retryable :class:`CarrierError`, as a real carrier's 503, 429 or a read timeout
-becomes in the adapters: the activity fails and Temporal retries it. An *after-effect*
-fault is the nasty one: the carrier recorded the submission (or supplement, or cancel) but
-the answer never arrived, so the retry must find what the first call made instead of making
-it again. Each injected fault is appended to ``<var_dir>/carrier-sim/faults.log`` (one JSON
-line), which the fault suite counts.
+A fault is the provider's retryable error (``CarrierError``, ``ESignError``), as a real 503,
+429 or read timeout becomes in the adapters: the activity fails and Temporal retries it. An
+*after-effect* fault is the nasty one: the carrier recorded the submission (or the envelope
+was created) but the answer never arrived, so the retry must find what the first call made
+instead of making it again. Each injected fault is appended to the stand-in's
+``faults.log`` (``<var_dir>/carrier-sim/``, ``<var_dir>/esign-local/``; one JSON line), which
+the fault suite counts.
 """
 
 from __future__ import annotations
@@ -29,17 +32,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from providers.carrier.base import CarrierError
 
 T = TypeVar("T")
 _LOCK = threading.Lock()
 FaultKind = Literal["server_error", "timeout", "rate_limit"]
 MESSAGES = {
-    "server_error": "simulated carrier outage: 503 Service Unavailable",
-    "timeout": "simulated carrier timeout: no answer within {s:g} s",
-    "rate_limit": "simulated carrier rate limit: 429 Too Many Requests (retry later)",
+    "server_error": "fault drill: 503 Service Unavailable",
+    "timeout": "fault drill: no answer within {s:g} s",
+    "rate_limit": "fault drill: 429 Too Many Requests (retry later)",
 }
 
 
@@ -61,8 +63,9 @@ def _roll(seed: int, call: str, n: int, what: str) -> float:
 
 
 class FaultInjector:
-    def __init__(self, faults: Faults | None, log_dir: Path) -> None:
+    def __init__(self, faults: Faults | None, log_dir: Path, error: type[Exception]) -> None:
         self.faults = faults
+        self.error = error  # the provider's retryable error
         self.log = log_dir / "faults.log"
         self.state = log_dir / "faults"  # calls counted per operation and order
 
@@ -109,12 +112,27 @@ class FaultInjector:
         if kind == "timeout":
             assert self.faults is not None
             await asyncio.sleep(self.faults.timeout_seconds)
-        raise CarrierError(MESSAGES[kind].format(s=self.faults.timeout_seconds if self.faults else 0))
+        raise self.error(MESSAGES[kind].format(s=self.faults.timeout_seconds if self.faults else 0))
+
+
+def parse_faults(text: str, setting: str) -> Faults | None:
+    """A drill from a setting's JSON (empty: none); a mistake names the setting and the field."""
+    if not text.strip():
+        return None
+    try:
+        return Faults.model_validate_json(text)
+    except ValidationError as exc:
+        bad = exc.errors()[0]
+        where = ".".join(str(p) for p in bad["loc"]) or "value"
+        raise ValueError(f"{setting}: {where}: {bad['msg']} (e.g. {{\"rate\": 0.3, \"seed\": 7}})") from None
 
 
 def count_faults(var_dir: Path) -> list[dict[str, object]]:
-    """The faults the simulator injected under ``var_dir`` (for the fault suite)."""
-    path = var_dir / "carrier-sim" / "faults.log"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    """The faults the stand-ins injected under ``var_dir`` (for the fault suite)."""
+    out: list[dict[str, object]] = []
+    for stand_in in ("carrier-sim", "esign-local"):
+        path = var_dir / stand_in / "faults.log"
+        if path.exists():
+            out += [{**json.loads(line), "stand_in": stand_in}
+                    for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return out

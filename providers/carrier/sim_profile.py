@@ -54,7 +54,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.numbers import NumberProblem, parse_tn
-from providers.carrier.sim_faults import Faults
+from providers.faults import Faults
 from providers.carrier.submission import config_error
 
 Kind = Literal[
@@ -145,7 +145,7 @@ class Behaviour(BaseModel):
 
 class Profile(BaseModel):
     """Rules by carrier name (casefolded); ``"*"`` is the fallback; ``faults`` for drills
-    (``providers/carrier/sim_faults.py``)."""
+    (``providers/faults.py``)."""
 
     carriers: dict[str, list[Behaviour]] = Field(default_factory=dict)
     faults: Faults | None = None

@@ -33,11 +33,11 @@ from models.carrier import (
     Supplement,
     SupplementKind,
 )
-from providers.carrier.base import CarrierProvider, CarrierRejected
+from providers.carrier.base import CarrierError, CarrierProvider, CarrierRejected
 from providers.carrier.exceptions import NOT_PORTABLE_CODES
 from providers.carrier.guard import check_change_allowed
 from providers.carrier.sim_engine import RAW, evaluate
-from providers.carrier.sim_faults import FaultInjector
+from providers.faults import FaultInjector
 from providers.carrier.sim_profile import Profile, load_profile
 from providers.carrier.submission import (
     JsonStore,
@@ -65,10 +65,10 @@ class CarrierSimulator(CarrierProvider):
             profile if profile is not None else load_profile(self.settings.simulator_profile)
         )
         self.store = JsonStore(self.settings.var_dir / "carrier-sim")
-        self.faults = FaultInjector(self.profile.faults, self.settings.var_dir / "carrier-sim")
+        self.faults = FaultInjector(self.profile.faults, self.settings.var_dir / "carrier-sim", CarrierError)
 
     # ------------------------------------------------------------------ interface
-    # each call may fail on purpose when the profile asks for fault drills (sim_faults)
+    # each call may fail on purpose when the profile asks for fault drills (providers/faults.py)
     async def submit(self, sub: CarrierSubmission, secrets: dict[str, str]) -> CarrierOrderState:
         return await self.faults.call("submit", sub.order_id, lambda: self._submit(sub, secrets), has_effect=True)
 
