@@ -80,7 +80,8 @@ def make_run(name: str, folder: Path, port: int, *, foc: int, faults: str = "") 
 async def chaos(run: Run, rng: random.Random, *, kills: int, restarts: int, span: float, done: asyncio.Event,
                 t0: float) -> None:
     """Kill the worker ``kills`` times and restart the server ``restarts`` times, at moments
-    spread at random over ``span`` seconds (about one undisturbed port's life)."""
+    spread at random over ``span`` seconds (a little less than an undisturbed port's life:
+    the carrier's FOC comes ``--foc`` seconds after the submission)."""
     plan = sorted((rng.uniform(1.0, span), "kill") for _ in range(kills))
     plan = sorted(plan + [(rng.uniform(1.0, span), "restart") for _ in range(restarts)])
     for at, what in plan:
@@ -140,7 +141,7 @@ async def drive(run: Run, deadline: float, rng: random.Random | None, args: argp
     helpers = [asyncio.create_task(keep_worker_alive(run, done))]
     if rng is not None:
         helpers.append(asyncio.create_task(chaos(run, rng, kills=args.kills, restarts=args.restarts,
-                                                 span=args.foc + 20.0, done=done, t0=t0)))
+                                                 span=args.foc + 5.0, done=done, t0=t0)))
     try:
         await asyncio.gather(*(driver.run(p, deadline) for p in run.ports))
     finally:

@@ -1,4 +1,5 @@
-"""Ports driven as a PM would, through ``starter.py`` (start, attach, assign), and watched
+"""Ports driven as a PM would, through ``starter.py`` (start, attach, assign every number
+up front), and watched
 through the workflows' status queries until they end.
 
 Every command may meet a dead worker or a server that is down: the driver reads what the
@@ -113,8 +114,18 @@ class Driver:
             return None
         return view, orders
 
+    async def assign(self, port: Port, deadline: float) -> None:
+        """The PM assigns every number up front (allowed from the start): who gets a number
+        must not depend on how fast the port went."""
+        args = [a for tn in port.numbers for a in ("--tn", tn, "--to", f"user{tn[-4:]}@drill.example")]
+        while time.monotonic() < deadline:
+            code, out = await self.cmd(port, "assign", port.request_id, *args)
+            if code == 0 or "has finished" in out:
+                return
+            port.retries += 1
+            await asyncio.sleep(1.0)
+
     async def follow(self, port: Port, deadline: float) -> None:
-        assigned: set[str] = set()
         while time.monotonic() < deadline:
             got = await self.views(port)
             if got is not None:
@@ -124,19 +135,11 @@ class Driver:
                     port.finished = time.monotonic()
                     port.end = end_state(view, orders)
                     return
-                ready = [n.tn for o in orders for n in o.numbers
-                         if n.state == "awaiting_assignment" and n.assigned_to is None and n.tn not in assigned]
-                if ready:
-                    args = [a for tn in ready for a in ("--tn", tn, "--to", f"user{tn[-4:]}@drill.example")]
-                    code, _ = await self.cmd(port, "assign", port.request_id, *args)
-                    if code == 0:
-                        assigned |= set(ready)
-                    else:
-                        port.retries += 1
             await asyncio.sleep(1.0)
 
     async def run(self, port: Port, deadline: float) -> None:
         await self.start(port)
+        await self.assign(port, deadline)
         await self.follow(port, deadline)
 
 
