@@ -41,12 +41,16 @@ async def stage(o: Order) -> None:
     silence_at = workflow.now() + silence
     reminded: set[datetime] = set()
     window_noted = False
+    # when a wait's timer fired, the time is at least its deadline: decisions use that floor,
+    # not workflow.now() alone, which came out stale (the previous task's time) in a task that
+    # followed a timed-out workflow task on a killed worker, so the replay took another branch
+    floor: datetime | None = None
     try:
         while o.status in WITH_CARRIER:
             window = on_demand_window(o)
             if o.status == S.FOC_CONFIRMED:
                 window_noted = _note_window(o, window, window_noted)
-                if await _port_day_starts(o, window):
+                if await _port_day_starts(o, window, floor):
                     return
             # once the FOC is in, the poll only watches for the carrier moving it
             wait.interval = foc_poll_every if o.status == S.FOC_CONFIRMED else poll_every
@@ -56,6 +60,7 @@ async def stage(o: Order) -> None:
             wake = min(wakes, default=None)
             got = await o.wait(lambda: wait.has_event() or wait.polled() or bool(o.st.amends)
                                or o.st.activate_req is not None, wake, f"{o.next.what} (until {fmt(wake)})")
+            floor = wake if not got else None
             while (event := wait.take_event()) is not None:
                 await carrier.apply_carrier(o, *event)
                 silence_at = workflow.now() + silence
@@ -87,10 +92,11 @@ def _note_window(o: Order, window: tuple[datetime, datetime, datetime] | None, n
     return True
 
 
-async def _port_day_starts(o: Order, window: tuple[datetime, datetime, datetime] | None) -> bool:
+async def _port_day_starts(o: Order, window: tuple[datetime, datetime, datetime] | None,
+                           floor: datetime | None = None) -> bool:
     """FOC_CONFIRMED: move to ACTIVATION when the PM activates on demand, the on-demand window
-    is about to close, or the FOC has come; True when it did."""
-    now, foc = workflow.now(), o.foc()
+    is about to close, or the FOC has come (``floor``: a fired timer's deadline); True when it did."""
+    now, foc = max(workflow.now(), floor or workflow.now()), o.foc()
     if o.st.activate_req is not None:
         r = o.st.activate_req
         await o.move(S.ACTIVATION, r.actor, f"on-demand activation inside the carrier's window: {r.reason}")
