@@ -49,6 +49,7 @@ class Run:
     log: list[str] = field(default_factory=list)
     injected: list[str] = field(default_factory=list)
     down: bool = False  # the worker or the server is down on purpose: do not start it meanwhile
+    replay_failures: list[str] = field(default_factory=list)
 
     @property
     def var(self) -> Path:
@@ -149,6 +150,26 @@ async def drive(run: Run, deadline: float, rng: random.Random | None, args: argp
         for h in helpers:
             h.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
+    run.replay_failures = await replay_all(client)
+
+
+async def replay_all(client: object) -> list[str]:
+    """Every workflow of the run replayed with this code: a history that does not replay is a
+    nondeterminism the run caused (a worker would fail the workflow's next task or query)."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.worker import Replayer
+
+    from worker import INTERCEPTORS, WORKFLOWS, workflow_runner
+
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+                        workflow_runner=workflow_runner(), interceptors=INTERCEPTORS)
+    failures = []
+    async for wf in client.list_workflows("WorkflowType = 'PortRequestWorkflow' OR WorkflowType = 'PortOrderWorkflow'"):
+        history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        if result.replay_failure is not None:
+            failures.append(f"{wf.id}: {str(result.replay_failure)[:300]}")
+    return failures
 
 
 def table(rows: list[tuple[str, str]]) -> str:
@@ -161,7 +182,7 @@ async def main(args: argparse.Namespace) -> int:
     rng = random.Random(seed)
     print(f"fault suite: seed {seed} (python -m faults --seed {seed}{' --quick' if args.quick else ''} repeats "
           f"the same choices), {args.ports} port(s), {args.kills} worker kill(s), {args.restarts} server "
-          f"restart(s), carrier fault rate {args.fault_rate}", flush=True)
+          f"restart(s), provider fault rate {args.fault_rate}", flush=True)
     # SIGTERM ends the run as Ctrl-C does: the finally below stops every process it started
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     scratch = Path(tempfile.mkdtemp(prefix="portflow-faults-"))
@@ -216,6 +237,7 @@ def report(calm: Run, rough: Run, seed: int, took: float) -> bool:
         ("ports completed", f"{completed}/{len(rough.ports)} disturbed, "
                             f"{sum(1 for p in calm.ports if p.status == 'completed')}/{len(calm.ports)} undisturbed"),
         ("same end state", "yes" if not diffs else f"NO: {len(diffs)} port(s) differ"),
+        ("histories replay", "yes" if not rough.replay_failures else f"NO: {len(rough.replay_failures)} do not"),
         ("duplicates found", f"{n_dups} (" + ", ".join(f"{k} {len(v)}" for k, v in dups.items()) + ")"),
         ("worst delay", (f"{max(delays):.1f} s longer than undisturbed (a port took "
                          f"{max(c.took or 0 for c in calm.ports):.0f} s undisturbed)") if delays else "-"),
@@ -227,9 +249,9 @@ def report(calm: Run, rough: Run, seed: int, took: float) -> bool:
     print(table(rows))
     print("\nwhen:")
     print("\n".join(f"  {line}" for line in rough.injected) or "  (nothing: every port ended first)")
-    for problem in diffs + [d for v in dups.values() for d in v]:
+    for problem in diffs + [d for v in dups.values() for d in v] + rough.replay_failures:
         print(f"  PROBLEM {problem}")
-    return not diffs and n_dups == 0 and completed == len(rough.ports)
+    return not diffs and n_dups == 0 and completed == len(rough.ports) and not rough.replay_failures
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -240,7 +262,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--ports", type=int, help="ports per run (default 3, quick 1)")
     ap.add_argument("--kills", type=int, help="worker SIGKILLs (default 10, quick 2)")
     ap.add_argument("--restarts", type=int, help="server restarts (default 2, quick 1)")
-    ap.add_argument("--fault-rate", type=float, help="share of carrier calls that fail (default 0.3, quick 0.2)")
+    ap.add_argument("--fault-rate", type=float, help="share of the carrier simulator's and the local e-signature's calls that fail (default 0.3, quick 0.2)")
     ap.add_argument("--foc", type=int, help="the carrier's FOC, seconds after submission (default 40, quick 15)")
     ap.add_argument("--timeout", type=float, help="give up after this many seconds (default 600, quick 80)")
     ap.add_argument("--keep", action="store_true", help="keep the runs' logs and var/ even when all is well")

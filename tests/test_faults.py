@@ -1,8 +1,9 @@
 """The fault suite's bounded subset (``python -m faults --quick``, issue 12): one port through
 the CLI on a dev server while its worker is SIGKILLed twice, the server is restarted on its
-database and the carrier fails a fifth of its calls; beside an undisturbed run of the same
+database and the carrier and the e-signature fail a fifth of their calls; beside an undisturbed run of the same
 port. Fails on a duplicate (envelope, carrier submission, inventory row, mail), an end state
-other than the undisturbed run's, or a port that does not complete. Under 90 s.
+other than the undisturbed run's, a history that no longer replays, or a port that does not
+complete. Under 90 s.
 """
 
 from __future__ import annotations
@@ -45,5 +46,6 @@ def test_the_quick_fault_run_finds_no_duplicate_and_the_same_end_state() -> None
     assert "fault suite: seed " in out  # the seed is reported, so a failure can be repeated
     assert proc.returncode == 0, out[-5000:]
     assert "duplicates found  0 " in out and "same end state    yes" in out, out[-3000:]
+    assert "histories replay  yes" in out, out[-3000:]
     assert "ports completed   1/1 disturbed" in out, out[-3000:]
     assert "Traceback" not in proc.stdout, out[-3000:]
