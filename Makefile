@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.portflow-installed
 
-.PHONY: demo test check install bench faults clean
+.PHONY: demo test check install bench faults fuzz clean replay
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ demo: $(STAMP)
 check: $(STAMP)
 	$(PY) starter.py check examples/good-request.yaml
 
+# Replay every port in flight on the configured server (PORTFLOW_TEMPORAL_*) on this
+# tree's workflow code before deploying it (docs/upgrades.md); QUERY= narrows it.
+replay: $(STAMP)
+	$(PY) starter.py replay $(if $(QUERY),--query "$(QUERY)")
+
 test: $(STAMP)
 	$(PY) -m pytest
 
@@ -35,6 +40,12 @@ bench: $(STAMP)
 # and the carrier fails on purpose (faults/; `make test` runs its --quick subset).
 faults: $(STAMP)
 	$(PY) -m faults
+
+# The fuzz suite with many random examples per reader (make test runs a bounded,
+# derandomized share of it). FUZZ_EXAMPLES=20000 make fuzz for a longer run.
+FUZZ_EXAMPLES ?= 3000
+fuzz: $(STAMP)
+	PORTFLOW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -p no:cacheprovider -q
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -15,40 +15,36 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities import all_activities
 from activities.audit import INTERCEPTORS
 from core.settings import get_settings
+from portflow.deploy import this_version, version_warning
+from portflow.runtime import WORKFLOWS, build_replayer, workflow_runner  # noqa: F401 - tests import them from here
 from portflow.schedules import sync_at_worker_start
 from portflow.temporal import connect
 from store.db import migrate
-from workflows.port_order import PortOrderWorkflow
-from workflows.port_request import PortRequestWorkflow
-from workflows.reminders import ReminderSweepWorkflow
 
-WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow]
 log = logging.getLogger("portflow.worker")
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox, with the pure libraries the models use passed through (phonenumbers
-    loads region data lazily behind a threading.Lock, which the sandbox refuses, so a fresh
-    worker's first request failed its workflow task), and portflow's own deterministic
-    modules: models, core and workflows. A sandbox re-imports every other module for each
-    workflow it runs; passing workflows/ through took a waiting port from 251 to 151 KiB of
-    worker memory (bench row 3). The sandbox then no longer checks workflows/ for clocks and
-    I/O: tests/workflows/test_workflow_purity.py does."""
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(
-            "phonenumbers", "email_validator", "idna", "pydantic", "models", "core", "workflows"
-        )
-    )
+def deployment_config(versioning: bool | None = None) -> WorkerDeploymentConfig | None:
+    """This worker as a version of the Worker Deployment (``PORTFLOW_WORKER_DEPLOYMENT_NAME``,
+    build ``PORTFLOW_WORKER_BUILD_ID`` or ``portflow-<package version>``); None when
+    ``PORTFLOW_WORKER_VERSIONING`` is off (the time-skipping test server has no deployments).
+
+    No default versioning behavior: each workflow declares its own (``@workflow.defn``), and
+    the SDK fails the task of one that does not, so none is versioned by accident."""
+    if not (get_settings().worker_versioning if versioning is None else versioning):
+        return None
+    return WorkerDeploymentConfig(version=this_version(), use_worker_versioning=True)
 
 
-def build_worker(client: Client, *, task_queue: str | None = None, executor: ThreadPoolExecutor | None = None) -> Worker:
-    """The worker with every workflow and activity (tests use this too)."""
+def build_worker(client: Client, *, task_queue: str | None = None, executor: ThreadPoolExecutor | None = None,
+                 versioning: bool | None = None) -> Worker:
+    """The worker with every workflow and activity (tests use this too). ``versioning``:
+    run as a Worker Deployment version (default: ``PORTFLOW_WORKER_VERSIONING``)."""
     return Worker(
         client,
         task_queue=task_queue or get_settings().temporal_task_queue,
@@ -61,6 +57,7 @@ def build_worker(client: Client, *, task_queue: str | None = None, executor: Thr
         # a dead worker's sticky queue holds its workflows' next task this long before any
         # worker may take it (SDK default 10 s): a killed worker's ports stall less
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
+        deployment_config=deployment_config(versioning),
     )
 
 
@@ -76,6 +73,12 @@ async def main(client: Client | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %r on %s", worker.task_queue, get_settings().temporal_address)
     async with worker:
+        if worker.config().get("deployment_config") is not None:
+            version = this_version()
+            log.info("worker is build %s of Worker Deployment %r", version.build_id, version.deployment_name)
+            warning = await version_warning(client)  # only the current (or ramping) build gets ports
+            if warning:
+                log.warning(warning)
         await stop.wait()
         log.info("shutting down")
 

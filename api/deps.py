@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from api.events import EventSink, TemporalEventSink
 
@@ -26,3 +27,52 @@ async def get_sink(request: Request) -> EventSink:
 
 
 SinkDep = Annotated[EventSink, Depends(get_sink)]
+
+
+# --- reading what a webhook sent ---------------------------------------------------------
+# A Connect or Telnyx message is a few KB; anything over this is refused (413) unread.
+MAX_BODY = 1024 * 1024
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The raw body, read no further than ``limit`` bytes (413 beyond)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is over {limit:,} bytes: not a webhook message")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"the body is over {limit:,} bytes: not a webhook message")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(raw: bytes, what: str, status: int = 400) -> dict[str, Any]:
+    """``raw`` as a JSON object, or a ``status`` error saying why not (never a 500)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
+        raise HTTPException(status, f"the {what} is not JSON") from None
+    if not isinstance(body, dict):
+        raise HTTPException(status, f"the {what} is a JSON {type(body).__name__}, not an object")
+    return body
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: a field of the wrong type reads
+    as absent, and the message is refused or ignored for lacking it."""
+    return value if isinstance(value, dict) else {}
+
+
+def text(value: Any, what: str, limit: int = 200) -> str | None:
+    """A JSON string (or number) field as text, None when absent; 422 when it is another type
+    or longer than ``limit``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise HTTPException(422, f"{what} must be a string, not a JSON {type(value).__name__}")
+    out = str(value).strip()
+    if len(out) > limit:
+        raise HTTPException(422, f"{what} is longer than {limit} characters")
+    return out or None

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 from typing import Annotated, Any
 
@@ -28,8 +27,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import SinkDep
+from api.deps import SinkDep, obj, parse_json_object, read_body, text
 from core.settings import get_settings
+from core.text import shorten
 from models.esign import EnvelopeEvent, EnvelopeStatus
 from providers.esign.docusign import CF_ORDER_ID, WEBHOOK_PATH, is_expired_reason, parse_time
 
@@ -66,7 +66,7 @@ async def verified_body(request: Request) -> bytes:
         log.error("DocuSign Connect message refused: PORTFLOW_DOCUSIGN_HMAC_KEYS is empty")
         raise HTTPException(401, "no Connect HMAC key configured: set PORTFLOW_DOCUSIGN_HMAC_KEYS")
     signatures = [v for k, v in request.headers.items() if k.lower().startswith(SIGNATURE_HEADER)]
-    raw = await request.body()
+    raw = await read_body(request)
     if not signatures or not signature_valid(raw, signatures, keys):
         log.warning("DocuSign Connect message refused: no valid X-DocuSign-Signature (%d given)", len(signatures))
         raise HTTPException(401, "invalid or missing X-DocuSign-Signature")
@@ -76,37 +76,47 @@ async def verified_body(request: Request) -> bytes:
 def to_event(message: dict[str, Any]) -> EnvelopeEvent | None:
     """The workflow event for a Connect message, or None when portflow ignores that event.
 
-    Raises ValueError (-> 422) when the message lacks what the event needs."""
+    Raises ValueError or HTTPException (-> 422) when the message lacks what the event needs
+    or holds it in the wrong type (a field of the wrong type reads as absent)."""
     name = message.get("event")
-    if name not in _EVENTS:
+    if not isinstance(name, str) or name not in _EVENTS:
         return None
-    data = message.get("data") or {}
-    envelope_id = data.get("envelopeId")
-    generated = message.get("generatedDateTime")
+    data = obj(message.get("data"))
+    envelope_id = text(data.get("envelopeId"), "data.envelopeId", 100)
+    generated = text(message.get("generatedDateTime"), "generatedDateTime", 64)
     if not envelope_id or not generated:
         raise ValueError("Connect message without data.envelopeId or generatedDateTime")
-    summary = data.get("envelopeSummary") or {}
-    fields = (summary.get("customFields") or {}).get("textCustomFields") or []
-    order_id = next((f.get("value") for f in fields if f.get("name") == CF_ORDER_ID and f.get("value")), None)
+    summary = obj(data.get("envelopeSummary"))
+    fields = obj(summary.get("customFields")).get("textCustomFields")
+    order_id = next(
+        (
+            text(f.get("value"), CF_ORDER_ID, 100)
+            for f in (fields if isinstance(fields, list) else [])
+            if isinstance(f, dict) and f.get("name") == CF_ORDER_ID and f.get("value")
+        ),
+        None,
+    )
     if not order_id:
         raise ValueError(
             f"envelope {envelope_id} has no {CF_ORDER_ID} custom field in envelopeSummary.customFields: it was "
             "not sent by portflow, or the Connect configuration does not include custom fields"
         )
-    signers = (summary.get("recipients") or {}).get("signers") or []
+    signers = obj(summary.get("recipients")).get("signers")
+    signers = [s for s in signers if isinstance(s, dict)] if isinstance(signers, list) else []
     signer = signers[0] if signers else {}
-    voided_reason = summary.get("voidedReason")
+    voided_reason = _reason(summary.get("voidedReason"))
     status = _EVENTS[name]
     reason: str | None = None
     if status is EnvelopeStatus.VOIDED:
         status = EnvelopeStatus.EXPIRED if is_expired_reason(voided_reason) else EnvelopeStatus.VOIDED
         reason = voided_reason
     elif status is EnvelopeStatus.DECLINED:
-        reason = signer.get("declinedReason")
+        reason = _reason(signer.get("declinedReason"))
     elif status is EnvelopeStatus.BOUNCED:
-        bounced = next((s for s in signers if (s.get("status") or "").lower() == "autoresponded"), signer)
-        detail = bounced.get("autoRespondedReason")
-        reason = f"mail to {bounced.get('email', 'the signer')} bounced" + (f": {detail}" if detail else "")
+        bounced = next((s for s in signers if str(s.get("status") or "").lower() == "autoresponded"), signer)
+        detail = _reason(bounced.get("autoRespondedReason"))
+        email = _reason(bounced.get("email")) or "the signer"
+        reason = f"mail to {email} bounced" + (f": {detail}" if detail else "")
     at = parse_time(generated)
     if at is None:
         raise ValueError(f"generatedDateTime {generated!r} is not a timestamp")
@@ -116,23 +126,32 @@ def to_event(message: dict[str, Any]) -> EnvelopeEvent | None:
         envelope_id=envelope_id,
         status=status,
         at=at,
-        signer_name=signer.get("name"),
+        signer_name=_reason(signer.get("name")),
         reason=reason,
         source="docusign-connect",
     )
 
 
+def _reason(value: Any) -> str | None:
+    """Free text DocuSign passes on (a decline reason, a name): a string, at most 500 characters."""
+    return shorten(value.strip(), 500) if isinstance(value, str) and value.strip() else None
+
+
 @router.post(WEBHOOK_PATH)
 async def docusign_connect(raw: Annotated[bytes, Depends(verified_body)], sink: SinkDep) -> dict[str, Any]:
+    if raw.lstrip().startswith(b"<"):
+        raise HTTPException(
+            422,
+            "an XML Connect message: portflow reads JSON (SIM) messages; set the Connect "
+            "configuration's data format to JSON",
+        )
+    message = parse_json_object(raw, "Connect message", 422)
     try:
-        message = json.loads(raw)
-        if not isinstance(message, dict):
-            raise ValueError("the body is not a JSON object")
         event = to_event(message)
     except ValueError as exc:  # includes JSON and pydantic validation errors
         raise HTTPException(422, f"unusable Connect message: {exc}") from None
     if event is None:
-        return {"ignored": True, "event": message.get("event")}
+        return {"ignored": True, "event": shorten(message.get("event"), 60)}
     try:
         ack = await sink.esign(event)
     except WorkflowUpdateFailedError as exc:

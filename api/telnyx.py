@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -37,7 +36,7 @@ from fastapi import APIRouter, HTTPException, Request
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import get_sink
+from api.deps import get_sink, obj, parse_json_object, read_body, text
 from core.settings import get_settings
 from models.carrier import CarrierEvent, CarrierOrderState, CarrierOrderStatus
 from providers.carrier.base import CarrierError, CarrierRejected
@@ -128,7 +127,7 @@ async def _state_of(
 @router.post("/webhooks/telnyx")
 async def telnyx_webhook(request: Request) -> dict[str, Any]:
     settings = get_settings()
-    raw = await request.body()
+    raw = await read_body(request)
     verify(
         raw,
         request.headers.get(SIGNATURE),
@@ -136,24 +135,24 @@ async def telnyx_webhook(request: Request) -> dict[str, Any]:
         _public_key(),
         settings.telnyx_webhook_tolerance_seconds,
     )
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise HTTPException(400, "the webhook body is not JSON") from None
+    body = parse_json_object(raw, "webhook body")
+    # A field of the wrong type reads as absent (obj); a text field of another type or too
+    # long is a 422 (text): whatever the body, the answer is 2xx or 4xx, never a 500.
     data = body.get("data") if isinstance(body.get("data"), dict) else body
-    kind = str(data.get("event_type") or "")
-    payload = data.get("payload") or {}
-    event_id = str(data.get("id") or "")
+    kind = text(data.get("event_type"), "data.event_type", 100) or ""
+    payload = obj(data.get("payload"))
+    event_id = text(data.get("id"), "data.id", 100) or ""
     if not kind.startswith("porting_order.") or not event_id:
         return {"ignored": f"not a port-in event: {kind or 'no event_type'}"}
-    at = parse_time(data.get("occurred_at")) or datetime.now(UTC)
+    at = parse_time(text(data.get("occurred_at"), "data.occurred_at", 64)) or datetime.now(UTC)
     note = f"telnyx {kind}"
+    reference = text(payload.get("customer_reference"), "payload.customer_reference", 200)
     if kind == "porting_order.deleted":
-        order_id = order_id_from_reference(payload.get("customer_reference"))
+        order_id = order_id_from_reference(reference)
         if order_id is None:
             return {"ignored": "not a portflow porting order"}
         state = CarrierOrderState(
-            carrier_order_id=str(payload.get("id")),
+            carrier_order_id=text(payload.get("id"), "payload.id", 100) or "",
             provider="telnyx",
             status=CarrierOrderStatus.CANCELLED,
             raw_status="deleted",
@@ -161,30 +160,29 @@ async def telnyx_webhook(request: Request) -> dict[str, Any]:
         )
     else:
         if kind == "porting_order.new_comment":
-            comment = payload.get("comment") or {}
+            comment = obj(payload.get("comment"))
             if comment.get("user_type") == "user":
                 return {"ignored": "a comment portflow wrote"}
-            porting_id = payload.get("porting_order_id")
-            note = f"Telnyx comment ({comment.get('user_type') or 'porting ops'}): {str(comment.get('body') or '')[:500]}"
+            porting_id = text(payload.get("porting_order_id"), "payload.porting_order_id", 100)
+            who = text(comment.get("user_type"), "comment.user_type", 50) or "porting ops"
+            words = comment.get("body") if isinstance(comment.get("body"), str) else ""
+            note = f"Telnyx comment ({who}): {words[:500]}"
         elif kind == "porting_order.split":
-            porting_id = (payload.get("from") or {}).get("id")
-            note = f"Telnyx split numbers into porting order {(payload.get('to') or {}).get('id')}"
+            porting_id = text(obj(payload.get("from")).get("id"), "payload.from.id", 100)
+            into = text(obj(payload.get("to")).get("id"), "payload.to.id", 100)
+            note = f"Telnyx split numbers into porting order {into}"
         else:
-            porting_id = payload.get("id")
+            porting_id = text(payload.get("id"), "payload.id", 100)
         if not porting_id:
             return {"ignored": f"{kind} without a porting order id"}
-        if (
-            payload.get("customer_reference")
-            and order_id_from_reference(payload["customer_reference"]) is None
-        ):
+        if reference and order_id_from_reference(reference) is None:
             return {"ignored": "not a portflow porting order"}
-        got = await _state_of(request, str(porting_id))
+        got = await _state_of(request, porting_id)
         if got is None:
             return {"ignored": f"porting order {porting_id} is unknown to Telnyx"}
         order, state = got
-        order_id = order_id_from_reference(
-            order.get("customer_reference") or payload.get("customer_reference")
-        )
+        theirs = order.get("customer_reference")
+        order_id = order_id_from_reference(theirs if isinstance(theirs, str) and theirs else reference)
         if order_id is None:
             return {"ignored": "not a portflow porting order"}
     event = CarrierEvent(

@@ -59,7 +59,7 @@ async def check(b: Bench) -> list[Line]:
 
 
 async def _start_times(b: Bench, accounts: int, numbers: int) -> float:
-    from worker import build_worker
+    from devtools.servers import current_worker
 
     env = await b.dev()
     address = env.client.service_client.config.target_host
@@ -67,7 +67,7 @@ async def _start_times(b: Bench, accounts: int, numbers: int) -> float:
     tmp = b.scratch()
     times = []
     with portflow_settings(**P.instant_settings(tmp, tq), TEMPORAL_ADDRESS=address) as _var:
-        async with build_worker(env.client, task_queue=tq):
+        async with current_worker(env.client, tq):  # versioned, its build current
             for _ in range(b.repeat):
                 f = genrequest.write(tmp / f"big-{uid()}.yaml", accounts, numbers, first_block=P.next_blocks(accounts),
                                      request_id=f"PR-2099-{P.next_seq():05d}")

@@ -20,8 +20,8 @@ async def _median(b: Bench, *args: str, env: dict[str, str] | None = None) -> fl
 
 
 async def cli(b: Bench) -> list[Line]:
+    from devtools.servers import current_worker
     from models.status import PortStatus
-    from worker import build_worker
     from workflows.port_request import PortRequestWorkflow
 
     c = cmd("cli", quick=b.quick)
@@ -36,7 +36,7 @@ async def cli(b: Bench) -> list[Line]:
     tq = uid("cli")
     tmp = b.scratch()
     with portflow_settings(**P.instant_settings(tmp, tq), TEMPORAL_ADDRESS=address):
-        async with build_worker(env.client, task_queue=tq):
+        async with current_worker(env.client, tq):  # versioned, its build current
             req = P.request(P.next_seq(), port_date=P.port_date_ahead(30, datetime.now(UTC).date()))
             h = await P.start(env.client, req)
             await h.query(PortRequestWorkflow.status)

@@ -82,13 +82,14 @@ async def _shapes(client: Client, req_id: str, order_ids: list[str]) -> tuple[Sh
 
 
 async def throughput(b: Bench) -> list[Line]:
-    from worker import build_worker, workflow_runner
+    from devtools.servers import current_worker
+    from worker import workflow_runner
 
     n = 5 if b.quick else 30
     tq, noop_tq = uid("tq"), uid("noop")
     env = await b.dev()
     with portflow_settings(**P.instant_settings(b.scratch(), tq)) as var:
-        async with build_worker(env.client, task_queue=tq), \
+        async with current_worker(env.client, tq), \
                 Worker(env.client, task_queue=noop_tq, workflows=BASELINE_WORKFLOWS, activities=BASELINE_ACTIVITIES,
                        workflow_runner=workflow_runner()):
             today = datetime.now(UTC).date()

@@ -22,13 +22,17 @@ from worker import build_worker, workflow_runner
 async def main(address: str, task_queue: str, kind: str) -> None:
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     if kind == "real":
-        worker = build_worker(client, task_queue=task_queue)
+        worker = build_worker(client, task_queue=task_queue, versioning=True)
     else:
         worker = Worker(client, task_queue=task_queue, workflows=BASELINE_WORKFLOWS, activities=BASELINE_ACTIVITIES,
                         workflow_runner=workflow_runner())
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with worker:
+        if kind == "real":  # a versioned worker gets work once its build is current
+            from portflow.deploy import make_current_when_polling
+
+            await make_current_when_polling(client, task_queue)
         print("ready", flush=True)
         await stop.wait()
 

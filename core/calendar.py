@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.text import shorten
+
 PORTING_HOLIDAY = "porting holiday"
 DEFAULT_ACTIVATION_TIME = time(9, 0)
 # The monthly maintenance window (support plan, seed 003): third Friday 22:00 to 04:00.
@@ -29,9 +31,9 @@ def zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name``, or a ValueError that says what to write instead."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ValueError(
-            f"unknown time zone '{name}': use an IANA name such as America/New_York, "
+            f"unknown time zone '{shorten(name, 40)}': use an IANA name such as America/New_York, "
             "America/Chicago, America/Denver or America/Los_Angeles"
         ) from None
 

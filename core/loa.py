@@ -21,8 +21,7 @@ from __future__ import annotations
 import functools
 import io
 from datetime import UTC, date, datetime
-from typing import Literal
-from xml.sax.saxutils import escape
+from typing import Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field
 from reportlab.lib import colors
@@ -32,6 +31,7 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.fonts import FontChain, font_chain
 from core.phone import E164, format_national, is_toll_free
 
 # DocuSign anchor strings (docusign-wire.md): the signHere and dateSigned tabs land on them.
@@ -91,37 +91,42 @@ class _NumberedCanvas(Canvas):
 
     def save(self) -> None:
         total = len(self._pages)
+        fonts = font_chain()
         for number, state in enumerate(self._pages, start=1):
             self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
             self.setFillColor(colors.grey)
-            self.drawString(_MARGIN, 0.5 * inch, self._footer)
+            x = _MARGIN
+            for name, run in fonts.runs(self._footer):  # the customer's name, in any script
+                self.setFont(name, 8)
+                self.drawString(x, 0.5 * inch, run)
+                x += self.stringWidth(run, name, 8)
+            self.setFont(fonts.regular, 8)
             self.drawRightString(LETTER[0] - _MARGIN, 0.5 * inch, f"page {number} of {total}")
             super().showPage()
         super().save()
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def _styles(fonts: FontChain) -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
     body = ParagraphStyle(
-        "loa-body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5
+        "loa-body", parent=base["BodyText"], fontName=fonts.regular, fontSize=10, leading=13.5
     )
     return {
         "title": ParagraphStyle(
-            "loa-title", parent=base["Title"], fontName="Helvetica-Bold", fontSize=18
+            "loa-title", parent=base["Title"], fontName=fonts.bold, fontSize=18
         ),
         "sub": ParagraphStyle(
             "loa-sub", parent=body, alignment=1, textColor=colors.grey, fontSize=9
         ),
         "h2": ParagraphStyle(
-            "loa-h2", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=12
+            "loa-h2", parent=base["Heading2"], fontName=fonts.bold, fontSize=12
         ),
         "body": body,
         "cell": ParagraphStyle("loa-cell", parent=body, leading=12),
     }
 
 
-def _authorization(d: LoaData, st: dict[str, ParagraphStyle]) -> list[Paragraph]:
+def _authorization(d: LoaData, st: dict[str, ParagraphStyle], escape: Any) -> list[Paragraph]:
     cust, gain, carrier = escape(d.customer_name), escape(d.gaining_provider), escape(d.carrier)
     who = f"The undersigned, an authorized signer of <b>{cust}</b> (the Customer), authorizes"
     resporg = f"Responsible Organization (RespOrg) to {gain} or its designated RespOrg"
@@ -163,7 +168,7 @@ def _authorization(d: LoaData, st: dict[str, ParagraphStyle]) -> list[Paragraph]
     return [Paragraph(p, st["body"]) for p in paras]
 
 
-def _details(d: LoaData, st: dict[str, ParagraphStyle]) -> Table:
+def _details(d: LoaData, st: dict[str, ParagraphStyle], escape: Any) -> Table:
     port = (
         "Full port (every number on the account)"
         if d.port_type == "full"
@@ -199,7 +204,7 @@ def _details(d: LoaData, st: dict[str, ParagraphStyle]) -> Table:
     return table
 
 
-def _numbers(d: LoaData) -> Table:
+def _numbers(d: LoaData, fonts: FontChain) -> Table:
     cells = [
         (f"{i}", format_national(n) + (" TF" if is_toll_free(n) else ""))
         for i, n in enumerate(d.numbers, start=1)
@@ -212,8 +217,8 @@ def _numbers(d: LoaData) -> Table:
     width = (LETTER[0] - 2 * _MARGIN) / NUMBERS_PER_ROW
     table = Table(rows, colWidths=[0.4 * inch, width - 0.4 * inch] * NUMBERS_PER_ROW, repeatRows=1)
     style = [
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
-        ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+        ("FONT", (0, 0), (-1, 0), fonts.bold, 9),
+        ("FONT", (0, 1), (-1, -1), fonts.regular, 9),
         ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
     ]
@@ -223,7 +228,7 @@ def _numbers(d: LoaData) -> Table:
     return table
 
 
-def _signature(d: LoaData, st: dict[str, ParagraphStyle]) -> KeepTogether:
+def _signature(d: LoaData, st: dict[str, ParagraphStyle], escape: Any) -> KeepTogether:
     line = "_" * 48
     # White anchor text sits on the line where the DocuSign tab is placed.
     rows = [
@@ -244,8 +249,11 @@ def _signature(d: LoaData, st: dict[str, ParagraphStyle]) -> KeepTogether:
 
 
 def render_loa(data: LoaData) -> bytes:
-    """The LOA as PDF bytes: identical input gives identical bytes."""
-    st = _styles()
+    """The LOA as PDF bytes: identical input gives identical bytes. Text goes to the first
+    font of :func:`core.fonts.font_chain` with its glyphs (``check`` refuses names none has)."""
+    fonts = font_chain()
+    st = _styles(fonts)
+    escape = fonts.markup
     every_tf = all(is_toll_free(n) for n in data.numbers)
     title = "Letter of Authorization" + (": RespOrg change" if every_tf else "")
     story = [
@@ -256,10 +264,10 @@ def render_loa(data: LoaData) -> bytes:
             st["sub"],
         ),
         Spacer(1, 14),
-        *_authorization(data, st),
+        *_authorization(data, st, escape),
         Spacer(1, 8),
         Paragraph("Account", st["h2"]),
-        _details(data, st),
+        _details(data, st, escape),
         Spacer(1, 8),
         Paragraph(f"Numbers to port ({len(data.numbers)})", st["h2"]),
         *(
@@ -267,8 +275,8 @@ def render_loa(data: LoaData) -> bytes:
             if data.toll_free
             else []
         ),
-        _numbers(data),
-        _signature(data, st),
+        _numbers(data, fonts),
+        _signature(data, st, escape),
     ]
     buf = io.BytesIO()
     doc = SimpleDocTemplate(

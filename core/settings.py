@@ -57,10 +57,26 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = None
     temporal_api_key: SecretStr | None = None
     temporal_ui_url: str = "http://localhost:8233"
+    # Worker Versioning (docs/upgrades.md): the worker is one version (build) of a Worker Deployment.
+    worker_versioning: bool = Field(
+        default=True,
+        description="Run the worker as a version of a Worker Deployment; false for servers without "
+        "deployments (the time-skipping test server: the tests turn it off)",
+    )
+    worker_deployment_name: str = Field(
+        default="portflow", min_length=1, description="The Worker Deployment this worker is a version of"
+    )
+    worker_build_id: str = Field(
+        default="", description="This worker's build id in the deployment (e.g. the git commit); empty: "
+        "portflow-<package version>",
+    )
 
     # --- porting rules -------------------------------------------------------------
     lead_time_days: int = Field(default=21, ge=0, description="Calendar days between documents complete and port date")
     max_range_size: int = Field(default=1000, ge=1, description="Largest number range accepted in one entry")
+    max_numbers_per_request: int = Field(
+        default=10_000, ge=1, le=100_000, description="Most numbers one request may port (split a larger one)"
+    )
     porting_holidays: list[date] = Field(default_factory=list, description="Extra non-porting days (JSON list of dates)")
     maintenance_timezone: str = "America/Denver"
     default_time_zone: str = "America/New_York"
@@ -83,6 +99,10 @@ class Settings(BaseSettings):
     carrier_poll_seconds: int = Field(default=3600, ge=1, description="Carrier status poll interval")
     carrier_foc_poll_seconds: int = Field(
         default=6 * 3600, ge=1, description="Carrier poll interval once the FOC is confirmed (watching for FOC moves)"
+    )
+    history_events_limit: int = Field(
+        default=2000, ge=0,
+        description="An order continues as new past this many history events (0: only when Temporal suggests it)",
     )
     sla_hours: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_SLA_HOURS),
@@ -112,6 +132,17 @@ class Settings(BaseSettings):
     reminder_unassigned_business_days: int = Field(
         default=3, ge=0, description="Remind to assign numbers when the port date is at most this many business days away"
     )
+
+    @field_validator("worker_deployment_name", "worker_build_id")
+    @classmethod
+    def _deployment_names(cls, value: str, info) -> str:  # noqa: ANN001
+        value = value.strip()
+        if "." in value and info.field_name == "worker_deployment_name":
+            raise ValueError(f"'{value}' contains a dot, which Temporal uses between a deployment's name and a "
+                             "build id: use letters, digits, '-' or '_' (e.g. portflow-eu)")
+        if len(value) > 255:
+            raise ValueError("is longer than Temporal's 255 characters: use a shorter name (e.g. the short git commit)")
+        return value
 
     @field_validator("reminder_time")
     @classmethod

@@ -57,6 +57,8 @@ def demo_environment(*, port: int, ui_port: int, api_port: int) -> dict[str, str
         "PORTFLOW_NOTIFY_CHANNELS": '["outbox"]',
         "PORTFLOW_API_HOST": "127.0.0.1",
         "PORTFLOW_API_PORT": str(api_port),
+        # the worker runs as production's does: a version of the Worker Deployment, made current
+        "PORTFLOW_WORKER_VERSIONING": "true",
     }
 
 
@@ -246,6 +248,16 @@ class _Api:
             await asyncio.wait_for(self.task, 10)
 
 
+async def make_current(client: Any, settings: Any) -> None:
+    """The demo's worker build becomes the deployment's current version (what `starter.py
+    deploy current` does after a replay in production): ports are routed to it from now on."""
+    from portflow.deploy import make_current_when_polling, this_build_id
+
+    before = await make_current_when_polling(client, settings.temporal_task_queue)
+    print(f"worker build {this_build_id()} of Worker Deployment '{settings.worker_deployment_name}' is current "
+          f"(was {before or 'unversioned'}; `python starter.py deploy status`)", flush=True)
+
+
 async def run(args: argparse.Namespace) -> int:
     os.environ.update(demo_environment(port=args.port, ui_port=args.ui_port, api_port=args.api_port))
     from core.settings import get_settings, reset_settings
@@ -292,6 +304,7 @@ async def run(args: argparse.Namespace) -> int:
         demo = Demo(client)
         async with build_worker(client):
             print(f"worker polling task queue '{settings.temporal_task_queue}'", flush=True)
+            await make_current(client, settings)
             rid = await demo.start(request_file)
             page = await demo.follow(rid, timeout=args.timeout)
         demo.summary(page, settings.outbox_dir)

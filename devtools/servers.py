@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -16,6 +19,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.search import SEARCH_ATTRIBUTES
+
+if TYPE_CHECKING:
+    from temporalio.worker import Worker
 
 _TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -68,3 +74,19 @@ async def register_search_attributes(client: Client, namespace: str = "default")
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
+
+
+@asynccontextmanager
+async def current_worker(client: Client, task_queue: str, *, make_current: bool = True) -> AsyncIterator[Worker]:
+    """The production worker on a dev server (tests, bench), run as production runs it: a
+    version of the Worker Deployment (``PORTFLOW_WORKER_DEPLOYMENT_NAME`` / ``_BUILD_ID``), its
+    build made current once it polls ``task_queue``. A dev server refuses the workflows'
+    versioning behaviors from an unversioned worker, and routes nothing to a build that is not
+    current; in production a person makes a build current, after a replay (docs/upgrades.md)."""
+    from portflow.deploy import make_current_when_polling
+    from worker import build_worker
+
+    async with build_worker(client, task_queue=task_queue, versioning=True) as worker:
+        if make_current:
+            await make_current_when_polling(client, task_queue)
+        yield worker

@@ -17,12 +17,16 @@ from phonenumbers.phonenumberutil import _number_type_helper
 from pydantic import BeforeValidator
 
 from core.phone import remember_toll_free
+from core.text import shorten
 
 # Regions of the North American Numbering Plan.
 NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 
 _RANGE = re.compile(r"^\s*(?P<start>[^-\u2013]+?)\s*(?:-|\u2013|\bto\b|\.\.)\s*(?P<end>[^-\u2013]+?)\s*$")
 _DIGITS = re.compile(r"\D")
+# Longer than any notation of a number or a range: refused before a regular expression or
+# phonenumbers sees it (_RANGE takes cubic time in the length: 800 spaces took 3 s).
+MAX_ENTRY = 64
 _PLAIN = re.compile(r"^\+?[\d\s().\-]+$")
 
 
@@ -52,6 +56,12 @@ def parse_tn(text: str | int) -> str:
     phonenumbers once per process (see ``_MEMO``).
     """
     raw = str(text).strip()
+    if len(raw) > MAX_ENTRY:
+        raise NumberProblem(
+            "too_long",
+            shorten(raw, 40),
+            f"'{shorten(raw, 40)}' is too long for a phone number: give 10 digits such as (415) 555-0123",
+        )
     known = _MEMO.get(raw)
     if known is None:
         same = _plain_e164(raw)
@@ -147,6 +157,8 @@ def is_range(entry: str) -> bool:
     ``415-555-0123`` is one number with dashes, not a range: a range has a full
     number on each side of the separator.
     """
+    if len(str(entry)) > MAX_ENTRY:
+        return False
     m = _RANGE.match(str(entry))
     if not m:
         return False

@@ -15,13 +15,38 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from core.phone import is_toll_free
+from core.text import shorten
 from models.numbers import TN, expand_entry
 from models.secrets import Secret, is_blank
 
 REQUEST_ID = re.compile(r"^PR-\d{4}-\d{4,}$")
+
+# Size limits of a request's fields (names, titles and the carrier have theirs below):
+# whatever a file or a command line holds, nothing unbounded reaches a workflow or an LOA.
+MAX_LINE = 200  # a line of an address
+MAX_NOTES = 2000
+MAX_ACCOUNT_NUMBER = 40
+MAX_PIN = 20
+MAX_ACCOUNTS = 100  # each account is a port order
+MAX_NUMBERS = 10_000  # in one account (the check also limits a whole request)
+
+
+def _secret_length(v: Secret, limit: int, what: str) -> Secret:
+    if isinstance(v, SecretStr) and len(v.get_secret_value()) > limit:
+        raise ValueError(f"the {what} is longer than {limit} characters: copy it from the CSR or the bill")
+    return v
 
 
 def new_request_id(year: int | None = None) -> str:
@@ -77,9 +102,9 @@ class Signer(BaseModel):
 class Address(BaseModel):
     """The service address on the losing carrier's account (CSR)."""
 
-    street: str = Field(min_length=1)
-    line2: str = ""
-    city: str = Field(min_length=1)
+    street: str = Field(min_length=1, max_length=MAX_LINE)
+    line2: str = Field(default="", max_length=MAX_LINE)
+    city: str = Field(min_length=1, max_length=100)
     state: str = Field(min_length=2, max_length=2, description="two-letter state or province")
     postal_code: str = Field(min_length=3, max_length=10)
     country: str = Field(default="US", pattern=r"^(US|CA|PR|VI|GU|AS|MP)$")
@@ -114,14 +139,19 @@ class CarrierAccount(BaseModel):
         default=None, description="partial ports: keep or disconnect the numbers that stay"
     )
     new_btn: TN | None = Field(default=None, description="partial port keeping numbers: the account's new BTN")
-    numbers: Annotated[list[TN], BeforeValidator(_expand_numbers)] = Field(min_length=1)
+    numbers: Annotated[list[TN], BeforeValidator(_expand_numbers)] = Field(min_length=1, max_length=MAX_NUMBERS)
 
     @field_validator("account_number")
     @classmethod
     def _account_present(cls, v: Secret) -> Secret:
         if is_blank(v):
             raise ValueError("account number is missing: copy it from the CSR or the bill")
-        return v
+        return _secret_length(v, MAX_ACCOUNT_NUMBER, "account number")
+
+    @field_validator("pin")
+    @classmethod
+    def _pin_length(cls, v: Secret | None) -> Secret | None:
+        return v if v is None else _secret_length(v, MAX_PIN, "PIN")
 
     @model_validator(mode="after")
     def _port_type_rules(self) -> CarrierAccount:
@@ -179,23 +209,23 @@ class DocumentInput(BaseModel):
     """A document named in a request file, relative to that file."""
 
     kind: DocumentKind
-    path: str
-    account: int | None = Field(default=None, description="index of the account it belongs to; none: all")
+    path: str = Field(min_length=1, max_length=500)
+    account: int | None = Field(default=None, ge=0, lt=MAX_ACCOUNTS, description="index of the account it belongs to; none: all")
 
 
 class PortRequest(BaseModel):
     """A customer's request to port numbers from one or more losing carrier accounts."""
 
-    id: str = Field(default_factory=new_request_id, description="PR-YYYY-NNNN")
+    id: str = Field(default_factory=new_request_id, max_length=30, description="PR-YYYY-NNNN")
     customer: Customer
     contact: Contact
     signer: Signer
     requested_port_date: date
     activation_time: time | None = Field(default=None, description="desired local activation time")
-    time_zone: str = Field(default="America/New_York", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+){0,2}$|^UTC$")
-    notes: str = ""
-    accounts: list[CarrierAccount] = Field(min_length=1)
-    documents: list[DocumentInput] = Field(default_factory=list)
+    time_zone: str = Field(default="America/New_York", max_length=64, pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+){0,2}$|^UTC$")
+    notes: str = Field(default="", max_length=MAX_NOTES)
+    accounts: list[CarrierAccount] = Field(min_length=1, max_length=MAX_ACCOUNTS)
+    documents: list[DocumentInput] = Field(default_factory=list, max_length=100)
     pm_email: EmailStr | None = Field(default=None, description="the PM in charge; settings' pm_email when absent")
 
     @field_validator("id")
@@ -203,7 +233,7 @@ class PortRequest(BaseModel):
     def _id_format(cls, v: str) -> str:
         v = v.strip().upper()
         if not REQUEST_ID.match(v):
-            raise ValueError(f"request id '{v}' must look like PR-2026-0042")
+            raise ValueError(f"request id '{shorten(v, 30)}' must look like PR-2026-0042")
         return v
 
     @model_validator(mode="after")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
@@ -47,6 +47,8 @@ class PortOptions(BaseModel):
     carrier_foc_poll_seconds: int = 6 * 3600
     sla_hours: dict[str, int] = Field(default_factory=dict, description="status -> hours before ops are alerted")
     esign_poll_seconds: int = 900
+    history_events_limit: int = Field(default=2000, ge=0, description="continue as new past this many events "
+                                      "(0: only when Temporal suggests it)")
     foc_guard_hours: int = 48
     review_before_submit: bool = False
     verification: Verification = Verification.PM
@@ -56,8 +58,8 @@ class PortOptions(BaseModel):
 
 
 class Expedite(BaseModel):
-    actor: str = Field(min_length=1)
-    reason: str = Field(min_length=3, description="why the lead time is waived")
+    actor: str = Field(min_length=1, max_length=254)
+    reason: str = Field(min_length=3, max_length=2000, description="why the lead time is waived")
     port_date: date | None = Field(default=None, description="a new port date; none keeps the requested one")
 
 
@@ -85,6 +87,9 @@ class PortOrderInput(BaseModel):
     documents: list[DocumentRef] = Field(default_factory=list)
     options: PortOptions
     expedited: bool = False
+    carry: dict[str, Any] | None = Field(
+        default=None, description="a run continued as new: the order's state "
+        "(workflows.port_order.state.OrderCarry, kept out of models so that models stay below workflows)")
 
 
 class AccountSpec(BaseModel):
@@ -109,7 +114,7 @@ PortOrderInput.model_rebuild()
 
 
 class Actor(BaseModel):
-    actor: str = Field(min_length=1, description="who does it: an e-mail or a name")
+    actor: str = Field(min_length=1, max_length=254, description="who does it: an e-mail or a name")
 
 
 class AttachDocument(Actor):
@@ -120,7 +125,7 @@ class AmendOrder(Actor):
     """Corrections a PM makes to an order. Only the fields given change."""
 
     order_id: str
-    reason: str = Field(min_length=3)
+    reason: str = Field(min_length=3, max_length=2000)
     signer: Signer | None = None
     service_address: Address | None = None
     btn: str | None = None
@@ -129,7 +134,8 @@ class AmendOrder(Actor):
     pin: SecretRef | None = None
     port_date: date | None = None
     remove_numbers: list[str] = Field(default_factory=list)
-    entity_name: str | None = Field(default=None, min_length=1, description="the name exactly as on the bill/CSR")
+    entity_name: str | None = Field(default=None, min_length=1, max_length=200,
+                                    description="the name exactly as on the bill/CSR")
     port_type: Literal["full", "partial"] | None = None
     remaining_numbers: Literal["keep", "disconnect"] | None = None
     new_loa: bool = Field(default=False, description="have the signer sign a new LOA (with the corrections)")
@@ -152,20 +158,20 @@ class AmendOrder(Actor):
 
 class Approve(Actor):
     order_id: str
-    note: str = ""
+    note: str = Field(default="", max_length=2000)
 
 
 class ActivateNow(Actor):
     """Activate a fast-port order on demand, inside the carrier's activation window."""
 
     order_id: str
-    reason: str = Field(default="customer ready", min_length=3)
+    reason: str = Field(default="customer ready", min_length=3, max_length=2000)
 
 
 class ConfirmVerification(Actor):
     order_id: str
     ok: bool
-    notes: str = Field(min_length=3, description="what was tested: calls in and out")
+    notes: str = Field(min_length=3, max_length=2000, description="what was tested: calls in and out")
 
 
 class AssignNumbers(Actor):
@@ -176,7 +182,7 @@ class AssignNumbers(Actor):
 
 
 class Cancel(Actor):
-    reason: str = Field(min_length=3, description="why the port is cancelled")
+    reason: str = Field(min_length=3, max_length=2000, description="why the port is cancelled")
 
 
 class ExpediteRequest(Expedite):

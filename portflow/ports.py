@@ -52,6 +52,7 @@ def options_from_settings(s: Settings | None = None, **overrides: object) -> Por
         carrier_silence_hours=s.carrier_silence_hours,
         carrier_poll_seconds=s.carrier_poll_seconds,
         carrier_foc_poll_seconds=s.carrier_foc_poll_seconds,
+        history_events_limit=s.history_events_limit,
         sla_hours=sla_hours_by_status(s.sla_hours),
         esign_poll_seconds=max(60, s.docusign_poll_minutes * 60) if s.esign_provider == "docusign" else 900,
         foc_guard_hours=s.foc_guard_hours,

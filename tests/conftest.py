@@ -13,6 +13,10 @@ import pytest
 _SESSION_VAR = Path(tempfile.mkdtemp(prefix="portflow-test-"))
 os.environ["PORTFLOW_VAR_DIR"] = str(_SESSION_VAR)
 os.environ.pop("PORTFLOW_DATABASE_URL", None)
+# The time-skipping test server has no Worker Deployments, and a versioned worker on a dev
+# server runs nothing until its build is made current: the tests that check versioning turn
+# it on themselves (tests/devtools/test_versioning.py, the demo test).
+os.environ["PORTFLOW_WORKER_VERSIONING"] = "false"
 
 from core.settings import get_settings, reset_settings  # noqa: E402
 from tests.settings_helpers import use_settings  # noqa: E402

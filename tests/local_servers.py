@@ -16,7 +16,7 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from devtools.servers import dev_server_path, register_search_attributes
+from devtools.servers import current_worker, dev_server_path, register_search_attributes  # noqa: F401 - re-exported
 
 
 def free_ports(n: int) -> list[int]:
@@ -39,3 +39,4 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     ) as env:
         await register_search_attributes(env.client)
         yield env
+

@@ -50,6 +50,8 @@ def test_make_demo_runs_a_port_to_completion_and_stops_everything(tmp_path: Path
     # what the PM watching it sees: no traceback (a cancelled poll used to print one)
     assert "Traceback" not in out + err, f"{out[-4000:]}\n{err[-4000:]}"
 
+    # a versioned worker (Worker Deployment 'portflow') ran the port: its build was made current first
+    assert "of Worker Deployment 'portflow' is current (was unversioned" in out, out[-4000:]
     lines = out.splitlines()
     final = next(line for line in lines if " completed in " in line)
     request_id = final.split()[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy, SearchAttributeKey, VersioningBehavior
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -26,7 +26,10 @@ DETAIL_LINES = 40
 SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=2), maximum_attempts=8)
 
 
-@workflow.defn(name="ReminderSweepWorkflow")
+# PINNED: a sweep runs for seconds to minutes and starts afresh every business day, so it
+# finishes on the build it started on (no patch is ever needed for it) and the next
+# day's sweep starts on the current build; an old build drains of sweeps at once.
+@workflow.defn(name="ReminderSweepWorkflow", versioning_behavior=VersioningBehavior.PINNED)
 class ReminderSweepWorkflow:
     def __init__(self) -> None:
         self.result: SweepResult | None = None

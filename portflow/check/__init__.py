@@ -32,11 +32,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.calendar import PortCalendar
+from core.text import shorten
+from models.numbers import NumberProblem, parse_tn
 from models.request import PortRequest
 from portflow.check.dates import DateRules
 from portflow.check.model import model_problems, typed_secrets, unknown_fields
-from portflow.check.rules import AccountRules, AccountSummary, NumberEntry
+from portflow.check.printable import unprintable_fields
 from portflow.check.request_file import FileProblem, LoadedFile, csv_hint, load_request_file
+from portflow.check.rules import AccountRules, AccountSummary, NumberEntry, letters_note
 
 __all__ = [
     "AccountSummary",
@@ -133,7 +136,11 @@ class CheckReport:
 
 
 def check_request_file(
-    path: Path, *, today: date | None = None, settings: Any = None
+    path: Path,
+    *,
+    today: date | None = None,
+    settings: Any = None,
+    allow_unknown_fields: bool = False,
 ) -> CheckReport:
     """Check a YAML or CSV request file. Raises :class:`FileProblem` when it cannot be read."""
     loaded = load_request_file(Path(path))
@@ -144,6 +151,7 @@ def check_request_file(
         source=str(path),
         loaded=loaded,
         base_dir=Path(path).parent,
+        allow_unknown_fields=allow_unknown_fields,
     )
 
 
@@ -155,13 +163,26 @@ def check_request_data(
     source: str = "<data>",
     loaded: LoadedFile | None = None,
     base_dir: Path | None = None,
+    allow_unknown_fields: bool = False,
 ) -> CheckReport:
-    """Check a request given as plain data (what a YAML file holds)."""
+    """Check a request given as plain data (what a YAML file holds).
+
+    A key no field matches (a typo, usually) is an error: its value would be ignored and a
+    default used silently. With ``allow_unknown_fields`` it is a warning instead."""
     if settings is None:
         from core.settings import get_settings
 
         settings = get_settings()
-    return _Checker(data, today or date.today(), settings, source, loaded, base_dir).run()
+    checker = _Checker(data, today or date.today(), settings, source, loaded, base_dir)
+    checker.allow_unknown = allow_unknown_fields
+    return checker.run()
+
+
+def _is_file(base: Path, path: str) -> bool:
+    try:
+        return (base / path).is_file()
+    except (OSError, ValueError):  # a name too long for the system, a NUL byte
+        return False
 
 
 class _Checker:
@@ -180,13 +201,21 @@ class _Checker:
         self.calendar = PortCalendar.from_settings(settings)
         self.lines = loaded.lines if loaded else {}
         self.kind = loaded.kind if loaded else "data"
+        self.loaded_problems = loaded.problems if loaded else []
         self.base_dir = base_dir
         self.problems: list[Problem] = []
         self.report = CheckReport(source=source, today=today, earliest_port_date=today)
-        for severity, code, where, message in loaded.problems if loaded else []:
-            # Unknown CSV columns and preamble keys are about the file's layout, not a field.
-            section = "file" if code in ("unknown_column", "unknown_field") else None
-            self.add(Severity(severity), code, where, message, section)
+        self.allow_unknown = False
+
+    def unknown(self, code: str, where: str, message: str, section: str | None = None) -> None:
+        """A key no field matches: an error (its value would be ignored silently) unless the
+        PM allowed unknown fields."""
+        if self.allow_unknown:
+            self.add(Severity.WARNING, code, where, f"{message} (ignored: --allow-unknown-fields)", section)
+        else:
+            fix = "fix the name, or remove it (--allow-unknown-fields ignores it instead)"
+            fix = f" {fix[0].upper()}{fix[1:]}" if message.endswith("?") else f"; {fix}"
+            self.error(code, where, message + fix, section)
 
     def add(
         self,
@@ -232,13 +261,23 @@ class _Checker:
         return None
 
     def run(self) -> CheckReport:
+        for severity, code, where, message in self.loaded_problems:
+            if code in ("unknown_column", "unknown_field"):
+                # Unknown CSV columns and preamble keys are about the file's layout, not a field.
+                self.unknown(code, where, message, "file")
+            else:
+                self.add(Severity(severity), code, where, message)
         if not isinstance(self.data.get("customer"), dict):
             customer = self.data.get("customer")
-            self.report.customer = customer if isinstance(customer, str) else None
+            self.report.customer = shorten(customer, 80) if isinstance(customer, str) else None
         else:
-            self.report.customer = self.data["customer"].get("name")
+            name = self.data["customer"].get("name")
+            self.report.customer = shorten(name, 80) if name is not None else None
+        self._contact_phone()
         normalized = dict(self.data)
-        rules = AccountRules(self, self.settings.max_range_size)
+        rules = AccountRules(
+            self, self.settings.max_range_size, self.settings.max_numbers_per_request
+        )
         accounts = self.data.get("accounts")
         if accounts in (None, [], ""):
             self.error(
@@ -266,8 +305,10 @@ class _Checker:
         ):
             setattr(self.report, name, getattr(facts, name))
         self._check_documents()
+        for where, message in unprintable_fields(self.data):
+            self.error("unprintable_characters", where, message)
         for where, message in unknown_fields(self.data):
-            self.add(Severity.WARNING, "unknown_field", where, message)
+            self.unknown("unknown_field", where, message)
         errors_so_far = [p.where for p in self.problems if p.severity is Severity.ERROR]
         normalized.pop("documents_complete_on", None)
         try:
@@ -284,16 +325,41 @@ class _Checker:
         self.report.request = request if self.report.ok else None
         return self.report
 
+    def _contact_phone(self) -> None:
+        contact = self.data.get("contact")
+        phone = contact.get("phone") if isinstance(contact, dict) else None
+        if isinstance(phone, str):
+            try:
+                letters_note(self, "contact.phone", phone, [parse_tn(phone)])
+            except NumberProblem:
+                pass  # the model reports it
+
     def _check_documents(self) -> None:
         documents = self.data.get("documents")
-        if not isinstance(documents, list) or self.base_dir is None:
+        if not isinstance(documents, list):
             return
+        accounts = self.data.get("accounts")
+        count = len(accounts) if isinstance(accounts, list) else 0
         for i, doc in enumerate(documents):
             path = doc.get("path") if isinstance(doc, dict) else None
-            if isinstance(path, str) and not (self.base_dir / path).is_file():
+            account = doc.get("account") if isinstance(doc, dict) else None
+            if isinstance(account, int) and not isinstance(account, bool) and not 0 <= account < count:
+                self.error(
+                    "invalid_field",
+                    f"documents[{i}].account",
+                    f"documents[{i}].account is {shorten(account, 20)}, but the request has "
+                    f"{count} account(s): give an index from 0 to {max(count - 1, 0)}, or leave it "
+                    "out for a document of every account",
+                )
+            if (
+                isinstance(path, str)
+                and self.base_dir is not None
+                and len(path) <= 500
+                and not _is_file(self.base_dir, path)
+            ):
                 self.error(
                     "document_missing",
                     f"documents[{i}].path",
-                    f"document '{path}' is not there (paths are relative to the request file): "
+                    f"document '{shorten(path, 80)}' is not there (paths are relative to the request file): "
                     "fix the path or remove the entry",
                 )

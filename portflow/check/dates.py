@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from core.calendar import PortCalendar, zone
+from core.text import shorten
 from portflow.check.rules import Sink
 
 
@@ -108,7 +109,7 @@ class DateRules:
             self.sink.error(
                 "invalid_date",
                 "requested_port_date",
-                f"requested_port_date '{raw}' is not a date: write "
+                f"requested_port_date '{shorten(raw, 40)}' is not a date: write "
                 f"it as YYYY-MM-DD (no time); the earliest that works is {_day(earliest)}",
             )
         self._activation(normalized, requested, facts)
@@ -166,7 +167,7 @@ class DateRules:
                 self.sink.error(
                     "invalid_time",
                     "activation_time",
-                    f"activation_time '{self.data['activation_time']}' "
+                    f"activation_time '{shorten(self.data['activation_time'], 40)}' "
                     "is not a time: write it as HH:MM in 24-hour local time, e.g. 10:00",
                 )
             else:

@@ -16,6 +16,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from models.request import PortRequest
+from portflow.check.yaml_reader import shorten
 
 # Fields the check reads that the model does not (yet) carry.
 CHECK_ONLY_FIELDS = {"": {"documents_complete_on"}}
@@ -35,8 +36,9 @@ _HINTS = {
 
 def typed_secrets(data: dict[str, Any]) -> list[str]:
     """The account numbers and PINs as typed, so no message can echo them."""
-    found = []
-    for account in data.get("accounts") or []:
+    found: list[str] = []
+    accounts = data.get("accounts")
+    for account in accounts if isinstance(accounts, list) else []:  # `accounts: true` was a TypeError
         if isinstance(account, dict):
             for key in ("account_number", "pin"):
                 value = account.get(key)
@@ -155,11 +157,11 @@ def unknown_fields(data: dict[str, Any]) -> list[tuple[str, str]]:
                 if sub is not None:
                     walk(child, sub, where)
                 continue
-            close = difflib.get_close_matches(str(key), sorted(known), n=1)
+            close = difflib.get_close_matches(str(key)[:100], sorted(known), n=1)
             out.append(
                 (
-                    where,
-                    f"'{key}' is not a field here and is ignored"
+                    shorten(where, 80),
+                    f"'{shorten(key, 40)}' is not a field here"
                     + (f": did you mean '{close[0]}'?" if close else ""),
                 )
             )

@@ -1,9 +1,9 @@
 """Reading a port request file (YAML or CSV) into plain data, with the line of each field.
 
 YAML (``.yaml``, ``.yml``; ``.json`` too, JSON being YAML) mirrors :class:`models.request.PortRequest`;
-see ``examples/good-request.yaml``. It is read with YAML 1.1's surprises turned off: ``0123``
-stays the text ``0123`` (a PIN keeps its leading zero instead of becoming octal 83) and
-``10:30`` stays ``10:30`` (instead of the sexagesimal integer 630).
+see ``examples/good-request.yaml``. It is read by :mod:`portflow.check.yaml_reader`, which
+refuses what a request never needs (aliases, tags, deep nesting, huge values, files over
+4 MB, control characters) and turns YAML 1.1's surprises off (``0123`` stays text).
 
 CSV has one row per number (or range) and a header row. Required columns: ``carrier``,
 ``account_number``, ``btn``, ``number``. Optional columns, per account: ``pin``, ``port_type``,
@@ -41,8 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from portflow.check.yaml_reader import MAX_FILE_BYTES, FileProblem, decode, parse_yaml, shorten
 
 REQUIRED_COLUMNS = ("carrier", "account_number", "btn", "number")
 ACCOUNT_COLUMNS = (
@@ -82,16 +83,6 @@ PREAMBLE_KEYS: dict[str, tuple[str, ...]] = {
 _PREAMBLE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_ ]*?)\s*:\s*(.*?)\s*$")
 
 
-class FileProblem(Exception):
-    """A request file that cannot be read or parsed at all (the CLI exits 2)."""
-
-    def __init__(self, code: str, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.code = code
-        self.path = path
-        self.message = message
-
-
 @dataclass
 class LoadedFile:
     """A request file as plain data, ready for :func:`portflow.check.check_request_data`."""
@@ -105,32 +96,6 @@ class LoadedFile:
 
 # --- YAML ----------------------------------------------------------------------------------
 
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-
-
-# libyaml's parser when PyYAML was built with it (the wheels are): ten times faster on a
-# 10,000-number request; same nodes, marks and resolvers as the pure-Python one.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
-    """SafeLoader minus octal, hex, binary and sexagesimal numbers (see the module docstring)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789"))
-_Loader.add_implicit_resolver(
-    _FLOAT,
-    re.compile(
-        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-
 
 def _path(parent: str, key: str | int) -> str:
     if isinstance(key, int):
@@ -141,6 +106,8 @@ def _path(parent: str, key: str | int) -> str:
 def _walk(
     node: Node, path: str, lines: dict[str, int], problems: list[tuple[str, str, str, str]]
 ) -> None:
+    if len(path) > 300:
+        return  # deeper than any request field: no line numbers (and no quadratic path copies)
     if isinstance(node, MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -154,7 +121,7 @@ def _walk(
                         "duplicate_key",
                         child,
                         (
-                            f"'{key}' is written twice (lines {seen[key]} and {line}); only the "
+                            f"'{shorten(key, 40)}' is written twice (lines {seen[key]} and {line}); only the "
                             "last one would count: merge them into one"
                         ),
                     )
@@ -170,21 +137,7 @@ def _walk(
 
 
 def load_yaml(text: str, source: str) -> LoadedFile:
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        what = getattr(exc, "problem", None) or str(exc)
-        raise FileProblem(
-            "bad_yaml",
-            source,
-            f"not valid YAML ({where}{what}): check the indentation and quoting there",
-        ) from None
-    finally:
-        loader.dispose()
+    node, data = parse_yaml(text, source)
     if data is None:
         raise FileProblem(
             "empty", source, "the file is empty: start from examples/good-request.yaml"
@@ -276,10 +229,10 @@ def load_csv(text: str, source: str) -> LoadedFile:
             loaded.lines[key] = i + 1
             loaded.problems.append(
                 (
-                    "warning",
+                    "error",
                     "unknown_field",
                     key,
-                    f"'# {m[1]}:' is not a request field and is ignored: {fix}",
+                    f"'# {shorten(m[1], 40)}:' is not a request field: {fix}",
                 )
             )
     body = "\n".join(raw_lines[header_at:])
@@ -302,13 +255,15 @@ def load_csv(text: str, source: str) -> LoadedFile:
     known = set(ACCOUNT_COLUMNS) | set(ADDRESS_COLUMNS) | {"number"}
     for name in header:
         if name and name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
             loaded.lines[name] = header_at + 1
             loaded.problems.append(
                 (
-                    "warning",
+                    "error",
                     "unknown_column",
                     name,
-                    f"column '{name}' is not a request field and is ignored",
+                    f"column '{shorten(name, 40)}' is not a request field"
+                    + (f": did you mean '{close[0]}'?" if close else ""),
                 )
             )
     accounts: list[dict[str, Any]] = []
@@ -345,7 +300,7 @@ def load_csv(text: str, source: str) -> LoadedFile:
                 shown = (
                     ""
                     if name in ("pin", "account_number")
-                    else f" ('{target[name]}' and '{value}')"
+                    else f" ('{shorten(target[name], 40)}' and '{shorten(value, 40)}')"
                 )
                 loaded.problems.append(
                     (
@@ -368,9 +323,11 @@ def load_csv(text: str, source: str) -> LoadedFile:
 
 
 def read_text(path: Path) -> str:
+    """The file as text: at most ``MAX_FILE_BYTES`` are read, whatever its size."""
     source = str(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise FileProblem("not_found", source, "no such file: check the path") from None
     except IsADirectoryError:
@@ -381,16 +338,7 @@ def read_text(path: Path) -> str:
         raise FileProblem(
             "unreadable", source, f"cannot read the file ({exc.strerror or exc})"
         ) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise FileProblem(
-            "bad_encoding",
-            source,
-            f"line {line} is not UTF-8 (byte 0x{raw[exc.start]:02x}): save the file as UTF-8 "
-            "(in Excel: 'CSV UTF-8 (Comma delimited)')",
-        ) from None
+    return decode(raw, source)
 
 
 def load_request_file(path: Path) -> LoadedFile:

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core.phone import format_national, is_toll_free
+from core.text import shorten
 from models.numbers import NumberProblem, expand_entry, is_range, parse_tn
 from models.request import PortType, RemainingNumbers
 from models.secrets import MASK
 
 _RANGE_LIKE = re.compile(r"\d\s*(?:-|\u2013|\.\.|\bto\b)\s*\d")
+_LETTER = re.compile(r"[^\W\d_]")  # a letter of any script
 
 
 class Sink(Protocol):
@@ -92,9 +94,12 @@ def _blank(value: Any) -> bool:
 class AccountRules:
     """Checks accounts one by one, remembering numbers across them to find duplicates."""
 
-    def __init__(self, sink: Sink, max_range: int) -> None:
+    def __init__(self, sink: Sink, max_range: int, max_numbers: int = 10_000) -> None:
         self.sink = sink
         self.max_range = max_range
+        self.max_numbers = max_numbers
+        self.total = 0  # numbers so far, across accounts
+        self.over = False  # the request holds more than max_numbers: later entries not expanded
         self.seen: dict[str, tuple[str, str]] = {}  # E.164 -> (where, account label)
         self.summaries: list[AccountSummary] = []
 
@@ -109,7 +114,7 @@ class AccountRules:
                 "btn, service_address and numbers",
             )
             return account
-        carrier = str(account.get("carrier") or "").strip()
+        carrier = shorten(str(account.get("carrier") or "").strip(), 60)
         label = f"{prefix} ({carrier})" if carrier else prefix
         if not carrier:
             self.sink.error(
@@ -227,10 +232,12 @@ class AccountRules:
                 raise NumberProblem(
                     "invalid", str(value), "it must be a phone number such as (312) 555-0100"
                 )
-            return parse_tn(value)
+            e164 = parse_tn(value)
         except NumberProblem as p:
             self.sink.error(f"invalid_{key}", f"{prefix}.{key}", f"{label}: {key} {p.message}")
             return None
+        letters_note(self.sink, f"{prefix}.{key}", str(value), [e164])
+        return e164
 
     def _numbers(self, account: dict[str, Any], prefix: str, label: str) -> list[NumberEntry]:
         raw, path = account.get("numbers"), f"{prefix}.numbers"
@@ -252,11 +259,16 @@ class AccountRules:
 
     def _entry(self, where: str, label: str, value: Any) -> NumberEntry:
         text = "" if value is None else str(value).strip()
-        entry = NumberEntry(where=where, entry=text)
+        entry = NumberEntry(where=where, entry=shorten(text, 64))
+        if self.over:
+            entry.problem = "too_many_numbers"
+            return entry
         try:
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 raise NumberProblem(
-                    "invalid", text, f"'{text}' is not a phone number: write it as (312) 555-0100"
+                    "invalid",
+                    text,
+                    f"'{shorten(text, 40)}' is not a phone number: write it as (312) 555-0100",
                 )
             entry.numbers = (
                 expand_entry(text, self.max_range) if is_range(text) else [parse_tn(text)]
@@ -270,10 +282,23 @@ class AccountRules:
                 code = "invalid_number"
             message = p.message
             if code == "bad_range" and not message.startswith("range"):
-                message = f"range '{text}': {message}; write a range as 3125550100-3125550199"
+                message = (
+                    f"range '{shorten(text, 64)}': {message}; write a range as 3125550100-3125550199"
+                )
             entry.problem = code
             self.sink.error(code, where, message)
             return entry
+        if self.total + len(entry.numbers) > self.max_numbers:
+            self.over, entry.numbers, entry.problem = True, [], "too_many_numbers"
+            self.sink.error(
+                "too_many_numbers",
+                where,
+                f"the request holds more than {self.max_numbers:,} numbers from here on: split it "
+                "into several requests (PORTFLOW_MAX_NUMBERS_PER_REQUEST sets the limit)",
+            )
+            return entry
+        self.total += len(entry.numbers)
+        letters_note(self.sink, where, text, entry.numbers)
         self._duplicates(entry, label)
         entry.toll_free = any(is_toll_free(n) for n in entry.numbers)
         if entry.toll_free:
@@ -315,3 +340,20 @@ class AccountRules:
             )
         if clashes:
             entry.problem = "duplicate_number"
+
+
+def letters_note(sink: Sink, where: str, text: str, numbers: list[str]) -> None:
+    """A number typed with letters (``1-800-FLOWERS``) is read as the digits of a phone
+    keypad: say so, with the number it became, so a typo in a vanity number is seen."""
+    if not numbers or not _LETTER.search(re.sub(r"\bto\b", "", text)):
+        return
+    became = format_national(numbers[0]) + (
+        f" .. {format_national(numbers[-1])}" if len(numbers) > 1 else f" ({numbers[0]})"
+    )
+    sink.add(
+        "note",
+        "letters_converted",
+        where,
+        f"'{shorten(text, 40)}' has letters, read as the digits of a phone keypad: {became}; "
+        "check that this is the number meant",
+    )

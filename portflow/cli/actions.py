@@ -122,10 +122,12 @@ def normalize_tn(text: str) -> str:
         raise CliError(exc.message) from None
 
 
-def check_text(value: str, option: str, example: str) -> str:
-    """A reason or note of at least 3 characters (the workflow models require it)."""
+def check_text(value: str, option: str, example: str, limit: int = 2000) -> str:
+    """A reason or note of 3 to ``limit`` characters (the workflow models require it)."""
     if len(value.strip()) < 3:
         raise CliError(f"{option} is too short: say why, e.g. {option} \"{example}\"")
+    if len(value.strip()) > limit:
+        raise CliError(f"{option} is {len(value.strip()):,} characters long, more than {limit:,}: shorten it")
     return value.strip()
 
 
@@ -192,6 +194,8 @@ async def cmd_assign(client: Client, target: str, assignments: dict[str, str], *
             problems.append(f"{raw} is listed twice")
         if not who.strip():
             problems.append(f"{raw}: say who gets it (a user's e-mail or a resource account)")
+        elif len(who.strip()) > 254:
+            problems.append(f"{raw}: who gets it is {len(who.strip()):,} characters long, more than 254")
         clean[tn] = who.strip()
     if problems:
         raise CliError("; ".join(problems))

@@ -103,27 +103,33 @@ def _account_title(report: CheckReport, index: int) -> Text:
 # 10,000 rows helps nobody and took rich 6 seconds to draw.
 SHOWN_ENTRIES = 20
 _EDGE = 5
+# The same for problems: at most this many rows of wrong entries per account and of problems
+# per section (a file of 10,000 wrong numbers took 10 s to draw); --all or --json lists all.
+SHOWN_PROBLEMS = 50
 
 
 def _shown_entries(entries: list, show_all: bool) -> list:
-    """The entries to draw, with an int standing for a run of that many ok entries left out."""
+    """The entries to draw, with a (count, wrong) pair standing for a run of ``count`` entries
+    left out, ``wrong`` of them with a problem."""
     if show_all or len(entries) <= SHOWN_ENTRIES:
         return list(entries)
     keep = {i for i, e in enumerate(entries) if e.problem}
+    keep = set(sorted(keep)[:SHOWN_PROBLEMS])
     keep.update(range(_EDGE))
     keep.update(range(len(entries) - _EDGE, len(entries)))
     shown: list = []
-    skipped = 0
+    skipped = wrong = 0
     for i, entry in enumerate(entries):
         if i in keep:
             if skipped:
-                shown.append(skipped)
-                skipped = 0
+                shown.append((skipped, wrong))
+                skipped = wrong = 0
             shown.append(entry)
         else:
             skipped += 1
+            wrong += bool(entry.problem)
     if skipped:
-        shown.append(skipped)
+        shown.append((skipped, wrong))
     return shown
 
 
@@ -138,10 +144,12 @@ def _account_table(report: CheckReport, index: int, show_all: bool = False) -> T
     table.add_column("route", no_wrap=True)
     table.add_column("status", no_wrap=True)
     for entry in _shown_entries(account.entries, show_all):
-        if isinstance(entry, int):
+        if isinstance(entry, tuple):
+            count, wrong = entry
             table.add_row(
-                Text(f"... {entry} more", style="dim"), Text("(check --all lists them)", style="dim"),
-                str(entry), "", Text("ok", style="green"),
+                Text(f"... {count} more", style="dim"), Text("(check --all lists them)", style="dim"),
+                str(count), "",
+                Text(f"{wrong} wrong", style="bold red") if wrong else Text("ok", style="green"),
             )
             continue
         if not entry.numbers:
@@ -158,7 +166,7 @@ def _account_table(report: CheckReport, index: int, show_all: bool = False) -> T
     return table
 
 
-def _problems_table(report: CheckReport, section: str) -> Table:
+def _problems_table(report: CheckReport, section: str, show_all: bool = False) -> Table:
     from rich.table import Table
 
     title = f"problems: {_SECTION_TITLE.get(section, section)}"
@@ -166,15 +174,19 @@ def _problems_table(report: CheckReport, section: str) -> Table:
     table.add_column("severity", no_wrap=True)
     table.add_column("where", overflow="fold", max_width=30)
     table.add_column("problem and what to fix", overflow="fold", ratio=1)
-    for problem in report.problems:
-        if problem.section != section:
-            continue
+    problems = [p for p in report.problems if p.section == section]
+    for problem in problems if show_all else problems[:SHOWN_PROBLEMS]:
         where = Text(problem.where)
         if problem.line:
             where.append(f"\nline {problem.line}", style="dim")
         what = Text(problem.code, style=_STYLE[problem.severity])
         what.append(f"\n{problem.message}")
         table.add_row(Text(str(problem.severity), style=_STYLE[problem.severity]), where, what)
+    if not show_all and len(problems) > SHOWN_PROBLEMS:
+        more = problems[SHOWN_PROBLEMS:]
+        codes = ", ".join(sorted({p.code for p in more}))
+        table.add_row(Text("...", style="dim"), Text(f"{len(more)} more", style="dim"),
+                      Text(f"{codes} (check --all or --json lists every one)", style="dim"))
     return table
 
 
@@ -192,7 +204,7 @@ def render(report: CheckReport, console: Console, show_all: bool = False) -> Non
     console.print()
     sections = {p.section for p in report.problems}
     for section in [s for s in SECTIONS if s in sections] + sorted(sections - set(SECTIONS)):
-        console.print(_problems_table(report, section))
+        console.print(_problems_table(report, section, show_all))
         console.print()
     counts = ", ".join(f"{report.count(s)} {s}(s)" for s in Severity)
     if report.ok:
@@ -221,6 +233,13 @@ def check(
     show_all: Annotated[
         bool, typer.Option("--all", help="List every entry of every account (long requests are shortened)")
     ] = False,
+    allow_unknown_fields: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unknown-fields",
+            help="Warn about keys no field matches instead of refusing them (they are ignored)",
+        ),
+    ] = False,
 ) -> None:
     """Check a port request file offline: every problem, the numbers per account, the earliest workable date.
 
@@ -230,7 +249,9 @@ def check(
 
     as_of = _parse_today(today)
     try:
-        report = check_request_file(request_file, today=as_of)
+        report = check_request_file(
+            request_file, today=as_of, allow_unknown_fields=allow_unknown_fields
+        )
     except FileProblem as problem:
         if json_output:
             payload = {

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from core.text import shorten
 from portflow.cli.errors import EXIT_UNREACHABLE, CliError
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
 T = TypeVar("T")
+MAX_TEXT = 2000  # a reason, a note, a carrier's words: what the update models accept
+MAX_ACTOR = 254  # an e-mail address at most
 By = Annotated[str | None, typer.Option("--by", metavar="EMAIL", help="Who does it (default: PORTFLOW_PM_EMAIL)")]
 
 
@@ -70,7 +73,17 @@ def run(work: Callable[[Client], Awaitable[T]]) -> T:
 def actor(by: str | None) -> str:
     from core.settings import get_settings
 
-    return (by or get_settings().pm_email).strip()
+    who = (by or get_settings().pm_email).strip()
+    if not who or len(who) > MAX_ACTOR:
+        fail(f"--by must be an e-mail or a name of 1 to {MAX_ACTOR} characters")
+    return who
+
+
+def limited(value: str | None, option: str, limit: int = MAX_TEXT) -> str | None:
+    """``value`` (stripped) when it is at most ``limit`` characters; else exit 1 saying so."""
+    if value is not None and len(value.strip()) > limit:
+        fail(f"{option} is {len(value.strip()):,} characters long, more than {limit:,}: shorten it")
+    return value.strip() if value is not None else None
 
 
 def parse_date(value: str | None, option: str) -> date | None:
@@ -79,7 +92,7 @@ def parse_date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        fail(f"{option} '{value}' is not a date: write it as YYYY-MM-DD, e.g. 2027-03-16")
+        fail(f"{option} '{shorten(value, 40)}' is not a date: write it as YYYY-MM-DD, e.g. 2027-03-16")
 
 
 def model(cls: type[BaseModel], **fields: object) -> BaseModel:

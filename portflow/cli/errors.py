@@ -15,6 +15,8 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from core.text import shorten
+
 EXIT_REFUSED, EXIT_UNREACHABLE = 1, 2
 _ID = re.compile(r"^(PR-\d{4}-\d{4,})(?:-(\d+))?$")
 
@@ -33,7 +35,7 @@ def parse_id(text: str) -> tuple[str, str | None]:
     value = text.strip().upper()
     m = _ID.match(value)
     if not m:
-        raise CliError(f"'{text}' is not a port id: request ids look like PR-2026-0042, order ids like "
+        raise CliError(f"'{shorten(text, 40)}' is not a port id: request ids look like PR-2026-0042, order ids like "
                        "PR-2026-0042-1 (see `python starter.py list`)")
     return m[1], (value if m[2] else None)
 

@@ -40,16 +40,17 @@ class StartPlan:
 
 
 def plan_start(path: Path, *, expedite: str | None = None, today: date | None = None,
-               settings: Settings | None = None) -> StartPlan:
+               settings: Settings | None = None, allow_unknown_fields: bool = False) -> StartPlan:
     """Check ``path`` like ``check`` does; raises :class:`StartRefused` with the report, or
     ``portflow.check.FileProblem`` when the file cannot be read."""
     s = settings or get_settings()
-    report = check_request_file(path, today=today, settings=s)
+    report = check_request_file(path, today=today, settings=s, allow_unknown_fields=allow_unknown_fields)
     waived = [p for p in report.errors if expedite and p.code in WAIVED_BY_EXPEDITE]
     if len(waived) < len(report.errors):
         raise StartRefused(report)
     if waived:  # the same check with the lead time waived gives the validated request
-        report = check_request_file(path, today=today, settings=s.model_copy(update={"lead_time_days": 0}))
+        report = check_request_file(path, today=today, settings=s.model_copy(update={"lead_time_days": 0}),
+                                    allow_unknown_fields=allow_unknown_fields)
         if not report.ok:
             raise StartRefused(report)
     assert report.request is not None

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from temporalio.client import Client
 
+from core.text import shorten
 from models.status import PortStatus
 from models.workflow import WaitingOn
 from portflow.cli.errors import CliError, about
@@ -56,7 +57,7 @@ def _quote(value: str) -> str:
 def _choice(value: str, allowed: list[str], option: str) -> str:
     v = value.strip().lower()
     if v not in allowed:
-        raise CliError(f"{option} '{value}' is not one of: {', '.join(allowed)}")
+        raise CliError(f"{option} '{shorten(value, 40)}' is not one of: {', '.join(allowed)}")
     return v
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from temporalio.client import Client
 
 from core.settings import Settings, get_settings
+from core.text import shorten
 from models.carrier import (
     CarrierEvent,
     CarrierException,
@@ -103,6 +104,10 @@ def check_carrier_answer(*, carrier_order_id: str | None, foc: str | None, rejec
                          reject_text: str, completed: bool, cancelled: bool = False,
                          activation_failed: bool = False) -> datetime | None:
     """Refuse a carrier-event that says nothing, or two things at once; the FOC in UTC."""
+    for option, value, limit in (("--carrier-order-id", carrier_order_id, 100), ("--reject", reject_code, 100),
+                                 ("--text", reject_text, 2000)):
+        if value and len(value.strip()) > limit:
+            raise CliError(f"{option} is {len(value.strip()):,} characters long, more than {limit:,}: shorten it")
     if reject_text and not reject_code:
         raise CliError('--text goes with --reject CODE (e.g. --reject BTN_ATN_MISMATCH --text "BTN does not match")')
     given = [k for k, v in (("--foc", foc), ("--reject", reject_code), ("--completed", completed),
@@ -119,7 +124,8 @@ def parse_foc(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise CliError(f"--foc '{text}' is not a date and time: write it like 2026-12-21T09:00-05:00") from None
+        raise CliError(f"--foc '{shorten(text, 40)}' is not a date and time: write it like "
+                       "2026-12-21T09:00-05:00") from None
     if at.tzinfo is None:
         raise CliError(f"--foc '{text}' needs its UTC offset, as the carrier sent it: e.g. {text.strip()}-05:00")
     return at.astimezone(UTC)

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from portflow.cli.common import By, actor, done, fail, model, parse_date, run
+from core.text import shorten
+from portflow.cli.common import By, actor, done, fail, limited, model, parse_date, run
 from portflow.cli.errors import CliError, order_id_of, parse_id
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ def start(
                                                     help="Waive the 3-week lead time, saying why")] = None,
     by: By = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the port live until it ends")] = False,
+    allow_unknown_fields: Annotated[bool, typer.Option(
+        "--allow-unknown-fields", help="Start although keys no field matches are in the file (they are ignored)")] = False,
 ) -> None:
     """Start a port from a request file: the same check as `check` first, then the workflow."""
     from portflow.check import FileProblem
@@ -81,7 +84,7 @@ def start(
 
     out = render.console()
     try:
-        plan = plan_start(request_file, expedite=expedite)
+        plan = plan_start(request_file, expedite=expedite, allow_unknown_fields=allow_unknown_fields)
     except FileProblem as problem:
         fail(f"cannot read {problem.path}: {problem.message} [{problem.code}]", 2)
     except StartRefused as refused:
@@ -167,6 +170,7 @@ def sign(
     target = _order_arg(order_id)
     if (name is None) == (decline is None):
         fail('give either --name "Signer Name" to sign or --decline REASON to refuse')
+    name, decline = limited(name, "--name", 200), limited(decline, "--decline")
 
     async def work(client):
         event, ack = await order_actions.cmd_sign(client, target, name=name, decline=decline, force=force)
@@ -188,6 +192,7 @@ def approve(
     from portflow.cli import actions, order_actions
 
     target = _order_arg(order_id)
+    note = limited(note, "--note") or ""
 
     async def work(client):
         view = await order_actions.cmd_approve(client, target, actor=actor(by), note=note)
@@ -237,6 +242,7 @@ def carrier_event(
     from portflow.cli import actions, order_actions
 
     target = _order_arg(order_id)
+    note = limited(note, "--note") or ""
     try:
         order_actions.check_carrier_answer(carrier_order_id=carrier_order_id, foc=foc, reject_code=reject,
                                            reject_text=text, completed=completed, cancelled=cancelled,
@@ -314,14 +320,14 @@ def amend(
     if port_date:
         fields["port_date"] = parse_date(port_date, "--port-date")
     if entity_name is not None:
-        fields["entity_name"] = entity_name.strip()
+        fields["entity_name"] = limited(entity_name, "--entity-name", 200)
     if port_type is not None:
         if port_type.strip().lower() not in ("full", "partial"):
-            fail(f"--port-type {port_type!r}: give full or partial")
+            fail(f"--port-type '{shorten(port_type, 20)}': give full or partial")
         fields["port_type"] = port_type.strip().lower()
     if remaining is not None:
         if remaining.strip().lower() not in ("keep", "disconnect"):
-            fail(f"--remaining {remaining!r}: give keep or disconnect")
+            fail(f"--remaining '{shorten(remaining, 20)}': give keep or disconnect")
         fields["remaining_numbers"] = remaining.strip().lower()
     if new_loa:
         fields["new_loa"] = True
@@ -332,6 +338,9 @@ def amend(
             fields["account_number"] = vault.put_secret(_secret("new account number"))
         if pin:
             fields["pin"] = vault.put_secret(_secret("new PIN / passcode"))
+    _printable({"--signer-name": signer_name, "--signer-title": signer_title, "--signer-email": signer_email,
+                "--entity-name": entity_name, "--street": street, "--line2": line2, "--city": city,
+                "--state": state, "--postal-code": postal_code})
     change = model(AmendOrder, actor=actor(by), order_id=target, reason=reason, **fields)
     assert isinstance(change, AmendOrder)
     if not change.changed_fields():
@@ -345,6 +354,16 @@ def amend(
     else:
         done(f"{change.order_id} amended before its order starts ({', '.join(change.changed_fields())}): "
              "the order will start with it")
+
+
+def _printable(options: dict[str, str | None]) -> None:
+    """What the new LOA prints must be in its fonts, as `check` requires of a request."""
+    for option, value in options.items():
+        if value and not (value.isascii() and value.isprintable()):
+            from core.fonts import describe, unprintable
+
+            if chars := unprintable(value):
+                fail(f"{option}: the LOA cannot print {describe(chars)}: write it in letters its fonts have")
 
 
 def _secret(what: str) -> str:
@@ -385,6 +404,8 @@ def assign(
         if len(set(tns)) != len(tns):
             fail("a number is given twice with --tn")
         groups = {default_kind: dict(zip(tns, whos))}
+    for who in (w for g in groups.values() for w in g.values()):
+        limited(who, "--to" if file is None else f"a `to` cell of {file}", 254)
 
     _request_arg(port_id)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from portflow.cli.common import done, fail, parse_date, run
+from portflow.cli.common import done, fail, limited, parse_date, run
 from portflow.cli.errors import CliError, parse_id
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def list_ports(
     from portflow.cli import render
     from portflow.cli.listing import ListFilter, build_query, cmd_list
 
+    carrier, customer = limited(carrier, "--carrier", 200), limited(customer, "--customer", 200)
     f = ListFilter(status=status_, carrier=carrier, customer=customer,
                    port_date_before=parse_date(port_date_before, "--port-date-before"),
                    port_date_after=parse_date(port_date_after, "--port-date-after"),

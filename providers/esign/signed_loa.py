@@ -18,6 +18,7 @@ from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
+from core.fonts import draw
 from core.loa import ANCHOR_DATE, ANCHOR_SIGN
 
 _INK = colors.HexColor("#1f3a93")
@@ -45,8 +46,7 @@ def _stamp(page: PageObject, points: dict[str, tuple[float, float]], name: str, 
     c.setFillColor(_INK)
     if ANCHOR_SIGN in points:
         x, y = points[ANCHOR_SIGN]
-        c.setFont("Helvetica-Oblique", 14)
-        c.drawString(x + 12, y + 4, name)
+        draw(c, x + 12, y + 4, name, 14)  # in any script (core.fonts)
     if ANCHOR_DATE in points:
         x, y = points[ANCHOR_DATE]
         c.setFont("Helvetica", 10)
@@ -61,14 +61,16 @@ def _record_page(signed_by: str, stamp: str, record: list[tuple[str, str]]) -> P
     left, y = 0.75 * inch, LETTER[1] - 1 * inch
     c.setFont("Helvetica-Bold", 16)
     c.drawString(left, y, "Electronic signature record")
-    c.setFont("Helvetica", 11)
-    c.drawString(left, y - 28, f"Signed electronically by {signed_by} at {stamp}")
+    draw(c, left, y - 28, f"Signed electronically by {signed_by} at {stamp}", 11)
     y -= 58
     for label, value in [*record, ("Signed at", stamp)]:
         c.setFont("Helvetica-Bold", 10)
         c.drawString(left, y, label)
-        c.setFont(*(("Courier", 9) if _SHA256.match(value) else ("Helvetica", 10)))
-        c.drawString(left + 1.5 * inch, y, value)
+        if _SHA256.match(value):
+            c.setFont("Courier", 9)
+            c.drawString(left + 1.5 * inch, y, value)
+        else:
+            draw(c, left + 1.5 * inch, y, value, 10)
         y -= 18
     c.setFont("Helvetica", 9)
     c.setFillColor(colors.grey)

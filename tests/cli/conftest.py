@@ -24,7 +24,7 @@ from core.calendar import PortCalendar
 from core.settings import reset_settings
 from models.numbers import parse_tn
 from store.db import dispose_engines, migrate
-from tests.local_servers import dev_env  # noqa: F401 - the session's dev server fixture
+from tests.local_servers import current_worker, dev_env  # noqa: F401 - the session's dev server fixture
 from tests.settings_helpers import use_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,11 +84,10 @@ class Harness:
         use_settings(self.monkeypatch, self.settings)
 
     @asynccontextmanager
-    async def worker(self, **overrides: str) -> AsyncIterator[None]:
-        from worker import build_worker
-
+    async def worker(self, *, make_current: bool = True, **overrides: str) -> AsyncIterator[None]:
+        """The production worker, versioned, its build current (``tests.local_servers.current_worker``)."""
         self.configure(**overrides)
-        async with build_worker(self.client, task_queue=self.task_queue):
+        async with current_worker(self.client, self.task_queue, make_current=make_current):
             yield
 
     def request_file(self, *, port_date: date, documents: bool = True, accounts: int = 2) -> Path:

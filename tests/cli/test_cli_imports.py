@@ -47,11 +47,13 @@ def _forbidden(modules: set[str]) -> list[str]:
     [
         ("--help",),
         ("schedules", "--help"),
+        ("deploy", "--help"),
+        ("replay", "--help"),
         ("check", "examples/good-request.yaml"),
         ("check", "examples/good-request.csv"),
         ("check", "--json", "examples/bad-invalid-number.yaml"),
     ],
-    ids=["help", "schedules-help", "check", "check-csv", "check-json-refused"],
+    ids=["help", "schedules-help", "deploy-help", "replay-help", "check", "check-csv", "check-json-refused"],
 )
 def test_light_commands_import_no_client_database_or_workflows(args: tuple[str, ...]) -> None:
     modules, proc = imported_modules(*args)

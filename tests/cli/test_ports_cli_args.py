@@ -67,6 +67,13 @@ def test_start_refuses_what_check_refuses_without_a_server(invoke) -> None:
     assert code == 2 and "cannot read" in out
 
 
+def test_unknown_fields_stop_start_unless_allowed(invoke) -> None:
+    code, out = invoke("start", str(EXAMPLES / "bad-unknown-field.yaml"))
+    assert code == 1 and "unknown_field" in out and "did you mean 'activation_time'" in out
+    code, out = invoke("start", str(EXAMPLES / "bad-unknown-field.yaml"), "--allow-unknown-fields")
+    assert code == 2 and "cannot reach the Temporal server" in out  # it got as far as connecting
+
+
 def test_an_expedite_waives_only_the_lead_time(invoke) -> None:
     code, out = invoke("start", str(EXAMPLES / "bad-lead-time.yaml"), "--expedite", "the office moves early")
     assert "lead time waived by the expedite (the office moves early)" in out
@@ -102,6 +109,16 @@ def test_an_expedite_waives_only_the_lead_time(invoke) -> None:
     (["expedite", "PR-2026-0042", "--reason", "ok"], "--reason is too short"),
     (["cancel", "PR-2026-0042", "--reason", ""], "--reason is too short"),
     (["verify", "PR-2026-0042-1", "--ok", "--notes", "ok"], "--notes is too short"),
+    # unbounded text never reaches a workflow, and a long argument is not echoed whole
+    (["cancel", "PR-2026-0042", "--reason", "x" * 2001], "--reason is 2,001 characters long, more than 2,000"),
+    (["approve", "PR-2026-0042-1", "--note", "x" * 2001], "--note is 2,001 characters long"),
+    (["carrier-event", "PR-2026-0042-1", "--reject", "X" * 101], "--reject is 101 characters long"),
+    (["sign", "PR-2026-0042-1", "--name", "N" * 201], "--name is 201 characters long, more than 200"),
+    (["status", "Z" * 500], "… (500 characters)' is not a port id"),
+    (["amend", "PR-2026-0042-1", "--reason", "fix", "--port-type", "q" * 500], "(500 characters)': give full"),
+    (["assign", "PR-2026-0042", "--tn", "3125550100", "--to", "w" * 300], "--to is 300 characters long, more than 254"),
+    (["amend", "PR-2026-0042-1", "--reason", "new name", "--entity-name", "Acme \x07"],
+     "--entity-name: the LOA cannot print U+0007"),
 ])
 def test_argument_mistakes_say_what_to_fix_before_connecting(invoke, args: list[str], message: str) -> None:
     code, out = invoke(*args)

@@ -56,8 +56,12 @@ EXPECTED: dict[str, tuple[int, set[str]]] = {
     "bad-date-in-past.yaml": (1, {"date_in_past"}),
     "bad-maintenance-window.yaml": (1, {"maintenance_window"}),
     "bad-missing-fields.yaml": (1, {"missing_field", "invalid_field"}),
+    "bad-unknown-field.yaml": (1, {"unknown_field"}),
     "bad-unreadable.yaml": (2, set()),
     "bad-encoding.csv": (2, set()),
+    "bad-utf16.csv": (2, set()),
+    "bad-aliases.yaml": (2, set()),
+    "bad-impossible-date.yaml": (2, set()),
 }
 
 
@@ -93,6 +97,7 @@ def test_example_through_the_cli(name: str) -> None:
         assert payload["ok"] is False and payload["file_problem"]["code"] in (
             "bad_yaml",
             "bad_encoding",
+            "refused_yaml",
         )
         assert "cannot check" in human.output
         return
@@ -364,16 +369,25 @@ def test_date_rules_agree_with_the_calendar(offset: int) -> None:
     assert (not got) is (requested >= earliest and cal.is_business_day(requested))
 
 
-def test_unknown_fields_are_warned_with_a_suggestion() -> None:
+def test_unknown_fields_are_errors_with_a_suggestion() -> None:
+    """A typo in an optional field used to be a warning: the request was READY and the
+    default was used silently (a mistyped activation time ported at 09:00)."""
     data = good()
     data["activation_tme"] = data.pop("activation_time")
     data["accounts"][0]["passcode"] = "482913"
     report = check(data)
-    assert report.ok
-    warnings = {p.where: p.message for p in report.problems if p.code == "unknown_field"}
-    assert "did you mean 'activation_time'" in warnings["activation_tme"]
-    assert "accounts[0].passcode" in warnings
+    assert not report.ok
+    errors = {p.where: p.message for p in report.errors if p.code == "unknown_field"}
+    assert set(errors) == {"activation_tme", "accounts[0].passcode"}
+    assert "did you mean 'activation_time'" in errors["activation_tme"]
+    assert "--allow-unknown-fields" in errors["activation_tme"]
     assert "482913" not in json.dumps(report.to_dict())
+    # the PM may say otherwise: then they are warnings and the request can start
+    allowed = check_request_data(
+        data, today=TODAY, settings=Settings(), allow_unknown_fields=True
+    )
+    assert allowed.ok
+    assert {p.where for p in allowed.problems if p.code == "unknown_field"} == set(errors)
 
 
 def test_model_messages_are_masked() -> None:
@@ -465,12 +479,18 @@ def test_csv_rules(tmp_path: Path) -> None:
     ]
     path.write_bytes("\ufeff".encode() + "\n".join(body).encode())
     report = check_request_file(path, today=TODAY)
-    assert codes(report) == ["missing_field"]
+    assert sorted(codes(report)) == ["missing_field", "unknown_column", "unknown_field"]
     problem = report.problems[[p.code for p in report.problems].index("missing_field")]
     assert "a '# contact_phone: ...' line above the header" in problem.message
-    warnings = {p.code: p for p in report.problems if p.severity is Severity.WARNING}
-    assert "did you mean '# contact_phone:'" in warnings["unknown_field"].message
-    assert warnings["unknown_column"].where == "color"
+    unknown = {p.code: p for p in report.errors if p.code.startswith("unknown_")}
+    assert "did you mean '# contact_phone:'" in unknown["unknown_field"].message
+    assert unknown["unknown_column"].where == "color"
+    report = check_request_file(path, today=TODAY, allow_unknown_fields=True)
+    assert codes(report) == ["missing_field"]
+    assert {p.code for p in report.problems if p.severity is Severity.WARNING} == {
+        "unknown_column",
+        "unknown_field",
+    }
     # rows of one account that disagree
     conflict = [
         line.replace("Lumen,731-448-2901,,,", "Lumen,731-448-2901,111111,(312) 555-0101,")

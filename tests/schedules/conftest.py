@@ -30,7 +30,7 @@ from temporalio.worker import Worker
 
 from core.settings import reset_settings
 from store.db import dispose_engines, migrate
-from tests.local_servers import dev_env  # noqa: F401 - the session's dev server fixture
+from tests.local_servers import current_worker, dev_env  # noqa: F401 - the session's dev server fixture
 from tests.polling import eventually
 from tests.schedules.fake_ports import FAKE_WORKFLOWS, FakePort
 from tests.settings_helpers import use_settings
@@ -92,10 +92,8 @@ class Sweeps:
     @asynccontextmanager
     async def workers(self) -> AsyncIterator[None]:
         """The production worker (sweep and activities) and the stand-in ports' worker."""
-        from worker import build_worker
-
         ports = Worker(self.client, task_queue=self.ports_queue, workflows=FAKE_WORKFLOWS)
-        async with build_worker(self.client, task_queue=self.task_queue), ports:
+        async with current_worker(self.client, self.task_queue), ports:
             yield
 
     async def start_ports(self, *ports: FakePort) -> None:

@@ -27,11 +27,11 @@ from core.settings import get_settings, reset_settings
 from devtools.devserver import DevServer
 from models.workflow import RequestView
 from store.db import dispose_engines, migrate
+from tests.local_servers import current_worker
 from tests.polling import eventually
 from tests.settings_helpers import use_settings
 from tests.ui.conftest import SCREENSHOTS
 from tests.workflows.helpers import attach_all, sample_request, start, wait_for
-from worker import build_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -83,7 +83,7 @@ async def test_the_ui_lists_a_waiting_port_by_status_and_shows_its_story(
     waiting = sample_request()
     other = sample_request()
     # the worker runs while the browser looks: the UI asks it for the current details
-    async with build_worker(client, task_queue=get_settings().temporal_task_queue):
+    async with current_worker(client, get_settings().temporal_task_queue):
         # both ports wait for the customer's documents; then the PM attaches one port's
         handle = await start(client, waiting)
         await wait_for(await start(client, other), waits("documents", "customer"), what="documents awaited")

@@ -1,6 +1,7 @@
 """Every change to a workflow must replay the histories recorded under tests/histories/.
 
-Record new ones with ``PORTFLOW_RECORD_HISTORIES=1 make test`` (the lifecycle tests write
+The ports in flight on a server are replayed the same way by ``starter.py replay``
+(docs/upgrades.md). Record new ones with ``PORTFLOW_RECORD_HISTORIES=1 make test`` (the lifecycle tests write
 them: one small history per lifecycle path). Once ports run somewhere, a change that breaks
 replay goes behind ``workflow.patched(id)``, then ``workflow.deprecate_patch(id)`` once no
 history without the patch is running, then the branch is removed; a patch id is never a
@@ -14,11 +15,8 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
 
-from activities.audit import INTERCEPTORS
-from worker import WORKFLOWS, workflow_runner
+from portflow.runtime import build_replayer
 
 HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
 
@@ -32,6 +30,4 @@ def test_histories_are_recorded_and_small() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner(),
-                        interceptors=INTERCEPTORS)
-    await replayer.replay_workflow(history)
+    await build_replayer().replay_workflow(history)  # as the worker runs them (and `starter.py replay`)

@@ -38,24 +38,28 @@ async def stage(o: Order) -> None:
     foc_poll_every = max(poll_every, timedelta(seconds=opts.carrier_foc_poll_seconds))
     silence = timedelta(hours=opts.carrier_silence_hours)
     wait = CarrierWait(o, poll_every)
-    silence_at = workflow.now() + silence
-    reminded: set[datetime] = set()
-    window_noted = False
+    st = o.st
+    if not o.resuming("carrier"):  # a new stay with the carrier (a continued run goes on with its clock)
+        st.silence_at, st.reminded, st.window_noted = workflow.now() + silence, set(), False
+    assert st.silence_at is not None
     # when a wait's timer fired, the time is at least its deadline: decisions use that floor,
     # not workflow.now() alone, which came out stale (the previous task's time) in a task that
     # followed a timed-out workflow task on a killed worker, so the replay took another branch
     floor: datetime | None = None
     try:
         while o.status in WITH_CARRIER:
+            if o.may_continue_as_new():
+                wait.stop()
+                await o.continue_as_new(in_stage="carrier")
             window = on_demand_window(o)
             if o.status == S.FOC_CONFIRMED:
-                window_noted = _note_window(o, window, window_noted)
+                st.window_noted = _note_window(o, window, st.window_noted)
                 if await _port_day_starts(o, window, floor):
                     return
             # once the FOC is in, the poll only watches for the carrier moving it
             wait.interval = foc_poll_every if o.status == S.FOC_CONFIRMED else poll_every
             wait.watch(o.st.carrier)
-            wakes = _plan_next(o, window, silence_at, reminded)
+            wakes = _plan_next(o, window, st.silence_at, st.reminded)
             await o.publish()
             wake = min(wakes, default=None)
             got = await o.wait(lambda: wait.has_event() or wait.polled() or bool(o.st.amends)
@@ -63,22 +67,22 @@ async def stage(o: Order) -> None:
             floor = wake if not got else None
             while (event := wait.take_event()) is not None:
                 await carrier.apply_carrier(o, *event)
-                silence_at = workflow.now() + silence
+                st.silence_at = workflow.now() + silence
             if (state := wait.take_poll()) is not None:
                 await carrier.apply_carrier(o, state, f"carrier:{o.carrier_name}")
-                silence_at = workflow.now() + silence
+                st.silence_at = workflow.now() + silence
             await o.apply_amends()
             if got:
                 continue
             now = workflow.now()
-            if now >= silence_at and o.status in AWAITING_CARRIER:
-                silence_at = now + silence
+            if now >= st.silence_at and o.status in AWAITING_CARRIER:
+                st.silence_at = now + silence
                 c = o.st.carrier
                 await o.notify(f"carrier_silent:{int(now.timestamp())}", "carrier_silent", [o.pm()],
                                silent_hours=opts.carrier_silence_hours, silent_since=fmt(o.st.last_carrier_at),
                                last_status=c.raw_status if c else "none",
                                carrier_order_id=c.carrier_order_id if c else "")
-            await numbers.remind_to_assign(o, reminded)
+            await numbers.remind_to_assign(o, st.reminded)
     finally:
         wait.stop()
 

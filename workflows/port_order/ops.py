@@ -73,7 +73,8 @@ async def sla_watch(o: Order) -> None:
         if not hours:
             await workflow.wait_condition(moved)
             continue
-        rounds = 0
+        # periods already past: a run continued as new does not alert again for them
+        rounds = int((workflow.now() - since) / timedelta(hours=hours))
         while not moved():
             rounds += 1
             left = since + timedelta(hours=hours * rounds) - workflow.now()

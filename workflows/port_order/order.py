@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from models.status import LEFT_ORDER, TRANSITIONS, NumberState, PortStatus
     from models.workflow import CarrierCall, NumberView, OrderView, PlanDatesInput, PortOrderInput
     from workflows.lifecycle import Lifecycle, Recipient
-    from workflows.port_order import changes, ops
+    from workflows.port_order import carry, changes, ops
     from workflows.port_order.state import OrderState
 
 
@@ -29,6 +29,8 @@ class Order(Lifecycle):
         self.sent_parent: str | None = None  # the last view signalled to the request (ops.send_parent)
         self.parent_dirty = False  # published since the last signal to the request
         self.background: list[asyncio.Task[None]] = []  # the SLA watch, the inventory job
+        self.runs = 0  # earlier runs of this order (continue-as-new, carry.py)
+        self.resume_in: str | None = None  # the stage a continued run goes on inside
 
     @property
     def id(self) -> str:
@@ -97,6 +99,20 @@ class Order(Lifecycle):
     # ------------------------------------------------------------------ the other stages' verbs
     async def publish(self) -> None:
         await ops.publish(self)
+
+    # ------------------------------------------------------------------ continue-as-new
+    def may_continue_as_new(self) -> bool:
+        return carry.due(self)
+
+    async def continue_as_new(self, in_stage: str | None = None) -> None:
+        await carry.go(self, in_stage)
+
+    def resuming(self, stage: str) -> bool:
+        """True once, for the stage a continued run goes on inside."""
+        if self.resume_in != stage:
+            return False
+        self.resume_in = None
+        return True
 
     async def send_pending(self) -> None:
         await ops.send_parent(self)

@@ -10,16 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.carrier import CarrierOrderState
     from models.esign import EnvelopeEvent, EnvelopeInfo, SignedDocuments
+    from models.status import PortStatus, StatusChange
     from models.workflow import (
         ActivateNow,
         AmendOrder,
         Approve,
+        Cancel,
         ConfirmVerification,
+        Deadline,
         NumberView,
         PortPlan,
         Remediation,
@@ -58,3 +62,24 @@ class OrderState:
     # ops (ops.py): escalations and the stage (by its start) an open one is about
     escalations: list[str] = field(default_factory=list)
     escalated_since: datetime | None = None
+    # the carrier stage's own clock (carrier_wait.py), kept here so that it survives a
+    # continue-as-new in the middle of months with the carrier
+    silence_at: datetime | None = None
+    reminded: set[datetime] = field(default_factory=set)
+    window_noted: bool = False
+
+
+class OrderCarry(BaseModel):
+    """What a port order takes into its next run when it continues as new (a long history):
+    its whole state, so the new run goes on where the old one stood."""
+
+    status: PortStatus
+    timeline: list[StatusChange]
+    next: Deadline
+    stage_since: datetime
+    cancel_req: Cancel | None = None
+    sent_parent: str | None = None
+    state: OrderState
+    runs: int = Field(default=1, description="runs before this one")
+    in_stage: str | None = Field(default=None, description="the stage the old run continued from, if inside one")
+    audit: list[StatusChange] = Field(default_factory=list, description="changes the store had not confirmed")

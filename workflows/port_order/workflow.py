@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from core.guard import guard_problem
@@ -36,7 +37,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.audit import AuditTrail
     from workflows.lifecycle import CancelNow
     from workflows.port_order import carrier, carrier_wait, changes, loa, ops, port_day
+    from workflows.port_order.carry import SLA_TASK, restore
     from workflows.port_order.order import Order
+    from workflows.port_order.state import OrderCarry
 
 S = PortStatus
 Stage = Callable[[Order], Awaitable[None]]
@@ -60,12 +63,17 @@ STAGES: Mapping[PortStatus, Stage] = MappingProxyType({
 })
 
 
-@workflow.defn
+# AUTO_UPGRADE, as its request: an order waits weeks on signers, carriers and the port date,
+# so pinning it would keep every old build's workers alive for as long; changes go behind
+# workflow.patched() and replay against the ports in flight before a deploy (docs/upgrades.md).
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
 class PortOrderWorkflow:
     @workflow.init
     def __init__(self, inp: PortOrderInput) -> None:
         # built here, not in run(): an update in the first task sees the order
         self.o = Order(inp)
+        if inp.carry is not None:  # a continued run (carry.py)
+            restore(self.o, OrderCarry.model_validate(inp.carry))
 
     @property
     def audit_trail(self) -> AuditTrail:
@@ -75,13 +83,18 @@ class PortOrderWorkflow:
     @workflow.run
     async def run(self, inp: PortOrderInput) -> OrderView:
         o = self.o
-        o.background.append(asyncio.create_task(ops.sla_watch(o)))
-        await o.move(S.VALIDATED, "system", f"order for {inp.account.carrier} account with {len(inp.account.numbers)} numbers")
-        await o.replan()
+        o.background.append(asyncio.create_task(ops.sla_watch(o), name=SLA_TASK))
+        if inp.carry is None:
+            await o.move(S.VALIDATED, "system", f"order for {inp.account.carrier} account with {len(inp.account.numbers)} numbers")
+            await o.replan()
+        else:
+            await o.publish()  # this run's search attributes and details
         try:
             while o.status not in TERMINAL:
                 if o.cancel_req is not None:
                     raise CancelNow()
+                if o.may_continue_as_new():
+                    await o.continue_as_new()
                 await STAGES[o.status](o)
         except CancelNow:
             await changes.cancel(o)

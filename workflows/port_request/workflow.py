@@ -9,6 +9,7 @@ request id, so the same request cannot run twice.
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from models.numbers import NumberProblem, parse_tn
@@ -42,7 +43,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-@workflow.defn
+# AUTO_UPGRADE: a request lives three weeks or more (months when a carrier keeps refusing),
+# far longer than we keep an old build's workers, so it moves to each new current build at
+# its next workflow task; a change that does not replay goes behind workflow.patched() and
+# `starter.py replay` checks the ports in flight before a deploy (docs/upgrades.md).
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
 class PortRequestWorkflow:
     @workflow.init
     def __init__(self, inp: PortRequestInput) -> None:
