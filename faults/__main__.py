@@ -137,6 +137,7 @@ async def drive(run: Run, deadline: float, rng: random.Random | None, args: argp
     await run.server.start()
     run.worker.start()
     client = await quiet_client(run.server.address)
+    await make_current(client, run)
     driver = Driver(run.env, client, run.log)
     done = asyncio.Event()
     helpers = [asyncio.create_task(keep_worker_alive(run, done))]
@@ -153,13 +154,21 @@ async def drive(run: Run, deadline: float, rng: random.Random | None, args: argp
     run.replay_failures = await replay_all(client)
 
 
+async def make_current(client: object, run: Run) -> None:
+    """The worker runs as a version of the Worker Deployment (PORTFLOW_WORKER_VERSIONING): the
+    server routes nothing to it until its build is current, as `make demo` does once it polls."""
+    from portflow.deploy import make_current_when_polling
+
+    await make_current_when_polling(client, run.env["PORTFLOW_TEMPORAL_TASK_QUEUE"], timeout=60)
+
+
 async def replay_all(client: object) -> list[str]:
     """Every workflow of the run replayed with this code: a history that does not replay is a
     nondeterminism the run caused (a worker would fail the workflow's next task or query)."""
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
-    from worker import INTERCEPTORS, WORKFLOWS, workflow_runner
+    from portflow.runtime import INTERCEPTORS, WORKFLOWS, workflow_runner
 
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
                         workflow_runner=workflow_runner(), interceptors=INTERCEPTORS)

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from faults.__main__ import _free_ports, make_run, quiet_client
+from faults.__main__ import _free_ports, make_current, make_run, quiet_client
 from faults.drive import Driver, write_request
 
 HANG = "faults: {rate: 1.0, seed: 1, kinds: [timeout], timeout_seconds: 60, after_effect: 0, max_in_a_row: 1}\n"
@@ -29,6 +29,7 @@ async def main() -> int:
         await run.server.start()
         run.worker.start()
         client = await quiet_client(run.server.address)
+        await make_current(client, run)
         driver = Driver(run.env, client, run.log)
         await driver.start(port)
         hung = run.var / "carrier-sim" / "faults.log"
