@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from portflow.check import CheckReport, FileProblem, check_request_data, check_request_file
 from starter import app
 from tests.fuzz import fuzz
+from tests.fuzz.paths import paths
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_YAML = (ROOT / "examples" / "good-request.yaml").read_text()
@@ -46,18 +47,7 @@ values = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
-PATHS = [p for p in _paths(GOOD) if p]
+PATHS = [p for p in paths(GOOD) if p]
 
 
 @st.composite

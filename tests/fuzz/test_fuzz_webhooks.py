@@ -27,6 +27,7 @@ from models.events import EventAck
 from providers.carrier.base import CarrierRejected
 from providers.carrier.telnyx_map import customer_reference
 from tests.fuzz import fuzz
+from tests.fuzz.paths import paths
 from tests.settings_helpers import use_settings
 
 HMAC_KEY = "fuzz-connect-key"
@@ -106,23 +107,12 @@ KINDS = ["porting_order.status_changed", "porting_order.new_comment", "porting_o
          "porting_order.deleted", "porting_order.messaging_changed", "porting_order.", "call.hangup"]
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
 @st.composite
 def mutated(draw: st.DrawFn, base: dict[str, Any]) -> bytes:
     data = copy.deepcopy(base)
-    paths = [p for p in _paths(base) if p]
+    places = [p for p in paths(base) if p]
     for _ in range(draw(st.integers(0, 4))):
-        path = draw(st.sampled_from(paths))
+        path = draw(st.sampled_from(places))
         parent: Any = data
         try:
             for step in path[:-1]:

@@ -22,13 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 from models.status import PortStatus
 from store import requests
 from store.db import session_scope
+from tests.local_servers import current_worker, dev_env  # noqa: F401 - the session's dev server fixture
 from tests.settings_helpers import use_settings
 from tests.workflows.helpers import attach_all, sample_request, start, wait_for
-from worker import build_worker
 from workflows.port_order import PortOrderWorkflow
 
-
-from tests.local_servers import dev_env  # noqa: E402,F401 - the session's dev server fixture
 
 # the simulated carrier answers at once with an FOC a second after the submission
 INSTANT = """carriers:
@@ -88,10 +86,10 @@ async def _port(env: WorkflowEnvironment, var: Path, tmp: Path) -> dict[str, Any
 
 
 async def test_an_order_that_continues_as_new_ends_as_one_that_does_not(
-    dev_env: WorkflowEnvironment, settings_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dev_env: WorkflowEnvironment, settings_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, task_queue: str
 ) -> None:
     env = dev_env
-    async with build_worker(env.client):
+    async with current_worker(env.client, task_queue):
         use_settings(monkeypatch, HISTORY_EVENTS_LIMIT=0)
         plain = await _port(env, settings_env, tmp_path)
         use_settings(monkeypatch, HISTORY_EVENTS_LIMIT=40)
