@@ -139,6 +139,7 @@ class Driver:
 
     async def run(self, port: Port, deadline: float) -> None:
         await self.start(port)
+        port.status = "started"
         await self.assign(port, deadline)
         await self.follow(port, deadline)
 
