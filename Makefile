@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.portflow-installed
 
-.PHONY: demo test check install bench fuzz clean replay scale
+.PHONY: demo test check install bench faults fuzz clean replay scale
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The fault suite: ports through the CLI while the worker is SIGKILLed, the server restarted
+# and the carrier fails on purpose (faults/; `make test` runs its --quick subset).
+faults: $(STAMP)
+	$(PY) -m faults
 
 # Issue 15's scale-out proof at full size: 3 worker processes, 200 ports, one worker SIGKILLed,
 # carrier calls within the rate limit (make test runs 20 ports: tests/deploy/test_scale_out.py).

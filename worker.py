@@ -87,6 +87,9 @@ def build_worker(client: Client, *, task_queue: str | None = None, executor: Thr
     executor = executor or ThreadPoolExecutor(max_workers=16)
     common = dict(activity_executor=executor, interceptors=INTERCEPTORS,  # status changes ride with activities
                   graceful_shutdown_timeout=timedelta(seconds=s.worker_shutdown_seconds),
+                  # a dead worker's sticky queue holds its workflows' next task this long before any
+                  # worker may take it (SDK default 10 s): a killed worker's ports stall less
+                  sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
                   deployment_config=deployment_config(versioning))
     activities = all_activities()
     main = Worker(client, task_queue=queue, workflows=WORKFLOWS, activities=activities,

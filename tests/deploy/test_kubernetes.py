@@ -24,8 +24,11 @@ SECRET_NAME = re.compile(r"(PASSWORD|SECRET_KEY|TOKEN|API_KEY|PRIVATE_KEY|HMAC|D
 
 
 def longest_activity() -> timedelta:
-    """The longest start-to-close timeout any workflow gives an activity (act()'s default is 60 s)."""
-    found = [timedelta(seconds=60)]
+    """The longest start-to-close timeout of any activity: core/limits.py's table, and any
+    override a workflow gives (``timeout=timedelta(...)``)."""
+    from core.limits import LIMITS
+
+    found = [lim.start_to_close for lim in LIMITS.values()]
     for path in (ROOT / "workflows").rglob("*.py"):
         for unit, n in re.findall(r"timeout=timedelta\((seconds|minutes|hours)=(\d+)\)", path.read_text()):
             found.append(timedelta(**{unit: int(n)}))

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from core.queues import activity_queue
     from models.carrier import CarrierOrderState, fingerprint
     from models.workflow import CarrierPoll, WaitingOn
+    from workflows.common import timeouts
 
 if TYPE_CHECKING:
     from workflows.port_order.order import Order
@@ -50,7 +51,7 @@ class Poll:
         if self.task is None:
             self.key = key
             self.task = asyncio.create_task(workflow.execute_activity(
-                self.activity, arg, result_type=self.result_type, start_to_close_timeout=timedelta(seconds=60),
+                self.activity, arg, result_type=self.result_type, **timeouts(self.activity),
                 task_queue=activity_queue(self.activity, workflow.info().task_queue),
                 retry_policy=policy, cancellation_type=ActivityCancellationType.TRY_CANCEL, summary=summary[:200]))
 
