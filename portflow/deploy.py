@@ -209,23 +209,48 @@ async def make_current_when_polling(client: Client, task_queue: str, *, timeout:
     the routing reached the task queues. Returns the build that was current before.
     Production promotes on purpose, after a replay: ``starter.py deploy current``."""
     import asyncio
+    from typing import Any
+
+    from temporalio.service import RPCError, RPCStatusCode
 
     s = settings or get_settings()
     build = this_build_id(s)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while task_queue not in await polled_task_queues(client, build, s):
+    pause = 0.2
+
+    async def patiently(call: Any) -> Any:
+        """``call()``, again after a pause while the server says "too many requests" (the dev
+        server limits the deployment APIs; a loaded box polling at 5/s met it)."""
+        nonlocal pause
+        while True:
+            try:
+                return await call()
+            except Exception as err:  # noqa: BLE001 - only the rate limit is retried
+                cause = err.__cause__ if err.__cause__ is not None else err
+                limited = isinstance(cause, RPCError) and cause.status == RPCStatusCode.RESOURCE_EXHAUSTED
+                if not limited or loop.time() > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+    async def wait() -> None:
+        nonlocal pause
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, 1.0)
+
+    while task_queue not in await patiently(lambda: polled_task_queues(client, build, s)):
         if loop.time() > deadline:
             raise DeployProblem(f"build {build} has not polled task queue {task_queue} within {timeout:g} s: "
                                 "is its worker running with PORTFLOW_WORKER_VERSIONING=true?")
-        await asyncio.sleep(0.2)
-    view = await describe(client, s)
+        await wait()
+    view = await patiently(lambda: describe(client, s))
     before = view.current
     if view.current != build:
-        before = await set_current(client, build, s)
-    while (await describe(client, s)).propagating:
+        before = await patiently(lambda: set_current(client, build, s))
+    while (await patiently(lambda: describe(client, s))).propagating:
         if loop.time() > deadline:
             raise DeployProblem(f"build {build} is current but the change has not reached every task queue "
                                 f"within {timeout:g} s")
-        await asyncio.sleep(0.2)
+        await wait()
     return before
