@@ -57,6 +57,26 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = None
     temporal_api_key: SecretStr | None = None
     temporal_ui_url: str = "http://localhost:8233"
+    # Payload encryption (issue 14): portflow/codec.py, core/payload_keys.py, README "Encryption".
+    payload_encryption: bool = Field(
+        default=True, description="Encrypt every payload portflow stores in Temporal (AES-256-GCM); false only to "
+        "measure or debug: then customer data is stored in clear",
+    )
+    payload_keys: SecretStr = Field(
+        default=SecretStr(""), description="Payload keys, id:base64key,... current first, or a key file's path; "
+        "empty: <var_dir>/payload.key, made once",
+    )
+    codec_token: SecretStr = Field(
+        default=SecretStr(""), description="Bearer token the codec server (/codec/*) requires; empty: the codec "
+        "server refuses every call",
+    )
+    codec_cors_origin: str = Field(
+        default="", description="Browser origin allowed to call the codec server; empty: PORTFLOW_TEMPORAL_UI_URL",
+    )
+    search_customer_name: bool = Field(
+        default=True, description="Set the CustomerName search attribute (stored in clear by Temporal); false "
+        "leaves it out",
+    )
     # Worker Versioning (docs/upgrades.md): the worker is one version (build) of a Worker Deployment.
     worker_versioning: bool = Field(
         default=True,

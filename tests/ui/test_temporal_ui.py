@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Page, async_playwright, expect
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from portflow.temporal import connect
 
 from core.settings import get_settings, reset_settings
 from devtools.devserver import DevServer
@@ -56,7 +56,7 @@ async def client(ui_server: DevServer, tmp_path: Path, monkeypatch: pytest.Monke
     })
     dispose_engines()
     migrate()
-    yield await Client.connect(ui_server.address, data_converter=pydantic_data_converter)
+    yield await connect(address=ui_server.address)
     dispose_engines()
     reset_settings()
 
