@@ -65,3 +65,22 @@ async def connect(settings: Settings | None = None, **overrides: Any) -> Client:
     }
     address = options.pop("address", s.temporal_address)
     return await Client.connect(address, **options)
+
+
+async def query_failure_message(client: Client, err: Exception) -> str:
+    """The message of a failed query, decoded: with failures encoded, the server's text for
+    a failed query is "Encoded failure"; the failure itself rides in the RPC error's details
+    (a worker that lacks a key says which one there)."""
+    from temporalio.api.errordetails.v1 import QueryFailedFailure
+    from temporalio.service import RPCError
+
+    rpc = err.__context__ if isinstance(err.__context__, RPCError) else err
+    status = rpc.grpc_status if isinstance(rpc, RPCError) else None
+    for detail in status.details if status else []:
+        found = QueryFailedFailure()
+        if detail.Unpack(found) and found.HasField("failure"):
+            try:
+                return str(await client.data_converter.decode_failure(found.failure))
+            except Exception:  # noqa: BLE001 - undecodable here too: keep the server's words
+                break
+    return str(err)
