@@ -228,7 +228,7 @@ def _options() -> Any:
     return options_from_settings(carrier_poll_seconds=5)
 
 
-class _Api:
+class ApiService:
     """The API service (webhooks, health) in this process, stopped with the demo."""
 
     def __init__(self, port: int) -> None:
@@ -289,7 +289,7 @@ async def run(args: argparse.Namespace) -> int:
         return 2
     how = "started (log: var/temporal.log)" if server.started_here else "already running: reused"
     print(f"Temporal dev server on {server.address} {how}; UI {server.ui_url}", flush=True)
-    api: _Api | None = None
+    api: ApiService | None = None
     try:
         migrate()
         client = await connect()
@@ -301,7 +301,7 @@ async def run(args: argparse.Namespace) -> int:
             print(f"reminder schedule '{synced.schedule_id}' {synced.outcome}: {synced.when} "
                   f"(UI: Schedules; `python starter.py schedules trigger` runs it now)", flush=True)
         if port_free(args.api_port):
-            api = _Api(args.api_port)
+            api = ApiService(args.api_port)
             api.start()
             print(f"API service on http://127.0.0.1:{args.api_port} (GET /healthz); payloads are encrypted, read "
                   f"them with: temporal workflow show -w <id> --address {server.address} --codec-endpoint "
