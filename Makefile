@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.portflow-installed
 
-.PHONY: demo test check install bench fuzz clean replay
+.PHONY: demo test check install bench faults fuzz clean replay
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The fault suite: ports through the CLI while the worker is SIGKILLed, the server restarted
+# and the carrier fails on purpose (faults/; `make test` runs its --quick subset).
+faults: $(STAMP)
+	$(PY) -m faults
 
 # The fuzz suite with many random examples per reader (make test runs a bounded,
 # derandomized share of it). FUZZ_EXAMPLES=20000 make fuzz for a longer run.

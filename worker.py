@@ -54,6 +54,9 @@ def build_worker(client: Client, *, task_queue: str | None = None, executor: Thr
         workflow_runner=workflow_runner(),
         interceptors=INTERCEPTORS,  # status changes ride with activities (workflows.audit)
         graceful_shutdown_timeout=timedelta(seconds=10),
+        # a dead worker's sticky queue holds its workflows' next task this long before any
+        # worker may take it (SDK default 10 s): a killed worker's ports stall less
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
         deployment_config=deployment_config(versioning),
     )
 

@@ -12,9 +12,12 @@ from typing import Any
 
 
 def all_activities() -> list[Callable[..., Any]]:
+    """Every activity, those with a heartbeat timeout (``core/limits.py``) beating while they run."""
     from activities import calendar, carrier, esign, intake, inventory, loa, notify, reminders, verify
+    from activities.keepalive import heartbeating
+    from core.limits import limits_of
 
-    return [
+    defined = [
         intake.record_request,
         intake.record_status,
         calendar.plan_dates,
@@ -39,3 +42,10 @@ def all_activities() -> list[Callable[..., Any]]:
         reminders.send_reminder,
         verify.verify_routing,
     ]
+    return [heartbeating(fn) if limits_of(_name(fn)).heartbeat else fn for fn in defined]
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    from temporalio import activity
+
+    return activity._Definition.must_from_callable(fn).name

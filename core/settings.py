@@ -192,6 +192,9 @@ class Settings(BaseSettings):
     )
     notify_channels: list[str] = Field(default_factory=lambda: ["outbox"], description="outbox, smtp, teams, slack")
     auto_sign: bool = Field(default=False, description="Local e-signature signs at once (demo only)")
+    esign_local_faults: str = Field(
+        default="", description='Fault drills of the local e-signature (JSON, e.g. {"rate": 0.3, "seed": 7}; python -m faults)'
+    )
 
     # --- people --------------------------------------------------------------------
     gaining_provider: str = Field(

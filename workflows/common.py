@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
+    from core.limits import limits_of
     from models.notify import Audience, Notification, NumberList, Recipient
     from models.workflow import NotifyResult, WaitingOn
     from workflows import search
@@ -32,20 +33,28 @@ async def act(
     result_type: type[T],
     *,
     summary: str,
-    timeout: timedelta = timedelta(seconds=60),
+    timeout: timedelta | None = None,
     retry: RetryPolicy = EXTERNAL,
     schedule_to_close: timedelta | None = None,
 ) -> T:
-    """Run the activity ``name`` with an explicit timeout, retry policy and UI summary."""
+    """Run the activity ``name`` with its limits (``core/limits.py``: start-to-close, and a
+    heartbeat timeout for the long ones; ``timeout`` overrides the start-to-close), a retry
+    policy and a UI summary."""
     return await workflow.execute_activity(
         name,
         arg,
         result_type=result_type,
-        start_to_close_timeout=timeout,
+        **timeouts(name, timeout),
         schedule_to_close_timeout=schedule_to_close,
         retry_policy=retry,
         summary=summary[:200],
     )
+
+
+def timeouts(name: str, start_to_close: timedelta | None = None) -> dict[str, timedelta | None]:
+    """``execute_activity``'s timeouts for the activity ``name`` (``core/limits.py``)."""
+    lim = limits_of(name)
+    return {"start_to_close_timeout": start_to_close or lim.start_to_close, "heartbeat_timeout": lim.heartbeat}
 
 
 async def notify(

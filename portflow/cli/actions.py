@@ -25,17 +25,14 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.settings import Settings
 from models.numbers import NumberProblem, parse_tn
 from models.request import DocumentKind, PortRequest
 from models.status import TERMINAL
 from models.workflow import (
     AssignNumbers,
     Cancel,
-    Expedite,
     ExpediteRequest,
     OrderView,
-    PortOptions,
     RequestView,
 )
 from portflow.cli.errors import CliError, about, deepest_message, parse_id
@@ -162,63 +159,11 @@ async def fresh_request_id(client: Client) -> str:
                    "is far behind the server's; point PORTFLOW_DATABASE_URL at the right database")
 
 
-async def cmd_start(client: Client, request: PortRequest, *, base_dir: Path, actor: str,
-                    expedite: str | None = None, options: PortOptions | None = None,
-                    settings: Settings | None = None, wait: float = 20.0) -> RequestView:
-    """Start a checked request (``portflow.cli.files.plan_start`` prepares it), attach the
-    documents its file names, and return its status once intake is done (or after ``wait``).
+async def cmd_start(client: Client, request: PortRequest, **kw: Any) -> RequestView:
+    """Start a checked request: ``portflow.cli.starting.cmd_start``."""
+    from portflow.cli.starting import cmd_start as start
 
-    The documents are attached once the workflow has run its first task: an update that
-    reaches it in that very task is refused (its validators need the run's input)."""
-    from portflow import ports
-
-    docs = []
-    for d in request.documents:
-        path = Path(d.path) if Path(d.path).is_absolute() else base_dir / d.path
-        if not path.is_file():
-            raise CliError(f"document {d.path} ({d.kind.value}) not found: fix the path in the request file")
-        docs.append((path, d.kind, request.order_id(d.account) if d.account is not None else None))
-    exp = Expedite(actor=actor, reason=expedite) if expedite else None
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    try:
-        async with about(request.id):
-            handle = await asyncio.wait_for(
-                ports.start_port(client, request.model_copy(update={"documents": []}), started_by=actor,
-                                 base_dir=base_dir, expedite=exp, options=options, settings=settings),
-                timeout=wait)
-            view = await _first_view(handle, deadline)
-            for path, kind, order_id in docs:
-                view = await ports.attach(client, request.id, path, kind, actor=actor, order_id=order_id)
-    except ports.PortRefused as exc:
-        raise CliError(f"not started: {exc}") from None
-    except CliError as err:
-        if "no worker answered" not in err.message:
-            raise
-        if await running_state(client, request.id) is None:
-            raise CliError(f"{request.id} was not started: the server did not answer within {wait:.0f} s") from None
-        raise CliError(f"{request.id} was started, but no worker answered within {wait:.0f} s: start the worker "
-                       f"(`python worker.py`), then check it with `python starter.py status {request.id}` and attach "
-                       "any document it misses with `python starter.py attach`") from None
-    # intake (recording the request, claiming its numbers), then the orders starting: show
-    # where it settles rather than a stage it leaves a second later
-    settle = min(deadline, loop.time() + 5)
-    while view.status.value in ("intake", "validated") and loop.time() < settle:
-        await asyncio.sleep(0.1)  # a local query: cheap, and the user waits
-        async with about(request.id):
-            view = await handle.query(PortRequestWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
-    return view
-
-
-async def _first_view(handle: Any, deadline: float) -> RequestView:
-    """The status once the workflow's first task ran (a query is answered only after it)."""
-    left = max(1.0, deadline - asyncio.get_running_loop().time())
-    try:
-        return await handle.query(PortRequestWorkflow.status, rpc_timeout=timedelta(seconds=left))
-    except RPCError as err:
-        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
-            raise CliError(f"{handle.id}: no worker answered in time") from None
-        raise
+    return await start(client, request, **kw)
 
 
 # --------------------------------------------------------------------------- documents

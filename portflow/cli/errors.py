@@ -49,13 +49,34 @@ def order_id_of(text: str) -> str:
     return order_id
 
 
+# What the transport's error text (tonic, hyper, the OS) means, in a person's words.
+_REASONS = (
+    (("connection refused", "connectionrefused"), "nothing listens there"),
+    (("dns error", "failed to lookup", "name or service not known", "nodename nor servname"),
+     "the host name is not known"),
+    (("timed out", "timeout", "no answer within"), "no answer"),
+    (("tls", "certificate", "handshake"), "the TLS handshake failed: check PORTFLOW_TEMPORAL_TLS and its certificates"),
+    (("network is unreachable", "no route to host", "host unreachable"), "the network cannot reach that host"),
+    (("connection reset", "broken pipe", "unavailable"), "the connection was dropped"),
+)
+
+
+def transport_reason(detail: str) -> str:
+    """A short reason for a connection failure, without the transport's internals."""
+    text = str(detail).lower()
+    for needles, reason in _REASONS:
+        if any(n in text for n in needles):
+            return reason
+    return "the connection failed"
+
+
 def unreachable_message(detail: str = "") -> str:
     from core.settings import get_settings
 
     s = get_settings()
-    why = f" ({_short(detail)})" if detail else ""
-    return (f"cannot reach the Temporal server at {s.temporal_address}{why}: start one with `make demo` "
-            "(or `temporal server start-dev`), or point PORTFLOW_TEMPORAL_ADDRESS at yours")
+    why = f" ({transport_reason(detail)})" if detail else ""
+    return (f"cannot reach the Temporal server at {s.temporal_address}{why}: check that it runs there (start "
+            "one with `make demo` or `temporal server start-dev`), or point PORTFLOW_TEMPORAL_ADDRESS at yours")
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -122,7 +143,9 @@ def translate(err: BaseException, target: str) -> CliError:
             if order:
                 hint = " (an order workflow starts once its request's documents are complete)"
             return CliError(f"no port {target}: check the id with `starter.py list`{hint}")
-        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        if err.status == RPCStatusCode.DEADLINE_EXCEEDED or (
+                err.status == RPCStatusCode.CANCELLED and "timeout expired" in text.lower()):
+            # the client's own deadline passed (the SDK reports it as CANCELLED 'Timeout expired')
             return CliError(f"{target}: no worker answered in time: is the worker running? "
                             "(`python worker.py`, or `make demo`)")
         if err.status in (RPCStatusCode.UNAVAILABLE,):

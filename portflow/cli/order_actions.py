@@ -21,8 +21,9 @@ from models.carrier import (
     NumberOutcome,
 )
 from models.events import EventAck
+from models.status import TERMINAL
 from models.workflow import ActivateNow, AmendOrder, Approve, ConfirmVerification, OrderView, RequestView
-from portflow.cli.actions import check_text, query_order, running_state, send_update
+from portflow.cli.actions import check_text, query_order, query_request, running_state, send_update
 from portflow.cli.errors import CliError, order_id_of, parse_id
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
@@ -45,8 +46,7 @@ async def cmd_sign(client: Client, target: str, *, name: str | None = None, decl
     if (name is None) == (decline is None):
         raise CliError('give either --name "Signer Name" to sign or --decline REASON to refuse')
     if await running_state(client, order_id) is None:
-        raise CliError(f"no port {order_id}: its LOA goes out once the request's documents are complete "
-                       f"(see `python starter.py status {order_id.rsplit('-', 1)[0]}`)")
+        raise await order_not_running(client, order_id, "its LOA goes out")
     esign = LocalESign(s)
     try:
         event = await (esign.sign(order_id, name, force=force) if name is not None else esign.decline(order_id, decline or ""))
@@ -60,6 +60,24 @@ async def cmd_sign(client: Client, target: str, *, name: str | None = None, decl
         raise CliError(str(exc)) from None
     ack = await send_update(client, order_id, PortOrderWorkflow.esign_event, event)
     return event, ack
+
+
+async def order_not_running(client: Client, order_id: str, then: str) -> CliError:
+    """Why ``order_id`` has no workflow: no such request, no such order in it, a request that
+    ended before its orders, or one still collecting documents (``then`` happens after)."""
+    request_id = order_id.rsplit("-", 1)[0]
+    if await running_state(client, request_id) is None:
+        return CliError(f"no port {order_id}: there is no request {request_id} (check the id with `python starter.py list`)")
+    view = await query_request(client, request_id)
+    known = sorted({o.order_id for o in view.orders} | {m.order_id for m in view.missing}
+                   | {d.order_id for d in view.documents if d.order_id}, key=lambda o: int(o.rsplit("-", 1)[1]))
+    see = f"see `python starter.py status {request_id}`"
+    if known and int(order_id.rsplit("-", 1)[1]) > int(known[-1].rsplit("-", 1)[1]):
+        return CliError(f"{request_id} has no order {order_id}: its orders are {', '.join(known)} ({see})")
+    if view.status in TERMINAL:
+        return CliError(f"{order_id} never started: its request {request_id} is {view.status.value} ({see})")
+    return CliError(f"{order_id} has not started yet: {then} once {request_id}'s documents are complete "
+                    f"(missing: {', '.join(view.missing_documents) or 'none'}; {see})")
 
 
 # --------------------------------------------------------------------------- order steps
@@ -166,7 +184,14 @@ async def cmd_carrier_event(client: Client, target: str, *, actor: str, carrier_
                                   reject_text=reject_text, completed=completed, cancelled=cancelled,
                                   activation_failed=activation_failed)
     s = settings or get_settings()
+    if await running_state(client, order_id) is None:
+        raise await order_not_running(client, order_id, "nothing reaches the carrier before its LOA, which goes out")
     view = await query_order(client, order_id)
+    if view.carrier_order_id is None and view.status.value != "submitted" and view.status not in TERMINAL:
+        # the workflow's validator refuses any carrier answer now: say so before asking for anything
+        raise CliError(f"{order_id} is {view.status.value}: it has not been submitted to the carrier yet, so there "
+                       "is no carrier answer to record; it goes to the carrier once its LOA is signed "
+                       f"(see `python starter.py status {order_id}`)")
     at = now or datetime.now(UTC)
     if s.carrier_provider == "manual":
         from providers.carrier.manual import ManualCarrier, ManualEventError, build_event

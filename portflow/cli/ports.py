@@ -96,17 +96,25 @@ def start(
         out.print(Text(f"lead time waived by the expedite ({expedite}): {p.message}", style="yellow"))
     request = plan.request
 
+    from portflow.cli.starting import StartUnconfirmed, report
+
     async def work(client):
         req = request
         if not plan.has_own_id:
             req = request.model_copy(update={"id": await actions.fresh_request_id(client)})
             out.print(f"new request id: [bold]{req.id}[/bold]")
-        return req, await actions.cmd_start(client, req, base_dir=plan.base_dir, actor=actor(by), expedite=expedite)
+        try:
+            return req, await actions.cmd_start(client, req, base_dir=plan.base_dir, actor=actor(by), expedite=expedite)
+        except StartUnconfirmed as unconfirmed:
+            return req, unconfirmed
 
     request, view = run(work)
+    if isinstance(view, StartUnconfirmed):
+        report(request, view)
+        return
     if view.status.value == "failed":
         why = view.timeline[-1].reason if view.timeline else "see the Temporal UI"
-        fail(f"{request.id} was refused at intake: {why}")
+        fail(f"{request.id} was refused at intake: {why.removeprefix('intake refused: ')}")
     parts = request.order_parts()
     orders = ", ".join(f"{p.order_id} ({p.carrier}{', toll-free RespOrg change' if p.toll_free else ''})" for p in parts)
     done(f"started {request.id}: {request.customer.name}, {len(request.all_numbers)} numbers in "

@@ -54,6 +54,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.numbers import NumberProblem, parse_tn
+from providers.faults import Faults
 from providers.carrier.submission import config_error
 
 Kind = Literal[
@@ -143,9 +144,11 @@ class Behaviour(BaseModel):
 
 
 class Profile(BaseModel):
-    """Rules by carrier name (casefolded); ``"*"`` is the fallback."""
+    """Rules by carrier name (casefolded); ``"*"`` is the fallback; ``faults`` for drills
+    (``providers/faults.py``)."""
 
     carriers: dict[str, list[Behaviour]] = Field(default_factory=dict)
+    faults: Faults | None = None
 
     def behaviour_for(self, carrier: str, numbers: list[str]) -> Behaviour:
         for name in (carrier.strip().casefold(), "*"):
@@ -159,8 +162,14 @@ def parse_profile(data: Any, source: str = "profile") -> Profile:
     """Build a profile from parsed YAML; every mistake names the carrier and the rule."""
     if data is None:
         data = {}
-    if not isinstance(data, dict) or set(data) - {"carriers"}:
-        raise config_error(f"simulator {source}: expected a mapping with one key, carriers")
+    if not isinstance(data, dict) or set(data) - {"carriers", "faults"}:
+        raise config_error(f"simulator {source}: expected a mapping with the keys carriers (and faults)")
+    try:
+        faults = Faults.model_validate(data["faults"]) if data.get("faults") is not None else None
+    except ValidationError as exc:
+        bad = exc.errors()[0]
+        where = ".".join(str(p) for p in bad["loc"]) or "faults"
+        raise config_error(f"simulator {source}: faults: {where}: {bad['msg']}") from None
     carriers = data.get("carriers") or {}
     if not isinstance(carriers, dict):
         raise config_error(f"simulator {source}: carriers must map carrier names to rules")
@@ -179,7 +188,7 @@ def parse_profile(data: Any, source: str = "profile") -> Profile:
                 ) from None
         key = str(name).strip().casefold()
         out.setdefault(key, []).extend(parsed)
-    return Profile(carriers=out)
+    return Profile(carriers=out, faults=faults)
 
 
 def load_profile(path: str | Path | None) -> Profile:

@@ -33,10 +33,11 @@ from models.carrier import (
     Supplement,
     SupplementKind,
 )
-from providers.carrier.base import CarrierProvider, CarrierRejected
+from providers.carrier.base import CarrierError, CarrierProvider, CarrierRejected
 from providers.carrier.exceptions import NOT_PORTABLE_CODES
 from providers.carrier.guard import check_change_allowed
 from providers.carrier.sim_engine import RAW, evaluate
+from providers.faults import FaultInjector
 from providers.carrier.sim_profile import Profile, load_profile
 from providers.carrier.submission import (
     JsonStore,
@@ -64,9 +65,30 @@ class CarrierSimulator(CarrierProvider):
             profile if profile is not None else load_profile(self.settings.simulator_profile)
         )
         self.store = JsonStore(self.settings.var_dir / "carrier-sim")
+        self.faults = FaultInjector(self.profile.faults, self.settings.var_dir / "carrier-sim", CarrierError)
 
     # ------------------------------------------------------------------ interface
+    # each call may fail on purpose when the profile asks for fault drills (providers/faults.py)
     async def submit(self, sub: CarrierSubmission, secrets: dict[str, str]) -> CarrierOrderState:
+        return await self.faults.call("submit", sub.order_id, lambda: self._submit(sub, secrets), has_effect=True)
+
+    async def supplement(self, carrier_order_id: str, sup: Supplement, secrets: dict[str, str]) -> CarrierOrderState:
+        return await self.faults.call("supplement", carrier_order_id,
+                                      lambda: self._supplement(carrier_order_id, sup, secrets), has_effect=True)
+
+    async def cancel(self, carrier_order_id: str, reason: str) -> CarrierOrderState:
+        return await self.faults.call("cancel", carrier_order_id, lambda: self._cancel(carrier_order_id, reason),
+                                      has_effect=True)
+
+    async def status(self, carrier_order_id: str) -> CarrierOrderState:
+        return await self.faults.call("status", carrier_order_id, lambda: self._status(carrier_order_id),
+                                      has_effect=False)
+
+    async def activate(self, carrier_order_id: str) -> CarrierOrderState:
+        return await self.faults.call("activate", carrier_order_id, lambda: self._activate(carrier_order_id),
+                                      has_effect=True)
+
+    async def _submit(self, sub: CarrierSubmission, secrets: dict[str, str]) -> CarrierOrderState:
         validate_submission(sub, secrets, self._now())
         order_id = "SIM-" + hashlib.sha256(sub.idempotency_key.encode()).hexdigest()[:12].upper()
         rec = self.store.get(order_id)
@@ -113,11 +135,11 @@ class CarrierSimulator(CarrierProvider):
         self.store.put(order_id, rec)
         return self._state(rec)
 
-    async def supplement(
+    async def _supplement(
         self, carrier_order_id: str, sup: Supplement, secrets: dict[str, str]
     ) -> CarrierOrderState:
         if sup.kind is SupplementKind.SUP1:
-            return await self.cancel(carrier_order_id, sup.reason or "SUP1")
+            return await self._cancel(carrier_order_id, sup.reason or "SUP1")
         rec = self._load(carrier_order_id)
         if any(e.get("key") == sup.idempotency_key for e in rec["events"]):
             return self._state(rec)
@@ -196,7 +218,7 @@ class CarrierSimulator(CarrierProvider):
         self.store.put(carrier_order_id, rec)
         return self._state(rec, now)
 
-    async def cancel(self, carrier_order_id: str, reason: str) -> CarrierOrderState:
+    async def _cancel(self, carrier_order_id: str, reason: str) -> CarrierOrderState:
         rec = self._load(carrier_order_id)
         now = self._now()
         state = self._state(rec, now)
@@ -212,10 +234,10 @@ class CarrierSimulator(CarrierProvider):
         self.store.put(carrier_order_id, rec)
         return self._state(rec, now)
 
-    async def status(self, carrier_order_id: str) -> CarrierOrderState:
+    async def _status(self, carrier_order_id: str) -> CarrierOrderState:
         return self._state(self._load(carrier_order_id))
 
-    async def activate(self, carrier_order_id: str) -> CarrierOrderState:
+    async def _activate(self, carrier_order_id: str) -> CarrierOrderState:
         rec = self._load(carrier_order_id)
         now = self._now()
         state = self._state(rec, now)

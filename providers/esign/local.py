@@ -41,6 +41,7 @@ from models.esign import (
 from models.request import DocumentKind, DocumentRef
 from providers.esign.base import ESignConfigError, ESignError, ESignProvider, ESignRejected
 from providers.esign.signed_loa import signed_loa_pdf
+from providers.faults import FaultInjector, parse_faults
 from store import documents
 
 log = logging.getLogger(__name__)
@@ -117,16 +118,27 @@ class LocalESign(ESignProvider):
         self.settings = settings or get_settings()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.root = self.settings.var_dir / "esign-local"
+        try:
+            drill = parse_faults(self.settings.esign_local_faults, "PORTFLOW_ESIGN_LOCAL_FAULTS")
+        except ValueError as exc:
+            raise ESignConfigError(str(exc)) from None
+        self.faults = FaultInjector(drill, self.root, ESignError)
 
     # --- the ESignProvider interface ------------------------------------------------
+    # each call may fail on purpose under PORTFLOW_ESIGN_LOCAL_FAULTS (providers/faults.py)
     async def send_loa(self, req: LoaEnvelopeRequest) -> EnvelopeInfo:
-        return await asyncio.to_thread(self._send, req)
+        return await self.faults.call("send_loa", req.order_id, lambda: asyncio.to_thread(self._send, req),
+                                      has_effect=True)
 
     async def get_status(self, envelope_id: str) -> EnvelopeInfo:
-        return self._info(await asyncio.to_thread(self._resolve, envelope_id))
+        async def status() -> EnvelopeInfo:
+            return self._info(await asyncio.to_thread(self._resolve, envelope_id))
+
+        return await self.faults.call("status", envelope_id, status, has_effect=False)
 
     async def void(self, envelope_id: str, reason: str) -> EnvelopeInfo:
-        return await asyncio.to_thread(self._void, envelope_id, reason)
+        return await self.faults.call("void", envelope_id, lambda: asyncio.to_thread(self._void, envelope_id, reason),
+                                      has_effect=True)
 
     async def download_signed(
         self, envelope_id: str, *, request_id: str, order_id: str

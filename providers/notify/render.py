@@ -41,6 +41,7 @@ CUSTOMER_TEMPLATES = frozenset(
         "loa_sent",
         "loa_reminder",
         "loa_signed",
+        "loa_voided",
         "exception",
         "foc_confirmed",
         "foc_changed",

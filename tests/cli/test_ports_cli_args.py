@@ -42,8 +42,19 @@ def test_an_unreachable_server_names_the_setting_and_make_demo(invoke) -> None:
     assert code == 2
     assert f"cannot reach the Temporal server at {invoke.address}" in out
     assert "make demo" in out and "PORTFLOW_TEMPORAL_ADDRESS" in out
+    assert "(nothing listens there)" in out  # the reason in words, not the transport's internals
+    for internal in ("tonic", "ConnectError", "Os {", "transport::Error", "..."):
+        assert internal not in out, out
     code, out = invoke("list", "--status", "exception")
     assert code == 2 and "PORTFLOW_TEMPORAL_ADDRESS" in out
+
+
+def test_a_host_that_does_not_resolve_says_so_in_words(invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_settings(monkeypatch, TEMPORAL_ADDRESS="nosuchhost.invalid:7233")
+    code, out = invoke("status", "PR-2026-0042")
+    assert code == 2
+    assert "cannot reach the Temporal server at nosuchhost.invalid:7233 (the host name is not known)" in out
+    assert "tonic" not in out and "dns error" not in out
 
 
 def test_start_refuses_what_check_refuses_without_a_server(invoke) -> None:

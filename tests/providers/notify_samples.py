@@ -110,6 +110,12 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "kept_numbers": ["+14155550188"],
         "first_invoice_date": "2026-05-01",
     },
+    "loa_voided": {
+        "customer_name": "Acme Dental",
+        "signer_name": "Dana Whitfield",
+        "losing_carrier": "Verizon",
+        "reason": "The customer decided to stay with the current provider.",
+    },
     "cancelled": {
         "customer_name": "Acme Dental",
         "losing_carrier": "Verizon",

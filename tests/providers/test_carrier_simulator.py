@@ -460,7 +460,9 @@ async def test_profile_file_matches_carrier_names_and_number_prefixes(
             "must be later",
         ),
         ({"carriers": {"acme": {"behaviour": "partial", "numbers": ["12"]}}}, "numbers:"),
-        ({"carrier": {}}, "one key, carriers"),
+        ({"carrier": {}}, "the keys carriers"),
+        ({"faults": {"rate": 2}}, "faults: rate: .*less than or equal to 1"),
+        ({"faults": {"kinds": ["meteor"]}}, "faults: kinds.0"),
     ],
 )
 def test_a_broken_profile_says_which_rule(data: object, message: str) -> None:

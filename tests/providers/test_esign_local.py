@@ -308,3 +308,22 @@ def test_provider_choice_is_lazy_about_docusign(
     assert isinstance(esign_from_settings(settings), FakeDocuSign) and made == [settings]
     with pytest.raises(ESignConfigError, match="set PORTFLOW_ESIGN_PROVIDER to local or docusign"):
         esign_from_settings(get_settings().model_copy(update={"esign_provider": "paper"}))
+
+
+async def test_a_fault_drill_after_the_envelope_was_made_leaves_one_envelope(
+    stored_loa: DocumentRef, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PORTFLOW_ESIGN_LOCAL_FAULTS: the first send fails after the envelope was made (its
+    answer lost); the retry finds that envelope instead of making a second one."""
+    use_settings(monkeypatch, ESIGN_LOCAL_FAULTS='{"rate": 1.0, "seed": 5, "after_effect": 1.0, '
+                                                 '"timeout_seconds": 0, "max_in_a_row": 1}')
+    esign = LocalESign(get_settings(), clock=clock)
+    with pytest.raises(ESignError, match="fault drill") as caught:
+        await esign.send_loa(_send_req(stored_loa))
+    assert caught.value.retryable
+    info = await esign.send_loa(_send_req(stored_loa))
+    files = list((get_settings().var_dir / "esign-local" / "envelopes").glob("*.json"))
+    assert [f.stem for f in files] == [info.envelope_id]
+    use_settings(monkeypatch, ESIGN_LOCAL_FAULTS='{"rate": 7}')
+    with pytest.raises(ESignConfigError, match="PORTFLOW_ESIGN_LOCAL_FAULTS: rate"):
+        LocalESign(get_settings(), clock=clock)

@@ -144,6 +144,10 @@ async def test_cancel_with_the_loa_out_voids_the_envelope(
             assert carrier_records() == []
             _all_released(req.id, reason)
             _cancelled_mail(port_var, req.id)
+            # and the signer is told, once, that the LOA they were asked to sign is withdrawn
+            [voided] = outbox(port_var, "loa_voided")
+            assert voided.to == (str(req.signer.email),) and voided.order_id == oid
+            assert "no la firme" in voided.subject and reason in voided.body  # the customer writes Spanish
         finally:
             await terminate_running(env.client, [req.id, oid])
 

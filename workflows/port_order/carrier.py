@@ -3,7 +3,7 @@ supplements (SUP2 a new date, SUP3 corrections or numbers removed)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
@@ -144,18 +144,31 @@ async def apply_carrier(o: Order, state: CarrierOrderState, actor: str) -> None:
                            old_foc_utc=old_foc.isoformat(), foc_utc=state.foc_at.isoformat(),
                            numbers=o.live_numbers(), reason=f"the carrier moved the FOC ({words})")
         elif o.status in FOC_CAN_ARRIVE:
-            st.remediation = []
-            st.foc_received_at = workflow.now()
-            await o.replan()
-            await o.move(S.FOC_CONFIRMED, actor, f"FOC confirmed for {fmt(state.foc_at)} ({words})")
-            await o.notify(f"foc_confirmed:{state.foc_at.isoformat()}", "foc_confirmed", [o.contact(), o.pm()],
-                           foc_utc=state.foc_at.isoformat(), numbers=o.live_numbers())
-            numbers.start_inventory(o)
-    elif status == CarrierOrderStatus.PORTED and o.status in (S.FOC_CONFIRMED, S.ACTIVATION):
+            await _foc_confirmed(o, state.foc_at, actor, words)
+    elif status == CarrierOrderStatus.PORTED and o.status == S.ACTIVATION:
         await o.move(S.PORTED, actor, f"carrier reports the numbers ported ({words})")
+    elif status == CarrierOrderStatus.PORTED and o.status in FOC_CAN_ARRIVE | {S.FOC_CONFIRMED}:
+        # ported before port day began here (early, or the FOC, even its confirmation, passed
+        # while nobody looked: an outage, a late poll): the FOC's and port day's duties still
+        # run, once (mails, the numbers into the inventory, the unassigned check); port day
+        # sees the carrier is done
+        if o.status != S.FOC_CONFIRMED:
+            await _foc_confirmed(o, state.foc_at or workflow.now(), actor, words)
+        await numbers.inventory_done(o)  # in the inventory before they go active
+        await o.move(S.ACTIVATION, actor, f"port day: the carrier reports the numbers ported ({words})")
     elif status == CarrierOrderStatus.CANCELLED and o.status not in TERMINAL | {S.CANCEL_REQUESTED}:
         if o.cancel_req is None:
             o.cancel_req = Cancel(actor=actor, reason=f"cancelled by the carrier ({words})")
+
+
+async def _foc_confirmed(o: Order, foc: datetime, actor: str, words: str) -> None:
+    o.st.remediation = []
+    o.st.foc_received_at = workflow.now()
+    await o.replan()
+    await o.move(S.FOC_CONFIRMED, actor, f"FOC confirmed for {fmt(foc)} ({words})")
+    await o.notify(f"foc_confirmed:{foc.isoformat()}", "foc_confirmed", [o.contact(), o.pm()],
+                   foc_utc=foc.isoformat(), numbers=o.live_numbers())
+    numbers.start_inventory(o)
 
 
 async def explain(o: Order, exceptions: list[CarrierException], what: str) -> None:

@@ -42,6 +42,10 @@ async def stage(o: Order) -> None:
     if not o.resuming("carrier"):  # a new stay with the carrier (a continued run goes on with its clock)
         st.silence_at, st.reminded, st.window_noted = workflow.now() + silence, set(), False
     assert st.silence_at is not None
+    # when a wait's timer fired, the time is at least its deadline: decisions use that floor,
+    # not workflow.now() alone, which came out stale (the previous task's time) in a task that
+    # followed a timed-out workflow task on a killed worker, so the replay took another branch
+    floor: datetime | None = None
     try:
         while o.status in WITH_CARRIER:
             if o.may_continue_as_new():
@@ -50,7 +54,7 @@ async def stage(o: Order) -> None:
             window = on_demand_window(o)
             if o.status == S.FOC_CONFIRMED:
                 st.window_noted = _note_window(o, window, st.window_noted)
-                if await _port_day_starts(o, window):
+                if await _port_day_starts(o, window, floor):
                     return
             # once the FOC is in, the poll only watches for the carrier moving it
             wait.interval = foc_poll_every if o.status == S.FOC_CONFIRMED else poll_every
@@ -60,6 +64,7 @@ async def stage(o: Order) -> None:
             wake = min(wakes, default=None)
             got = await o.wait(lambda: wait.has_event() or wait.polled() or bool(o.st.amends)
                                or o.st.activate_req is not None, wake, f"{o.next.what} (until {fmt(wake)})")
+            floor = wake if not got else None
             while (event := wait.take_event()) is not None:
                 await carrier.apply_carrier(o, *event)
                 st.silence_at = workflow.now() + silence
@@ -91,10 +96,11 @@ def _note_window(o: Order, window: tuple[datetime, datetime, datetime] | None, n
     return True
 
 
-async def _port_day_starts(o: Order, window: tuple[datetime, datetime, datetime] | None) -> bool:
+async def _port_day_starts(o: Order, window: tuple[datetime, datetime, datetime] | None,
+                           floor: datetime | None = None) -> bool:
     """FOC_CONFIRMED: move to ACTIVATION when the PM activates on demand, the on-demand window
-    is about to close, or the FOC has come; True when it did."""
-    now, foc = workflow.now(), o.foc()
+    is about to close, or the FOC has come (``floor``: a fired timer's deadline); True when it did."""
+    now, foc = max(workflow.now(), floor or workflow.now()), o.foc()
     if o.st.activate_req is not None:
         r = o.st.activate_req
         await o.move(S.ACTIVATION, r.actor, f"on-demand activation inside the carrier's window: {r.reason}")

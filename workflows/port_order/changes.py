@@ -98,6 +98,7 @@ async def cancel(o: Order) -> None:
     assert c is not None
     if o.st.envelope is not None and o.st.envelope.status not in ENVELOPE_OVER:
         await loa.void(o, f"port cancelled: {c.reason}", "void the LOA envelope")
+        await o.notify("loa_voided", "loa_voided", [o.signer()], signer_name=o.inp.signer.name, reason=c.reason)
     open_order = o.st.carrier is not None and o.st.carrier.status not in (CarrierOrderStatus.CANCELLED,
                                                                           CarrierOrderStatus.PORTED)
     if open_order and o.status in WITH_CARRIER | BEFORE_SUBMISSION | {S.SNAPBACK}:

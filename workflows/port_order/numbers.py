@@ -26,7 +26,14 @@ def start_inventory(o: Order) -> None:
     if o.st.inventory_started:
         return
     o.st.inventory_started = True
-    o.background.append(asyncio.create_task(_publish_inventory(o)))
+    o.background.append(asyncio.create_task(_publish_inventory(o), name="inventory"))
+
+
+async def inventory_done(o: Order) -> None:
+    """Wait for the inventory job (started at the FOC), when port day comes right after it."""
+    for task in o.background:
+        if task.get_name() == "inventory":
+            await task
 
 
 async def _publish_inventory(o: Order) -> None:

@@ -41,6 +41,9 @@ async def activation(o: Order) -> None:
         await o.escalate("P3", f"port day with {len(unassigned)} numbers unassigned", "unassigned_escalation",
                          unassigned_numbers=unassigned, contact_email=o.inp.contact_email,
                          contact_name=o.inp.contact_name, port_date=fmt(foc))
+    if o.st.carrier is not None and o.st.carrier.status == CarrierOrderStatus.PORTED:
+        await _activated(o, o.st.carrier, foc)  # the carrier ported before port day began here
+        return
     o.set_next("carrier activates the numbers", None, WaitingOn.CARRIER)
     await o.publish()
     try:

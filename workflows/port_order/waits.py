@@ -20,6 +20,7 @@ from temporalio.workflow import ActivityCancellationType
 with workflow.unsafe.imports_passed_through():
     from models.carrier import CarrierOrderState, fingerprint
     from models.workflow import CarrierPoll, WaitingOn
+    from workflows.common import timeouts
 
 if TYPE_CHECKING:
     from workflows.port_order.order import Order
@@ -49,7 +50,7 @@ class Poll:
         if self.task is None:
             self.key = key
             self.task = asyncio.create_task(workflow.execute_activity(
-                self.activity, arg, result_type=self.result_type, start_to_close_timeout=timedelta(seconds=60),
+                self.activity, arg, result_type=self.result_type, **timeouts(self.activity),
                 retry_policy=policy, cancellation_type=ActivityCancellationType.TRY_CANCEL, summary=summary[:200]))
 
     def done(self) -> bool:
