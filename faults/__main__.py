@@ -181,7 +181,7 @@ async def replay_all(client: object, env: dict[str, str]) -> list[str]:
     from portflow.temporal import client_options
 
     replayer = Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(), interceptors=INTERCEPTORS,
-                        **client_options(run_settings(env)))
+                        **client_options(run_settings(env), encode_failures=False))
     failures = []
     async for wf in client.list_workflows("WorkflowType = 'PortRequestWorkflow' OR WorkflowType = 'PortOrderWorkflow'"):
         history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()

@@ -40,4 +40,4 @@ def build_replayer(runtime: Runtime | None = None) -> Replayer:
     interceptors (without them the audit headers the workflows attach to activities would
     not be rebuilt and every history with a status move would fail)."""
     return Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(), interceptors=INTERCEPTORS,
-                    runtime=runtime, **client_options())
+                    runtime=runtime, **client_options(encode_failures=False))

@@ -21,23 +21,28 @@ from core.payload_keys import load_key_ring
 from core.settings import Settings, get_settings
 
 
-def data_converter(settings: Settings | None = None) -> DataConverter:
+def data_converter(settings: Settings | None = None, *, encode_failures: bool = True) -> DataConverter:
     """The pydantic converter with the payload codec (per ``PORTFLOW_PAYLOAD_KEYS``), failures
-    encoded; with ``PORTFLOW_PAYLOAD_ENCRYPTION=false`` the plain pydantic converter."""
+    encoded; with ``PORTFLOW_PAYLOAD_ENCRYPTION=false`` the plain pydantic converter.
+    ``encode_failures=False`` is for the replayer only: its failures never leave the process,
+    and encoded they would read "Encoded failure" instead of the nondeterminism they report
+    (encoded failures in a history decode either way)."""
     from portflow.codec import AesGcmCodec
 
     s = settings or get_settings()
     if not s.payload_encryption:
         return pydantic_data_converter
     ring = load_key_ring(s.payload_keys.get_secret_value(), s.var_dir)
+    if not encode_failures:
+        return dataclasses.replace(pydantic_data_converter, payload_codec=AesGcmCodec(ring))
     return dataclasses.replace(pydantic_data_converter, payload_codec=AesGcmCodec(ring),
                                failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 
 
-def client_options(settings: Settings | None = None) -> dict[str, Any]:
+def client_options(settings: Settings | None = None, *, encode_failures: bool = True) -> dict[str, Any]:
     """The keyword arguments every client is made with: the data converter, headers encoded."""
     s = settings or get_settings()
-    return {"data_converter": data_converter(s),
+    return {"data_converter": data_converter(s, encode_failures=encode_failures),
             "header_codec_behavior": HeaderCodecBehavior.CODEC if s.payload_encryption else HeaderCodecBehavior.NO_CODEC}
 
 
