@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.portflow-installed
 
-.PHONY: demo test check install bench faults fuzz clean replay
+.PHONY: demo test check install bench faults fuzz clean replay scale
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ bench: $(STAMP)
 # and the carrier fails on purpose (faults/; `make test` runs its --quick subset).
 faults: $(STAMP)
 	$(PY) -m faults
+
+# Issue 15's scale-out proof at full size: 3 worker processes, 200 ports, one worker SIGKILLed,
+# carrier calls within the rate limit (make test runs 20 ports: tests/deploy/test_scale_out.py).
+SCALE_PORTS ?= 200
+scale: $(STAMP)
+	$(PY) -m bench.scaleout --ports $(SCALE_PORTS) --workers 3 --calls-per-second 10
 
 # The fuzz suite with many random examples per reader (make test runs a bounded,
 # derandomized share of it). FUZZ_EXAMPLES=20000 make fuzz for a longer run.

@@ -6,6 +6,7 @@ Every field here is documented in the README's settings table with its default. 
 
 from __future__ import annotations
 
+import os
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +57,10 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_api_key: SecretStr | None = None
+    temporal_tls_ca: Path | None = Field(
+        default=None, description="PEM of the CA that signed a self-hosted server's certificate; empty: system CAs"
+    )
+    temporal_tls_server_name: str = Field(default="", description="TLS server name when it differs from the address's host")
     temporal_ui_url: str = "http://localhost:8233"
     # Payload encryption (issue 14): portflow/codec.py, core/payload_keys.py, README "Encryption".
     payload_encryption: bool = Field(
@@ -76,6 +81,21 @@ class Settings(BaseSettings):
     search_customer_name: bool = Field(
         default=True, description="Set the CustomerName search attribute (stored in clear by Temporal); false "
         "leaves it out",
+    )
+    # --- the worker process in production (docs/deploy.md) ------------------------------
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535, description="Serve the SDK's Prometheus metrics on this port (0: off)"
+    )
+    health_port: int = Field(
+        default=0, ge=0, le=65535,
+        description="Serve GET /healthz on this port: 200 while the worker reaches Temporal, else 503 (0: off)",
+    )
+    probe_host: str = Field(default="127.0.0.1", description="Address the metrics and health ports bind (0.0.0.0 in a container)")
+    worker_shutdown_seconds: int = Field(
+        default=10, ge=0, description="On SIGTERM, how long running activities may finish before they are cancelled"
+    )
+    carrier_calls_per_second: float = Field(
+        default=5.0, gt=0, description="Most carrier API calls per second, all workers together (the queue's rate limit)"
     )
     # Worker Versioning (docs/upgrades.md): the worker is one version (build) of a Worker Deployment.
     worker_versioning: bool = Field(
@@ -308,9 +328,23 @@ class Settings(BaseSettings):
         return self.var_dir / "outbox"
 
 
+def secrets_dir() -> Path | None:
+    """``PORTFLOW_SECRETS_DIR``: a folder of secret files, one per setting, named as the setting in
+    lower case (``portflow_secret_key``, ``portflow_temporal_api_key``): Docker and Kubernetes
+    secrets mounted as files, never in the environment. The environment still wins over a file."""
+    raw = os.environ.get("PORTFLOW_SECRETS_DIR", "").strip()
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise ValueError(f"PORTFLOW_SECRETS_DIR={raw} is not a folder: mount the secrets there or unset it")
+    return path
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    folder = secrets_dir()
+    return Settings(_secrets_dir=folder) if folder else Settings()
 
 
 def reset_settings() -> None:

@@ -7,6 +7,7 @@ the time-skipping test server into the virtualenv's ``bin/``, beside the interpr
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -121,3 +122,15 @@ async def current_worker(client: Client, task_queue: str, *, make_current: bool 
         if make_current:
             await make_current_when_polling(client, task_queue)
         yield worker
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` TCP ports free on 127.0.0.1 right now (a developer's 7233/8233 stay untouched)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()

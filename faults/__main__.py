@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from devtools.servers import free_ports
 from faults import checks
 from faults.cluster import ROOT, ClusterError, Server, Worker, run_env
 from faults.drive import Driver, Port, write_request
@@ -54,19 +55,6 @@ class Run:
     @property
     def var(self) -> Path:
         return self.folder / "var"
-
-
-def _free_ports(n: int) -> list[int]:
-    import socket
-
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def make_run(name: str, folder: Path, port: int, *, foc: int, faults: str = "") -> Run:
@@ -205,7 +193,7 @@ async def main(args: argparse.Namespace) -> int:
     # SIGTERM ends the run as Ctrl-C does: the finally below stops every process it started
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     scratch = Path(tempfile.mkdtemp(prefix="portflow-faults-"))
-    p1, p2 = _free_ports(2)
+    p1, p2 = free_ports(2)
     calm = make_run("undisturbed", scratch / "undisturbed", p1, foc=args.foc)
     rough = make_run("disturbed", scratch / "disturbed", p2, foc=args.foc,
                      faults=FAULTS.format(rate=args.fault_rate, seed=seed))

@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from faults.__main__ import _free_ports, make_current, make_run, quiet_client
+from devtools.servers import free_ports
+from faults.__main__ import make_current, make_run, quiet_client
 from faults.drive import Driver, write_request
 
 HANG = "faults: {rate: 1.0, seed: 1, kinds: [timeout], timeout_seconds: 60, after_effect: 0, max_in_a_row: 1}\n"
@@ -23,7 +24,7 @@ HANG = "faults: {rate: 1.0, seed: 1, kinds: [timeout], timeout_seconds: 60, afte
 
 async def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="portflow-takeover-"))
-    run = make_run("takeover", scratch / "run", _free_ports(1)[0], foc=15, faults=HANG)
+    run = make_run("takeover", scratch / "run", free_ports(1)[0], foc=15, faults=HANG)
     port = write_request(run.folder, 0, year=2026)
     try:
         await run.server.start()

@@ -10,7 +10,7 @@ Nothing else creates a Temporal client (tests/test_one_converter.py).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client, TLSConfig
 from temporalio.common import HeaderCodecBehavior
@@ -19,6 +19,9 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 
 from core.payload_keys import load_key_ring
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from temporalio.runtime import Runtime
 
 
 def data_converter(settings: Settings | None = None, *, encode_failures: bool = True) -> DataConverter:
@@ -53,20 +56,44 @@ def with_codec(client: Client, settings: Settings | None = None) -> Client:
     return Client(**{**client.config(), **client_options(settings)})
 
 
-async def connect(settings: Settings | None = None, **overrides: Any) -> Client:
-    """A client per settings: address, namespace, TLS (mTLS cert/key), API key, converter."""
-    s = settings or get_settings()
-    tls: TLSConfig | bool = False
+class ConnectionSettingsError(ValueError):
+    """A TLS setting names a file that cannot be read; the message says which."""
+
+
+def _read(setting: str, path) -> bytes:  # noqa: ANN001
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConnectionSettingsError(f"{setting}={path}: cannot read it ({exc.strerror}); "
+                                      "mount the file there or fix the path") from None
+
+
+def tls_config(s: Settings) -> TLSConfig | bool:
+    """mTLS (cert and key, Temporal Cloud or a self-hosted server), server TLS (a CA or
+    ``PORTFLOW_TEMPORAL_TLS``; an API key implies TLS) or none."""
+    if bool(s.temporal_tls_cert) != bool(s.temporal_tls_key):
+        raise ConnectionSettingsError("PORTFLOW_TEMPORAL_TLS_CERT and PORTFLOW_TEMPORAL_TLS_KEY go together: "
+                                      "set both (mTLS client certificate and its key) or neither")
+    ca = _read("PORTFLOW_TEMPORAL_TLS_CA", s.temporal_tls_ca) if s.temporal_tls_ca else None
+    name = s.temporal_tls_server_name.strip() or None
     if s.temporal_tls_cert and s.temporal_tls_key:
-        tls = TLSConfig(
-            client_cert=s.temporal_tls_cert.read_bytes(), client_private_key=s.temporal_tls_key.read_bytes()
-        )
-    elif s.temporal_tls or s.temporal_api_key:
-        tls = True
+        return TLSConfig(client_cert=_read("PORTFLOW_TEMPORAL_TLS_CERT", s.temporal_tls_cert),
+                         client_private_key=_read("PORTFLOW_TEMPORAL_TLS_KEY", s.temporal_tls_key),
+                         server_root_ca_cert=ca, domain=name)
+    if ca or name:
+        return TLSConfig(server_root_ca_cert=ca, domain=name)
+    return bool(s.temporal_tls or s.temporal_api_key)
+
+
+async def connect(settings: Settings | None = None, *, runtime: Runtime | None = None, **overrides: Any) -> Client:
+    """A client per settings: address, namespace, TLS (mTLS cert/key, CA), API key and the
+    data converter (:func:`client_options`). ``runtime``: the worker's, when it exports metrics
+    (``portflow.probes``); ``overrides``: other ``Client.connect`` arguments (``address`` too)."""
+    s = settings or get_settings()
     options: dict[str, Any] = {
-        "namespace": s.temporal_namespace, "tls": tls,
+        "namespace": s.temporal_namespace, "tls": tls_config(s),
         "api_key": s.temporal_api_key.get_secret_value() if s.temporal_api_key else None,
-        **client_options(s), **overrides,
+        "runtime": runtime, **client_options(s), **overrides,
     }
     address = options.pop("address", s.temporal_address)
     return await Client.connect(address, **options)

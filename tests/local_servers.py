@@ -9,25 +9,18 @@ so the two must not share a server).
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from devtools.servers import current_worker, dev_server_path, local_env, register_search_attributes  # noqa: F401 - re-exported
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` TCP ports free on 127.0.0.1 right now (a developer's 7233/8233 stay untouched)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+from devtools.servers import (  # noqa: F401 - re-exported
+    current_worker,
+    dev_server_path,
+    free_ports,
+    local_env,
+    register_search_attributes,
+)
 
 
 @pytest_asyncio.fixture(scope="session")

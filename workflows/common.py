@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttri
 
 with workflow.unsafe.imports_passed_through():
     from core.limits import limits_of
+    from core.queues import activity_queue
     from models.notify import Audience, Notification, NumberList, Recipient
     from models.workflow import NotifyResult, WaitingOn
     from workflows import search
@@ -39,11 +40,12 @@ async def act(
 ) -> T:
     """Run the activity ``name`` with its limits (``core/limits.py``: start-to-close, and a
     heartbeat timeout for the long ones; ``timeout`` overrides the start-to-close), a retry
-    policy and a UI summary."""
+    policy and a UI summary; carrier API calls on the rate-limited carrier queue (``core/queues.py``)."""
     return await workflow.execute_activity(
         name,
         arg,
         result_type=result_type,
+        task_queue=activity_queue(name, workflow.info().task_queue),
         **timeouts(name, timeout),
         schedule_to_close_timeout=schedule_to_close,
         retry_policy=retry,

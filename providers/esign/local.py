@@ -332,8 +332,10 @@ class LocalESign(ESignProvider):
                 self._record(env, EnvelopeStatus.SENT, now, "send")
                 env = self._resolve(env_id)
             if self.settings.auto_sign and env.status in OPEN:
-                # Demo: the intended signer signs at once (also on a retry that crashed before).
-                self._sign_locked(env, req.signer_name, None, False, "auto_sign")
+                # Demo: the intended signer signs at once (also on a retry that crashed before),
+                # at the send time: a retry after a crash between storing the signed LOA and
+                # recording it renders the same bytes, so the store keeps one signed LOA, not two.
+                self._sign_locked(env, req.signer_name, env.created_at, False, "auto_sign")
                 env = self._resolve(env_id)
             return self._info(env)
 

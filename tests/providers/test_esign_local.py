@@ -256,6 +256,31 @@ async def test_auto_sign_completes_at_once(
     assert len(documents.documents_of(request_id="PR-2026-0042", kind=DocumentKind.SIGNED_LOA)) == 1
 
 
+async def test_auto_sign_retried_after_a_crash_keeps_one_signed_loa(
+    stored_loa: DocumentRef, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker dies after the signed LOA is stored but before the envelope says so (found
+    by tests/deploy/test_scale_out.py's SIGKILL): the retry, minutes later, stores no second one."""
+    esign = esign_from_settings(use_settings(monkeypatch, AUTO_SIGN="true"))
+    esign.clock = clock
+    record = LocalESign._record
+    crashed = []
+
+    def crash_once(self, env, status, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if status is EnvelopeStatus.COMPLETED and not crashed:
+            crashed.append(status)
+            raise SystemExit("worker killed")
+        return record(self, env, status, *args, **kwargs)
+
+    monkeypatch.setattr(LocalESign, "_record", crash_once)
+    with pytest.raises(SystemExit):
+        await esign.send_loa(_send_req(stored_loa))
+    clock.now = SENT_AT + timedelta(minutes=3)
+    info = await esign.send_loa(_send_req(stored_loa))
+    assert info.status is EnvelopeStatus.COMPLETED and crashed
+    assert len(documents.documents_of(request_id="PR-2026-0042", kind=DocumentKind.SIGNED_LOA)) == 1
+
+
 async def test_bad_targets_and_documents_are_refused(
     esign: LocalESign, stored_loa: DocumentRef
 ) -> None:

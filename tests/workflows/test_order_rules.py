@@ -28,6 +28,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, Workflo
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from core.queues import carrier_queue_of
 from models.carrier import CarrierEvent, CarrierException, CarrierOrderState, CarrierOrderStatus, SupplementKind
 from models.esign import EnvelopeEvent, EnvelopeStatus
 from models.events import EventAck
@@ -128,11 +129,14 @@ class Order:
 
 @pytest_asyncio.fixture
 async def rig(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[tuple[WorkflowEnvironment, StandIns, str]]:
-    """The stand-in world and a worker with only PortOrderWorkflow and the stand-ins."""
+    """The stand-in world and a worker with only PortOrderWorkflow and the stand-ins (and one
+    on the carrier queue, where the workflow sends carrier calls: core/queues.py)."""
     world = StandIns()
     async with Worker(env.client, task_queue=task_queue, workflows=[PortOrderWorkflow], activities=world.activities(),
                       workflow_runner=workflow_runner(), interceptors=[AuditInterceptor(record=world.record)],
-                      graceful_shutdown_timeout=timedelta(seconds=5)):
+                      graceful_shutdown_timeout=timedelta(seconds=5)), \
+            Worker(env.client, task_queue=carrier_queue_of(task_queue), activities=world.activities(),
+                   interceptors=[AuditInterceptor(record=world.record)], graceful_shutdown_timeout=timedelta(seconds=5)):
         yield env, world, task_queue
 
 

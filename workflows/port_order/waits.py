@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
+    from core.queues import activity_queue
     from models.carrier import CarrierOrderState, fingerprint
     from models.workflow import CarrierPoll, WaitingOn
     from workflows.common import timeouts
@@ -51,6 +52,7 @@ class Poll:
             self.key = key
             self.task = asyncio.create_task(workflow.execute_activity(
                 self.activity, arg, result_type=self.result_type, **timeouts(self.activity),
+                task_queue=activity_queue(self.activity, workflow.info().task_queue),
                 retry_policy=policy, cancellation_type=ActivityCancellationType.TRY_CANCEL, summary=summary[:200]))
 
     def done(self) -> bool:
