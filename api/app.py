@@ -1,4 +1,5 @@
-"""The HTTP service: webhooks from DocuSign Connect and carriers, and a health check.
+"""The HTTP service: webhooks from DocuSign Connect and carriers, the codec server for the
+Temporal UI and CLI (``api/codec.py``), and a health check.
 
     uvicorn --factory api.app:create_app
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import docusign, telnyx
+from api import codec, docusign, telnyx
 from api.events import EventSink
 
 
@@ -24,6 +25,6 @@ def create_app(sink: EventSink | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (docusign, telnyx):
+    for module in (docusign, telnyx, codec):
         app.include_router(module.router)
     return app

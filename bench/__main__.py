@@ -104,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [r for r in args.rows if r not in known]
     if unknown:
         p.error(f"unknown row(s) {', '.join(unknown)}: choose from {', '.join(known)}")
+    if not os.environ.get("PORTFLOW_PAYLOAD_KEYS"):
+        # each row has its own var/: one payload key for the run, so its clients, workers and
+        # CLI children (each reading its settings) all read what the others encrypted
+        from core.payload_keys import new_key_entry
+
+        os.environ["PORTFLOW_PAYLOAD_KEYS"] = new_key_entry("bench-run")
     names = args.rows or list(known)
     b = Bench(quick=args.quick, repeat=max(1, args.repeat), big=args.big)
     os.chdir(ROOT)

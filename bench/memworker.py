@@ -11,16 +11,15 @@ import asyncio
 import signal
 import sys
 
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from portflow.temporal import connect
 from bench.noop import BASELINE_ACTIVITIES, BASELINE_WORKFLOWS
 from worker import build_worker, workflow_runner
 
 
 async def main(address: str, task_queue: str, kind: str) -> None:
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    client = await connect(address=address)
     if kind == "real":
         worker = build_worker(client, task_queue=task_queue, versioning=True)
     else:

@@ -138,16 +138,12 @@ def _duplicates(var: Path, order_ids: list[str]) -> dict[str, int]:
 
 async def run(ports: int = 200, workers: int = 3, calls_per_second: float = 10.0, *,
               kill_after_fraction: float = 0.3, partitions: int | None = None) -> Figures:
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
-
-    from devtools.servers import dev_server_path, register_search_attributes
+    from devtools.servers import local_env, register_search_attributes
     from models.status import PortStatus
     from portflow.deploy import make_current_when_polling
 
     tq = uid("scale")
-    async with await WorkflowEnvironment.start_local(
-            data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
+    async with await local_env(ui=False,
             dev_server_extra_args=[f for n in ("Read", "Write") for f in (
                 "--dynamic-config-value", f"matching.numTaskqueue{n}Partitions={partitions}")] if partitions else []) as env:
         await register_search_attributes(env.client)

@@ -62,6 +62,26 @@ class Settings(BaseSettings):
     )
     temporal_tls_server_name: str = Field(default="", description="TLS server name when it differs from the address's host")
     temporal_ui_url: str = "http://localhost:8233"
+    # Payload encryption (issue 14): portflow/codec.py, core/payload_keys.py, README "Encryption".
+    payload_encryption: bool = Field(
+        default=True, description="Encrypt every payload portflow stores in Temporal (AES-256-GCM); false only to "
+        "measure or debug: then customer data is stored in clear",
+    )
+    payload_keys: SecretStr = Field(
+        default=SecretStr(""), description="Payload keys, id:base64key,... current first, or a key file's path; "
+        "empty: <var_dir>/payload.key, made once",
+    )
+    codec_token: SecretStr = Field(
+        default=SecretStr(""), description="Bearer token the codec server (/codec/*) requires; empty: the codec "
+        "server refuses every call",
+    )
+    codec_cors_origin: str = Field(
+        default="", description="Browser origin allowed to call the codec server; empty: PORTFLOW_TEMPORAL_UI_URL",
+    )
+    search_customer_name: bool = Field(
+        default=True, description="Set the CustomerName search attribute (stored in clear by Temporal); false "
+        "leaves it out",
+    )
     # --- the worker process in production (docs/deploy.md) ------------------------------
     metrics_port: int = Field(
         default=0, ge=0, le=65535, description="Serve the SDK's Prometheus metrics on this port (0: off)"

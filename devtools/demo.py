@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import sys
 import time
@@ -60,6 +61,11 @@ def demo_environment(*, port: int, ui_port: int, api_port: int) -> dict[str, str
         # the worker runs as production's does: a version of the Worker Deployment, made current
         "PORTFLOW_WORKER_VERSIONING": "true",
     }
+
+
+def codec_endpoint(api_port: int) -> str:
+    """The codec server of the demo's API service, which the dev server's UI decodes through."""
+    return f"http://127.0.0.1:{api_port}/codec"
 
 
 def write_demo_request(var_dir: Path, port_date: date) -> Path:
@@ -222,7 +228,7 @@ def _options() -> Any:
     return options_from_settings(carrier_poll_seconds=5)
 
 
-class _Api:
+class ApiService:
     """The API service (webhooks, health) in this process, stopped with the demo."""
 
     def __init__(self, port: int) -> None:
@@ -260,6 +266,8 @@ async def make_current(client: Any, settings: Any) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     os.environ.update(demo_environment(port=args.port, ui_port=args.ui_port, api_port=args.api_port))
+    if not os.environ.get("PORTFLOW_CODEC_TOKEN"):  # the codec server needs one: a fresh one per demo
+        os.environ["PORTFLOW_CODEC_TOKEN"] = secrets.token_urlsafe(24)
     from core.settings import get_settings, reset_settings
 
     reset_settings()
@@ -275,13 +283,13 @@ async def run(args: argparse.Namespace) -> int:
     print(f"portflow demo: var/ is {var}", flush=True)
     try:
         server = await ensure_dev_server(port=args.port, ui_port=args.ui_port, db_file=var / "temporal.db",
-                                         log_path=var / "temporal.log")
+                                         log_path=var / "temporal.log", codec_endpoint=codec_endpoint(args.api_port))
     except DevServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     how = "started (log: var/temporal.log)" if server.started_here else "already running: reused"
     print(f"Temporal dev server on {server.address} {how}; UI {server.ui_url}", flush=True)
-    api: _Api | None = None
+    api: ApiService | None = None
     try:
         migrate()
         client = await connect()
@@ -293,9 +301,12 @@ async def run(args: argparse.Namespace) -> int:
             print(f"reminder schedule '{synced.schedule_id}' {synced.outcome}: {synced.when} "
                   f"(UI: Schedules; `python starter.py schedules trigger` runs it now)", flush=True)
         if port_free(args.api_port):
-            api = _Api(args.api_port)
+            api = ApiService(args.api_port)
             api.start()
-            print(f"API service on http://127.0.0.1:{args.api_port} (GET /healthz)", flush=True)
+            print(f"API service on http://127.0.0.1:{args.api_port} (GET /healthz); payloads are encrypted, read "
+                  f"them with: temporal workflow show -w <id> --address {server.address} --codec-endpoint "
+                  f"{codec_endpoint(args.api_port)} --codec-auth 'Bearer $PORTFLOW_CODEC_TOKEN' "
+                  f"(this demo's token: {settings.codec_token.get_secret_value()})", flush=True)
         else:
             print(f"API port {args.api_port} is taken: the demo runs without the API service", flush=True)
         cal = PortCalendar.from_settings(settings)

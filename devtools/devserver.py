@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
-from temporalio.client import Client
+from portflow.temporal import connect
 
 from devtools.servers import dev_server_path, search_attribute_flags
 
@@ -45,7 +45,7 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
 
 async def is_temporal(address: str, timeout: float = 5.0) -> bool:
     try:
-        client = await asyncio.wait_for(Client.connect(address), timeout)
+        client = await asyncio.wait_for(connect(address=address), timeout)
         await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=None)
     except Exception:  # noqa: BLE001 - anything else on the port is "not Temporal"
         return False
@@ -100,8 +100,10 @@ def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
 
 
 async def ensure_dev_server(*, port: int, ui_port: int, db_file: Path, log_path: Path,
-                            namespace: str = "default", ready_within: float = 60.0) -> DevServer:
-    """A Temporal server on 127.0.0.1:``port``: the one already there, or a new dev server."""
+                            namespace: str = "default", ready_within: float = 60.0,
+                            codec_endpoint: str | None = None) -> DevServer:
+    """A Temporal server on 127.0.0.1:``port``: the one already there, or a new dev server
+    whose UI decodes payloads through ``codec_endpoint`` (``api/codec.py``) when given."""
     address = f"127.0.0.1:{port}"
     ui_url = f"http://localhost:{ui_port}"
     if port_open(port):
@@ -118,7 +120,8 @@ async def ensure_dev_server(*, port: int, ui_port: int, db_file: Path, log_path:
     db_file.parent.mkdir(parents=True, exist_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [binary, "server", "start-dev", "--ui-port", str(ui_port), "--port", str(port),
-           "--db-filename", str(db_file), "--namespace", namespace, *search_attribute_flags()]
+           "--db-filename", str(db_file), "--namespace", namespace, *search_attribute_flags(),
+           *(["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else [])]
     proc = _spawn(cmd, log_path)
     server = DevServer(address=address, ui_url=ui_url, log_path=log_path, process=proc)
     loop = asyncio.get_running_loop()

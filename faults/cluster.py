@@ -113,6 +113,8 @@ def run_env(*, address: str, var: Path, task_queue: str, profile: Path) -> dict[
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTFLOW_")}
     env.update({
         "PORTFLOW_VAR_DIR": str(var),
+        # the run's payload keys: the caller's, or (empty) a local key file in the run's var/
+        "PORTFLOW_PAYLOAD_KEYS": os.environ.get("PORTFLOW_PAYLOAD_KEYS", ""),
         "PORTFLOW_TEMPORAL_ADDRESS": address,
         "PORTFLOW_TEMPORAL_NAMESPACE": "default",
         "PORTFLOW_TEMPORAL_TASK_QUEUE": task_queue,

@@ -29,7 +29,7 @@ async def main() -> int:
     try:
         await run.server.start()
         run.worker.start()
-        client = await quiet_client(run.server.address)
+        client = await quiet_client(run.server.address, run.env)
         await make_current(client, run)
         driver = Driver(run.env, client, run.log)
         await driver.start(port)

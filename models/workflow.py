@@ -55,6 +55,8 @@ class PortOptions(BaseModel):
     pm_email: str = "pm@portflow.local"
     ops_email: str = "ops@portflow.local"
     ui_url: str = "http://localhost:8233"
+    search_customer_name: bool = Field(default=True, description="set the CustomerName search attribute (stored "
+                                       "in clear by Temporal); PORTFLOW_SEARCH_CUSTOMER_NAME")
 
 
 class Expedite(BaseModel):

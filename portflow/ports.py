@@ -61,6 +61,7 @@ def options_from_settings(s: Settings | None = None, **overrides: object) -> Por
         pm_email=s.pm_email,
         ops_email=s.ops_email,
         ui_url=s.temporal_ui_url,
+        search_customer_name=s.search_customer_name,
     )
     return opts.model_copy(update=overrides)
 
@@ -139,7 +140,7 @@ async def start_port(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             search_attributes=initial_search_attributes(
-                request_id=request.id, customer=request.customer.name,
+                request_id=request.id, customer=request.customer.name if opts.search_customer_name else None,
                 carriers=sorted({a.carrier for a in request.accounts}), port_date=port_date, status="intake",
             ),
             memo=request_memo(request, pm_email=opts.pm_email, started_by=started_by),

@@ -6,12 +6,12 @@ tests/workflows/test_replay.py): a replayer that differs from the worker proves 
 
 from __future__ import annotations
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit import INTERCEPTORS
+from portflow.temporal import client_options
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 from workflows.reminders import ReminderSweepWorkflow
@@ -36,8 +36,8 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 def build_replayer(runtime: Runtime | None = None) -> Replayer:
     """A replayer that runs histories as ``worker.build_worker``'s worker would: the same
-    workflows, data converter (pydantic, as ``portflow.temporal.connect``), sandbox and
+    workflows, data converter and header codec (``portflow.temporal.client_options``, as ``connect``), sandbox and
     interceptors (without them the audit headers the workflows attach to activities would
     not be rebuilt and every history with a status move would fail)."""
-    return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner(),
-                    interceptors=INTERCEPTORS, runtime=runtime)
+    return Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(), interceptors=INTERCEPTORS,
+                    runtime=runtime, **client_options(encode_failures=False))

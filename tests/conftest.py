@@ -17,6 +17,11 @@ os.environ.pop("PORTFLOW_DATABASE_URL", None)
 # server runs nothing until its build is made current: the tests that check versioning turn
 # it on themselves (tests/devtools/test_versioning.py, the demo test).
 os.environ["PORTFLOW_WORKER_VERSIONING"] = "false"
+# The payload key of the tests (never used anywhere else): fixed, so the histories recorded
+# under tests/histories/ (encrypted) replay on any clone. Rotation tests set their own keys.
+TEST_PAYLOAD_KEY = "tests-2026:SzwsctJlZuIy+yWBC14K/6D5YT2Q1qaNDrk/ZshJS64="
+os.environ["PORTFLOW_PAYLOAD_KEYS"] = TEST_PAYLOAD_KEY
+os.environ["PORTFLOW_PAYLOAD_ENCRYPTION"] = "true"
 
 from core.settings import get_settings, reset_settings  # noqa: E402
 from tests.settings_helpers import use_settings  # noqa: E402

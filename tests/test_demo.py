@@ -19,6 +19,7 @@ import pytest
 from tests.local_servers import free_ports
 from tests.mail_helpers import outbox
 from tests.polling import eventually_sync
+from tests.test_data_at_rest import leaks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +72,9 @@ def test_make_demo_runs_a_port_to_completion_and_stops_everything(tmp_path: Path
     subjects = [m.subject for m in outbox(var)]
     assert any("Port complete" in s for s in subjects), subjects
     assert (var / "demo-request.yaml").is_file() and (var / "temporal.log").is_file()
+    # issue 14: the server's database holds none of the request's customer data (encrypted payloads)
+    assert leaks(var) == [], leaks(var)
+    assert "--codec-endpoint http://127.0.0.1:" in out
     assert "stopping the Temporal dev server" in out
     assert not listening(port) and not listening(ui_port) and not listening(api_port)
 

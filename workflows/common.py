@@ -131,12 +131,14 @@ class SearchState:
 
 
 def initial_search_attributes(
-    *, request_id: str, customer: str, carriers: list[str], port_date: datetime, status: str,
+    *, request_id: str, customer: str | None, carriers: list[str], port_date: datetime, status: str,
     since: datetime | None = None, unassigned: int | None = None,
 ) -> TypedSearchAttributes:
+    """The attributes a port starts with; ``customer`` None leaves CustomerName out
+    (``PortOptions.search_customer_name``: search attributes are stored in clear)."""
     pairs = [
         SearchAttributePair(search.REQUEST_ID, request_id),
-        SearchAttributePair(search.CUSTOMER_NAME, customer),
+        *([SearchAttributePair(search.CUSTOMER_NAME, customer)] if customer is not None else []),
         SearchAttributePair(search.LOSING_CARRIER, carriers),
         SearchAttributePair(search.PORT_DATE, port_date),
         SearchAttributePair(search.PORT_STATUS, status),

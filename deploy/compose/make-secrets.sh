@@ -10,6 +10,9 @@ put() { [ -e "secrets/$1" ] || printf '%s' "$2" > "secrets/$1"; }
 put temporal_db_password "$(rand)"
 put portflow_db_password "$(rand)"
 put portflow_secret_key "$(rand)"
+# payload encryption (README "Customer data in Temporal"): one AES-256 key, id:base64, current first
+put portflow_payload_keys "k$(date +%Y%m%d):$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+put portflow_codec_token "$(rand)"
 [ -e secrets/temporal-db.env ] || printf 'POSTGRES_PWD=%s\nSQL_PASSWORD=%s\n' \
   "$(cat secrets/temporal_db_password)" "$(cat secrets/temporal_db_password)" > secrets/temporal-db.env
 put portflow_database_url "postgresql+psycopg://portflow:$(cat secrets/portflow_db_password)@portflow-postgresql:5432/portflow"

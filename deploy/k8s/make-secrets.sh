@@ -7,6 +7,8 @@ cd "$(dirname "$0")"
 umask 077
 put() { mkdir -p "$(dirname "$1")"; [ -e "$1" ] || printf '%s' "$2" > "$1"; }
 put base/secrets/portflow_secret_key "$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-40)"
+put base/secrets/portflow_payload_keys "k$(date +%Y%m%d):$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+put base/secrets/portflow_codec_token "$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-40)"
 put base/secrets/portflow_database_url "postgresql+psycopg://portflow:CHANGE-ME@postgres.example.internal:5432/portflow"
 put base/secrets/portflow_telnyx_api_key ""
 put base/secrets/portflow_docusign_private_key ""

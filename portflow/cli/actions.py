@@ -78,12 +78,24 @@ class StatusPage:
 # --------------------------------------------------------------------------- helpers
 async def query_request(client: Client, request_id: str) -> RequestView:
     async with about(request_id):
-        return await client.get_workflow_handle(request_id).query(PortRequestWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+        return await _query(client, request_id, PortRequestWorkflow.status)
 
 
 async def query_order(client: Client, order_id: str) -> OrderView:
     async with about(order_id):
-        return await client.get_workflow_handle(order_id).query(PortOrderWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+        return await _query(client, order_id, PortOrderWorkflow.status)
+
+
+async def _query(client: Client, workflow_id: str, query: Any) -> Any:
+    """A status query; its failure message decoded (failures are encrypted: issue 14)."""
+    from temporalio.client import WorkflowQueryFailedError
+
+    from portflow.temporal import query_failure_message
+
+    try:
+        return await client.get_workflow_handle(workflow_id).query(query, rpc_timeout=QUERY_TIMEOUT)
+    except WorkflowQueryFailedError as err:
+        raise WorkflowQueryFailedError(await query_failure_message(client, err)) from err
 
 
 async def send_update(client: Client, target: str, update: Any, arg: Any, *, wait: float | None = None) -> Any:

@@ -58,7 +58,14 @@ def run(work: Callable[[Client], Awaitable[T]]) -> T:
             raise CliError(unreachable_message("no answer within 15 s"), EXIT_UNREACHABLE) from None
         except Exception as err:
             raise translate(err, "server") from err
-        return await work(client)
+        try:
+            return await work(client)
+        except (ValueError, CliError) as err:  # a payload this key ring cannot decrypt names its key
+            from portflow.codec import PayloadKeyMissing, PayloadUndecryptable
+
+            if isinstance(err, PayloadKeyMissing | PayloadUndecryptable):
+                raise CliError(f"cannot read the port: {err}") from None
+            raise
 
     try:
         return asyncio.run(main())

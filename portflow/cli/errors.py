@@ -115,8 +115,14 @@ def translate(err: BaseException, target: str) -> CliError:
     )
     from temporalio.service import RPCError, RPCStatusCode
 
+    from core.payload_keys import PayloadKeyError
+    from portflow.codec import PayloadKeyMissing, PayloadUndecryptable
+
     if isinstance(err, CliError):
         return err
+    if isinstance(err, PayloadKeyError | PayloadKeyMissing | PayloadUndecryptable):
+        # the key ring: a bad PORTFLOW_PAYLOAD_KEYS, or a payload under a key it does not list
+        return CliError(f"{target}: {err}")
     if isinstance(err, WorkflowUpdateFailedError):
         return CliError(f"{target}: refused: {deepest_message(err)}")
     if isinstance(err, WorkflowQueryRejectedError):

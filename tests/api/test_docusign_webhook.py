@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from temporalio import workflow
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
+from devtools.servers import time_skipping_env
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -248,9 +248,7 @@ class OrderStub:
 
 
 async def test_200_only_after_the_order_workflow_has_the_event(standin, ds_env, loa_request, serve):
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(ROOT / ".venv/bin/temporal-test-server")
-    ) as env:
+    async with await time_skipping_env() as env:
         url = await serve(TemporalEventSink(env.client))
         provider = DocuSignESign.from_settings(ds_env(PUBLIC_URL=url))
         task_queue = f"docusign-webhook-{uuid.uuid4()}"

@@ -8,6 +8,7 @@ outbox, simulator and e-signature state), its own task queue and settings.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -75,6 +76,8 @@ class Harness:
             "VERIFICATION": "pm",
             "REVIEW_BEFORE_SUBMIT": "false",
             "NOTIFY_CHANNELS": '["outbox"]',
+            # the session's clients encrypt under the tests' key; CLI children must read it too
+            "PAYLOAD_KEYS": os.environ["PORTFLOW_PAYLOAD_KEYS"],
         }
         self.configure()
 

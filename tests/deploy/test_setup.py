@@ -17,7 +17,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from portflow.temporal import connect
 
 from core.settings import Settings
 from portflow import setup as steps
@@ -34,8 +34,7 @@ async def fresh_namespace(client) -> str:  # noqa: ANN001
 
 
 async def scoped(env, namespace: str) -> Client:  # noqa: ANN001
-    return await Client.connect(env.client.service_client.config.target_host, namespace=namespace,
-                                data_converter=pydantic_data_converter)
+    return await connect(address=env.client.service_client.config.target_host, namespace=namespace)
 
 
 def starter(env, namespace: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:  # noqa: ANN001

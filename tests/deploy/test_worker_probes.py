@@ -13,10 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from devtools.servers import dev_server_path
+from devtools.servers import local_env
 from tests.local_servers import free_ports
 from tests.polling import eventually
 
@@ -35,8 +33,7 @@ def _get(url: str) -> tuple[int, str]:
 
 async def test_worker_serves_metrics_and_health_that_fails_without_temporal(tmp_path: Path) -> None:
     metrics_port, health_port = free_ports(2)
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=dev_server_path(), ui=False)
+    env = await local_env(ui=False)
     worker_env = {**os.environ, "PORTFLOW_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
                   "PORTFLOW_TEMPORAL_TASK_QUEUE": "probes", "PORTFLOW_WORKER_VERSIONING": "false",
                   "PORTFLOW_VAR_DIR": str(tmp_path / "var"), "PORTFLOW_METRICS_PORT": str(metrics_port),

@@ -29,9 +29,9 @@ async def test_started_then_reused_then_stopped(tmp_path: Path) -> None:
         assert not again.started_here and again.address == server.address
         again.stop()  # not ours: a no-op
         assert port_open(port)
-        from temporalio.client import Client
+        from portflow.temporal import connect
 
-        await register_search_attributes(await Client.connect(server.address))  # already there: no error
+        await register_search_attributes(await connect(address=server.address))  # already there: no error
     finally:
         server.stop()
     assert not port_open(port) and not port_open(ui_port)

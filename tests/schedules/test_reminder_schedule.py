@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowFailureError
-from temporalio.contrib.pydantic import pydantic_data_converter
+from portflow.temporal import client_options
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 
@@ -241,8 +241,8 @@ async def test_sync_then_trigger_sends_one_digest_per_pm_and_one_reminder_per_co
     assert code == 0, out
     # the sweep's history replays on today's code (a changed workflow would break running sweeps)
     history = await sweeps.client.get_workflow_handle(result_id).fetch_history()
-    await Replayer(workflows=[ReminderSweepWorkflow], data_converter=pydantic_data_converter,
-                   workflow_runner=workflow_runner()).replay_workflow(history)
+    await Replayer(workflows=[ReminderSweepWorkflow], workflow_runner=workflow_runner(),
+                   **client_options()).replay_workflow(history)
     assert "state active" in out and "overlap SKIP" in out and "catch-up window 4 h" in out
     assert out.count("· Completed ·") == 3
     assert f"runs ReminderSweepWorkflow on task queue {sweeps.task_queue}" in out

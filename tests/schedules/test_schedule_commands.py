@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import ScheduleActionStartWorkflow, ScheduleOverlapPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import get_settings
@@ -91,7 +90,7 @@ async def test_a_trigger_runs_a_sweep_while_paused_and_a_weekend_sweep_sends_not
     scheduled = [e.activity_task_scheduled_event_attributes async for e in handle.fetch_history_events()
                  if e.HasField("activity_task_scheduled_event_attributes")]
     assert [a.activity_type.name for a in scheduled] == ["plan_reminders"]
-    (payload,) = await pydantic_data_converter.decode(scheduled[0].input.payloads, [SweepInput])
+    (payload,) = await sweeps.client.data_converter.decode(scheduled[0].input.payloads, [SweepInput])
     assert payload.scheduled_at == desc.recent[-1].scheduled_at.replace(microsecond=0)  # kept to the second
     code, out = await cli("show")
     assert code == 0 and f"· Completed · {desc.recent[-1].workflow_id}" in out
@@ -106,9 +105,7 @@ async def test_worker_start_creates_the_schedule_and_only_warns_without_schedule
     assert again is not None and again.outcome == "unchanged"
 
     caplog.set_level(logging.WARNING, logger="portflow.schedules")
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=servers.test_server_path()
-    ) as old:
+    async with await servers.time_skipping_env() as old:
         assert await schedules.sync_at_worker_start(old.client) is None
         with pytest.raises(schedules.SchedulesUnsupported, match="has no schedules"):
             await schedules.trigger_schedule(old.client)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from devtools.demo import ApiService, codec_endpoint
 from devtools.devserver import DevServer, ensure_dev_server, port_open
 from models.numbers import parse_tn
 from tests.local_servers import free_ports
@@ -61,10 +62,14 @@ def chromium() -> str:
 async def ui_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DevServer]:
     """A dev server with the UI on free ports (a developer's own 7233/8233 stay untouched),
     stopped after the module's tests; its SQLite database and log live in a temporary directory."""
-    port, ui_port = free_ports(2)
+    port, ui_port, api_port = free_ports(3)
     tmp = tmp_path_factory.mktemp("temporal-ui")
+    # as make demo: the UI decodes payloads through the API service's codec server
+    api = ApiService(api_port)
+    api.start()
     server = await ensure_dev_server(port=port, ui_port=ui_port, db_file=tmp / "temporal.db",
-                                     log_path=tmp / "temporal.log")
+                                     log_path=tmp / "temporal.log", codec_endpoint=codec_endpoint(api_port))
+    server.codec_endpoint = codec_endpoint(api_port)  # type: ignore[attr-defined]
     assert server.started_here, f"port {port} was free a moment ago, yet a server answered there"
     try:
         # the UI comes up beside the frontend, not always by the time gRPC answers
@@ -73,3 +78,4 @@ async def ui_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[D
         yield server
     finally:
         server.stop()
+        await api.stop()

@@ -10,6 +10,7 @@ on, the deadline) and the memo. Screenshots land in ``var/screenshots/`` for a l
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import uuid
@@ -21,7 +22,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Page, async_playwright, expect
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from portflow.temporal import connect
 
 from core.settings import get_settings, reset_settings
 from devtools.devserver import DevServer
@@ -35,6 +36,7 @@ from tests.workflows.helpers import attach_all, sample_request, start, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
+CODEC_TOKEN = "ui-test-codec-token"
 UI_WAIT_MS = 20_000  # the UI is a single-page app: every check waits for what it looks for
 expect.set_options(timeout=UI_WAIT_MS)  # assertions too (their own default is 5 s: too short on a loaded machine)
 
@@ -53,10 +55,11 @@ async def client(ui_server: DevServer, tmp_path: Path, monkeypatch: pytest.Monke
         "CARRIER_PROVIDER": "simulator",
         "NOTIFY_CHANNELS": '["outbox"]',
         "PM_EMAIL": "pm-ops@provider.example",
+        "CODEC_TOKEN": CODEC_TOKEN,
     })
     dispose_engines()
     migrate()
-    yield await Client.connect(ui_server.address, data_converter=pydantic_data_converter)
+    yield await connect(address=ui_server.address)
     dispose_engines()
     reset_settings()
 
@@ -66,6 +69,19 @@ async def visible(client: Client, query: str, count: int, timeout: float = 20.0)
     await eventually(lambda: client.count_workflows(query), lambda seen: seen.count == count,
                      what=f"{count} workflow(s) in visibility for {query!r}", timeout=timeout,
                      show=lambda seen: f"{seen.count} workflow(s)")
+
+
+async def new_page(browser, ui_server: DevServer, *, token: str | None = CODEC_TOKEN) -> Page:  # noqa: ANN001
+    """A page of the UI whose calls to the codec server carry the Bearer token, as a UI with
+    login forwards its user's access token (the dev server's UI has no login to forward)."""
+    page = await browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.set_default_timeout(UI_WAIT_MS)
+    if token is not None:
+        async def with_token(route) -> None:  # noqa: ANN001
+            await route.continue_(headers={**route.request.headers, "authorization": f"Bearer {token}"})
+
+        await page.route(f"{ui_server.codec_endpoint}/**", with_token)
+    return page
 
 
 def waits(stage: str, on: str) -> Callable[[RequestView], bool]:
@@ -99,8 +115,7 @@ async def test_the_ui_lists_a_waiting_port_by_status_and_shows_its_story(
 
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium, headless=True)
-            page = await browser.new_page(viewport={"width": 1440, "height": 1000})
-            page.set_default_timeout(UI_WAIT_MS)
+            page = await new_page(browser, ui_server)
             try:
                 await check_list(page, ui_server.ui_url, query, waiting.id, orders, other.id)
                 carriers = sorted({a.carrier for a in waiting.accounts})
@@ -154,3 +169,49 @@ async def check_workflow_page(page: Page, request_id: str, view: RequestView, *,
     for fact in memo:
         await expect(shown).to_contain_text(fact)
     await page.screenshot(path=shot("temporal-ui-memo"), full_page=True)
+
+
+async def test_the_ui_decodes_a_port_through_the_codec_server_and_only_with_the_token(
+    chromium: str, ui_server: DevServer, client: Client, tmp_path: Path
+) -> None:
+    """Issue 14: payloads are encrypted on the server; the UI shows them decoded through the
+    API's codec server, which refuses a call without the token."""
+    import httpx
+
+    request = sample_request()
+    async with current_worker(client, get_settings().temporal_task_queue):
+        handle = await start(client, request)
+        await wait_for(handle, waits("documents", "customer"), what="documents awaited")
+    history = await handle.fetch_history()
+    (sealed,) = history.events[0].workflow_execution_started_event_attributes.input.payloads
+    assert sealed.metadata["encoding"] == b"binary/encrypted"
+    assert request.contact.email.encode() not in sealed.data
+
+    body = {"payloads": [{"metadata": {k: base64.b64encode(v).decode() for k, v in sealed.metadata.items()},
+                          "data": base64.b64encode(sealed.data).decode()}]}
+    async with httpx.AsyncClient() as http:
+        refused = await http.post(f"{ui_server.codec_endpoint}/decode", json=body, headers={"X-Namespace": "default"})
+        assert refused.status_code == 401 and request.contact.email not in refused.text
+        ok = await http.post(f"{ui_server.codec_endpoint}/decode", json=body,
+                             headers={"X-Namespace": "default", "Authorization": f"Bearer {CODEC_TOKEN}"})
+        assert ok.status_code == 200 and request.contact.email in base64.b64decode(ok.json()["payloads"][0]["data"]).decode()
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, headless=True)
+        try:
+            page = await new_page(browser, ui_server)
+            await page.goto(f"{ui_server.ui_url}/namespaces/default/workflows/{request.id}")
+            await expect(page.get_by_role("heading", name=request.id)).to_be_visible()
+            inputs = page.get_by_text(request.contact.email).first  # the decoded input, as JSON
+            await inputs.scroll_into_view_if_needed()
+            await expect(inputs).to_be_visible()
+            await page.screenshot(path=shot("temporal-ui-decoded-input"), full_page=True)
+
+            blind = await new_page(browser, ui_server, token=None)  # no token: the UI shows no customer data
+            await blind.goto(f"{ui_server.ui_url}/namespaces/default/workflows/{request.id}")
+            await expect(blind.get_by_role("heading", name=request.id)).to_be_visible()
+            await blind.wait_for_timeout(3000)
+            assert request.contact.email not in await blind.content()
+            await blind.screenshot(path=shot("temporal-ui-without-codec-token"), full_page=True)
+        finally:
+            await browser.close()

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import reset_settings
-from devtools.servers import register_search_attributes, test_server_path
+from devtools.servers import register_search_attributes, time_skipping_env
 from store.db import dispose_engines, migrate
 from tests.settings_helpers import use_settings
 
@@ -23,9 +22,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server per test: its clock only moves forward, so a test that skips
     weeks must not leave the next test's port (and wall-clock signatures) in the past.
     Starting one costs about a second."""
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=test_server_path()
-    ) as env:
+    async with await time_skipping_env() as env:
         await register_search_attributes(env.client)
         yield env
 

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -84,7 +83,7 @@ async def notifications_sent(client: Client, workflow_id: str, template: str) ->
         attrs = ev.activity_task_scheduled_event_attributes
         if attrs.activity_type.name != "notify":
             continue
-        (note,) = pydantic_data_converter.payload_converter.from_payloads(attrs.input.payloads, [Notification])
+        (note,) = await client.data_converter.decode(attrs.input.payloads, [Notification])
         if note.template == template:
             out.append((ev.event_time.ToDatetime().replace(tzinfo=UTC), note))
     return out

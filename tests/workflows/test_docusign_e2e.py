@@ -16,7 +16,6 @@ import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -57,9 +56,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     time, and the server's clock never goes back: on the session's server, a later test
     that signs a local LOA with the wall clock (test_happy_path's sign_all) would sign
     "before the LOA was sent"."""
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=servers.test_server_path()
-    ) as server:
+    async with await servers.time_skipping_env() as server:
         await servers.register_search_attributes(server.client)
         yield server
 

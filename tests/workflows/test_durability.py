@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from portflow.temporal import connect
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -45,8 +45,8 @@ S = PortStatus
 
 async def _client_as(env: WorkflowEnvironment, identity: str) -> Client:
     """A client to the same test server whose workers show up in history as ``identity``."""
-    return await Client.connect(env.client.service_client.config.target_host, namespace=env.client.namespace,
-                                data_converter=pydantic_data_converter, identity=identity)
+    return await connect(address=env.client.service_client.config.target_host, namespace=env.client.namespace,
+                         identity=identity)
 
 
 def _worker_without_cache(client: Client, task_queue: str) -> Worker:

@@ -89,7 +89,8 @@ async def _start(r: Request, oid: str, base: str, spec: AccountSpec, signer: Sig
         static_summary=f"{req.customer.name}: {spec.carrier} {kind}, {len(spec.numbers)} numbers",
         static_details=f"{details} Port date {port_date}.",
         search_attributes=initial_search_attributes(
-            request_id=req.id, customer=req.customer.name, carriers=[spec.carrier], port_date=at_midnight(port_date),
+            request_id=req.id, customer=req.customer.name if r.inp.options.search_customer_name else None,
+            carriers=[spec.carrier], port_date=at_midnight(port_date),
             status=S.VALIDATED.value, since=workflow.now(),
             unassigned=len([n for n in spec.numbers if n not in r.assignments]),
         ),
