@@ -18,6 +18,7 @@ from core.settings import reset_settings
 from portflow.codec import AesGcmCodec
 from temporalio.api.common.v1 import Payload
 from tests.fuzz import fuzz
+from tests.fuzz.paths import json_values
 from tests.settings_helpers import use_settings
 
 TOKEN = "fuzz-codec-token"
@@ -36,11 +37,6 @@ def client() -> Iterator[TestClient]:
     reset_settings()
 
 
-json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40)),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
-    max_leaves=15,
-)
 b64 = st.binary(max_size=80).map(lambda b: base64.b64encode(b).decode())
 metadata = st.dictionaries(st.sampled_from(["encoding", "encryption-key-id", "x"]),
                            st.one_of(b64, st.sampled_from(["YmluYXJ5L2VuY3J5cHRlZA==", "ZnV6ei1h", "a2V5LWI="]),

@@ -27,7 +27,7 @@ from models.events import EventAck
 from providers.carrier.base import CarrierRejected
 from providers.carrier.telnyx_map import customer_reference
 from tests.fuzz import fuzz
-from tests.fuzz.paths import paths
+from tests.fuzz.paths import json_values, paths
 from tests.settings_helpers import use_settings
 
 HMAC_KEY = "fuzz-connect-key"
@@ -74,11 +74,6 @@ def client() -> Iterator[TestClient]:
     reset_settings()
 
 
-json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40)),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
-    max_leaves=15,
-)
 
 CONNECT = {
     "event": "envelope-completed",
