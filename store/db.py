@@ -180,21 +180,18 @@ def run_migrations(connection: sa.Connection, target_metadata: sa.MetaData) -> N
         context.run_migrations()
 
 
-def ensure_migrated() -> None:
-    """Migrate the configured database once per process (a CLI or API start path calls it
-    for every port: Alembic's check costs a connection and a version query each time)."""
+def ensure_migrated() -> Engine:
+    """The configured database's engine, migrated once per process (a CLI or API start path
+    calls it for every port: Alembic's check costs a connection and a version query each time)."""
     engine = get_engine()
     if engine.url.render_as_string(hide_password=False) not in _migrated:
         migrate(engine)
+    return engine
 
 
 def default_engine() -> Engine:
     """The configured database's engine, migrated on first use when ``db_auto_migrate``."""
-    engine = get_engine()
-    key = engine.url.render_as_string(hide_password=False)
-    if key not in _migrated and get_settings().db_auto_migrate:
-        migrate(engine)
-    return engine
+    return ensure_migrated() if get_settings().db_auto_migrate else get_engine()
 
 
 @contextmanager

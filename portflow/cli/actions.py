@@ -147,10 +147,10 @@ def check_text(value: str, option: str, example: str, limit: int = 2000) -> str:
 async def fresh_request_id(client: Client) -> str:
     """The next sequential request id (``store.requests``) that Temporal has not seen
     either: a database restored or reset under a long-lived server must not reuse one."""
-    from store.db import migrate
+    from store.db import ensure_migrated
     from store.requests import allocate_request_id
 
-    migrate()
+    ensure_migrated()
     for _ in range(1000):
         rid = allocate_request_id()
         if await running_state(client, rid) is None:

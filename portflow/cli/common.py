@@ -43,8 +43,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def run(work: Callable[[Client], Awaitable[T]]) -> T:
-    """Connect per settings and run ``work``; every failure ends as one line and an exit code."""
+def run(work: Callable[[Client], Awaitable[T]], refusals: tuple[type[Exception], ...] = ()) -> T:
+    """Connect per settings and run ``work``; every failure ends as one line and an exit code.
+    ``refusals``: a command group's own exceptions whose message is already the line to print."""
     import asyncio
     import gc
 
@@ -60,6 +61,8 @@ def run(work: Callable[[Client], Awaitable[T]]) -> T:
             raise translate(err, "server") from err
         try:
             return await work(client)
+        except refusals as problem:
+            raise CliError(str(problem)) from problem
         except (ValueError, CliError) as err:  # a payload this key ring cannot decrypt names its key
             from portflow.codec import PayloadKeyMissing, PayloadUndecryptable
 

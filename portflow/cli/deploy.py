@@ -36,13 +36,7 @@ BuildId = Annotated[str | None, typer.Option("--build-id", help="The build (defa
 def _run(work):  # noqa: ANN001, ANN202 - same contract as portflow.cli.common.run
     from portflow import deploy
 
-    async def guarded(client):  # noqa: ANN001, ANN202
-        try:
-            return await work(client)
-        except deploy.DeployProblem as problem:
-            raise CliError(str(problem)) from problem
-
-    return run(guarded)
+    return run(work, refusals=(deploy.DeployProblem,))
 
 
 @app.command("status")

@@ -22,7 +22,6 @@ import typer
 from rich.text import Text
 
 from portflow.cli.common import console, done, fail, run
-from portflow.cli.errors import CliError
 
 if TYPE_CHECKING:
     from portflow.schedules import ScheduleView
@@ -34,13 +33,7 @@ app = typer.Typer(help="The reminder sweep's Temporal Schedule: sync, show, trig
 def _run(work):  # noqa: ANN001, ANN202 - same contract as portflow.cli.common.run
     from portflow import schedules
 
-    async def guarded(client):  # noqa: ANN001, ANN202
-        try:
-            return await work(client)
-        except schedules.ScheduleProblem as problem:
-            raise CliError(str(problem)) from problem
-
-    return run(guarded)
+    return run(work, refusals=(schedules.ScheduleProblem,))
 
 
 def _local(at: datetime) -> str:

@@ -225,3 +225,8 @@ class TelnyxWebhooks:
 def standin_calls(standin: Any, method: str, path_end: str) -> list[dict[str, Any]]:
     """The JSON bodies the stand-in received for ``method`` on paths ending with ``path_end``."""
     return [json.loads(b) if b else {} for m, p, b in standin.requests if m == method and p.endswith(path_end)]
+
+
+def walked(o: OrderView) -> list[PortStatus]:
+    """The statuses an order moved through, in order (notes left out)."""
+    return [c.to_status for c in o.timeline if c.from_status != c.to_status]

@@ -56,6 +56,7 @@ from tests.workflows.adapter_helpers import (
     submitted_port,
     updates_admitted,
     wait_order,
+    walked,
 )
 from tests.workflows.helpers import record_histories
 from tests.workflows.paths_helpers import PM_MAIL
@@ -63,10 +64,6 @@ from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 
 S = PortStatus
-
-
-def walked(o: OrderView) -> list[PortStatus]:
-    return [c.to_status for c in o.timeline if c.from_status != c.to_status]
 
 
 def change_to(o: OrderView, status: PortStatus):

@@ -32,14 +32,11 @@ from tests.workflows.adapter_helpers import (
     sleep_past,
     submitted,
     wait_order,
+    walked,
 )
 from worker import build_worker
 
 S = PortStatus
-
-
-def walked(o: OrderView) -> list[PortStatus]:
-    return [c.to_status for c in o.timeline if c.from_status != c.to_status]
 
 
 async def _to_foc(env: WorkflowEnvironment, tmp: Path) -> tuple:
