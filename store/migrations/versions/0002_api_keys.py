@@ -1,0 +1,27 @@
+"""issue 16, REST API: API keys (hashed, owner, role) and Idempotency-Key records.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-03
+
+Reserved in the chain so that the branches building these features never fork Alembic's
+head; the branch that owns this slot fills upgrade() and downgrade(). An empty slot is a
+no-op and is removed before release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
