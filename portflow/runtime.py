@@ -14,9 +14,10 @@ from activities.audit import INTERCEPTORS
 from portflow.temporal import client_options
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
+from workflows.project import ImplementationWorkflow
 from workflows.reminders import ReminderSweepWorkflow
 
-WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow]
+WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, ImplementationWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

@@ -24,6 +24,11 @@ REQUEST_ID = SearchAttributeKey.for_keyword("PortRequestId")
 STAGE_SINCE = SearchAttributeKey.for_datetime("StageSince")
 # how many of an order's numbers still have nobody assigned (a count, never the numbers)
 NUMBERS_UNASSIGNED = SearchAttributeKey.for_int("NumbersUnassigned")
+# what a workflow is, where the ports do not say (they predate it): "project" for
+# ImplementationWorkflow (issue 17), so `starter.py project list` finds projects only
+PORTFLOW_KIND = SearchAttributeKey.for_keyword("PortflowKind")
+# an implementation project's phase (initiate ... closed)
+PROJECT_PHASE = SearchAttributeKey.for_keyword("PortflowProjectPhase")
 
 # name -> type, as the dev server's --search-attribute flag and the operator API want them.
 SEARCH_ATTRIBUTES: Mapping[str, str] = MappingProxyType({
@@ -37,4 +42,6 @@ SEARCH_ATTRIBUTES: Mapping[str, str] = MappingProxyType({
     "PortRequestId": "Keyword",
     "StageSince": "Datetime",
     "NumbersUnassigned": "Int",
+    "PortflowKind": "Keyword",
+    "PortflowProjectPhase": "Keyword",
 })

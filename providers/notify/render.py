@@ -51,6 +51,7 @@ CUSTOMER_TEMPLATES = frozenset(
         "port_day",
         "port_complete",
         "cancelled",
+        "project_reminder",  # an implementation project's milestone (issue 17)
     }
 )
 # Templates only PMs and ops read (internal links and details): English only.
@@ -64,6 +65,7 @@ STAFF_TEMPLATES = frozenset(
         "inventory_late",
         "digest",
         "escalation",
+        "project_escalation",  # an implementation project's late milestone (issue 17)
     }
 )
 TEMPLATE_NAMES = CUSTOMER_TEMPLATES | STAFF_TEMPLATES
