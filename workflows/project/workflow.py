@@ -58,8 +58,9 @@ class ImplementationWorkflow:
             p.advance()
             if p.phase == Phase.CLOSED:
                 break
-            await deadlines.send_due(p)
             p.publish()
+            if await deadlines.send_due(p):
+                p.publish()
             wake, what = p.next_deadline()
             timeout = None if wake is None else max(wake - workflow.now(), timedelta(seconds=1))
             try:
