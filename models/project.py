@@ -274,6 +274,7 @@ class ProjectView(BaseModel):
     workflow_id: str
     customer_name: str
     language: str
+    time_zone: str = "UTC"
     phase: Phase
     phase_since: datetime | None = None
     tasks: list[ProjectTask]

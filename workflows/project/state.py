@@ -164,7 +164,7 @@ class Project:
         wid = workflow_id(self.spec.id)
         return ProjectView(
             project_id=self.spec.id, workflow_id=wid, customer_name=self.spec.customer.name,
-            language=self.spec.customer.language.value, phase=self.phase, phase_since=self.phase_since,
+            language=self.spec.customer.language.value, time_zone=self.spec.time_zone, phase=self.phase, phase_since=self.phase_since,
             tasks=[t.model_copy() for t in self.tasks.values()], ports=[p.model_copy() for p in self.ports.values()],
             phases=list(self.phases), next_what=what, next_due_at=due, escalated=self.late(),
             ipm_email=str(self.spec.ipm.email),
