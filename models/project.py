@@ -242,6 +242,17 @@ class CompleteTask(BaseModel):
                                           description="attached ports' final statuses, read by the client")
 
 
+class TaskAck(BaseModel):
+    """What ``complete_task`` answers: small, so a project's history does not carry its whole
+    view once per task (the status query gives the view)."""
+
+    task: str
+    done_by: str
+    done_at: datetime
+    phase: Phase
+    open_tasks: list[str]
+
+
 class AttachPort(BaseModel):
     request_id: str = Field(min_length=1, max_length=40)
     by: str = Field(min_length=1, max_length=254)

@@ -24,9 +24,11 @@ from models.project import (
     AttachPort,
     CompleteTask,
     PortLaunch,
+    PortLink,
     ProjectInput,
     ProjectSpec,
     ProjectView,
+    TaskAck,
     workflow_id,
 )
 from models.status import TERMINAL
@@ -128,7 +130,7 @@ async def _update(client: Client, project_id: str, update: Any, arg: Any) -> Any
         raise ProjectRefused(f"{project_id}: {_deepest(err)}") from None
 
 
-async def attach_port(client: Client, project_id: str, request_id: str, *, by: str) -> ProjectView:
+async def attach_port(client: Client, project_id: str, request_id: str, *, by: str) -> PortLink:
     """Follow a port that already runs (or ran) as part of the project."""
     from portflow.cli.actions import running_state
 
@@ -142,7 +144,7 @@ async def port_view(client: Client, request_id: str) -> RequestView:
     return await client.get_workflow_handle(request_id).query(PortRequestWorkflow.status, rpc_timeout=TIMEOUT)
 
 
-async def complete_task(client: Client, project_id: str, task: str, *, by: str, note: str = "") -> ProjectView:
+async def complete_task(client: Client, project_id: str, task: str, *, by: str, note: str = "") -> TaskAck:
     """Mark a task done. For ``numbers_ported`` the attached ports' final statuses are read
     here and handed over (the project cannot query them itself)."""
     await require_running(client, project_id)

@@ -169,11 +169,10 @@ def done_task(project: ProjectId,
     pid, who = _project_id(project), actor(by)
     note = limited(note, "--note") or ""
     task = task.strip()
-    view = _run(lambda c: projects.complete_task(c, pid, task, by=who, note=note))
+    ack = _run(lambda c: projects.complete_task(c, pid, task, by=who, note=note))
     done(f"{task} done in {pid} by {who}")
-    left = [t.id for t in view.open_tasks()]
-    console().print(f"phase {view.phase.value}: " + (f"open {', '.join(left)}" if left else
-                                                     "every task done, the next phase starts"))
+    console().print(f"phase {ack.phase.value}: " + (f"open {', '.join(ack.open_tasks)}" if ack.open_tasks else
+                                                    "every task done, the next phase starts"))
 
 
 def start_port(project: ProjectId,

@@ -64,8 +64,9 @@ async def finish_phase(client: Client, spec: ProjectSpec, phase: Phase, *, skip:
     v = await view(client, spec)
     assert v.phase == phase, (v.phase, phase)
     for t in [t for t in v.tasks if t.phase == phase and not t.done and t.id not in skip]:
-        v = await projects.complete_task(client, spec.id, t.id, by=PM, note=f"{t.id} done")
-    return v
+        ack = await projects.complete_task(client, spec.id, t.id, by=PM, note=f"{t.id} done")
+        assert ack.task == t.id and ack.done_by == PM and t.id not in ack.open_tasks
+    return await view(client, spec)
 
 
 def mails(var: Path) -> list[email.message.Message]:
@@ -75,7 +76,7 @@ def mails(var: Path) -> list[email.message.Message]:
 def subjects(var: Path) -> list[str]:
     from email.header import decode_header, make_header
 
-    return [str(make_header(decode_header(m["Subject"]))) for m in mails(var)]
+    return [" ".join(str(make_header(decode_header(m["Subject"]))).split()) for m in mails(var)]
 
 
 async def skip(env: WorkflowEnvironment, days: float) -> None:

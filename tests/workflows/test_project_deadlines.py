@@ -70,7 +70,7 @@ async def test_a_late_milestone_is_reminded_then_escalated(env: WorkflowEnvironm
         sow = next(t for t in v.open_tasks() if t.id == "sow_agreed")
         now = await env.get_current_time()
         await env.sleep(sow.remind_at - now + (sow.due_at - sow.remind_at) / 2)
-        await wait_project(env.client, spec, lambda v: any(t.reminded for t in v.open_tasks()), what="kick-off reminded")
+        await wait_project(env.client, spec, lambda v: all(t.reminded for t in v.open_tasks()), what="kick-off reminded")
         assert _to(settings_env, "Recordatorio:") == ["Ana Ruiz <ana@contoso.example>"], subjects(settings_env)
         await record_histories(env.client, "project_late_milestone", [wid])
 
@@ -101,8 +101,9 @@ async def test_project_refusals_and_an_attached_port(env: WorkflowEnvironment, s
         # a port that already runs is attached and followed by id
         req = sample_request(accounts=1)
         port = await start_port(env.client, req)
-        v = await projects.attach_port(env.client, spec.id, req.id, by=PM)
-        assert [(p.request_id, p.how) for p in v.ports] == [(req.id, "attached")]
+        link = await projects.attach_port(env.client, spec.id, req.id, by=PM)
+        assert (link.request_id, link.how, link.by) == (req.id, "attached", PM)
+        assert [(p.request_id, p.how) for p in (await view(env.client, spec)).ports] == [(req.id, "attached")]
         with pytest.raises(projects.ProjectRefused, match="already part of project"):
             await projects.attach_port(env.client, spec.id, req.id, by=PM)
         for phase in (Phase.INITIATE, Phase.KICK_OFF, Phase.BUILD):
@@ -115,8 +116,8 @@ async def test_project_refusals_and_an_attached_port(env: WorkflowEnvironment, s
         await port.execute_update("cancel", {"actor": PM, "reason": "the customer keeps these numbers"})
         with pytest.raises(projects.ProjectRefused, match="ended cancelled: say in --note why"):
             await projects.complete_task(env.client, spec.id, PORTS_TASK, by=PM)
-        v = await projects.complete_task(env.client, spec.id, PORTS_TASK, by=PM, note="numbers stay with Lumen")
-        assert v.phase == Phase.GO_LIVE  # the update answers before the run loop moves on
+        ack = await projects.complete_task(env.client, spec.id, PORTS_TASK, by=PM, note="numbers stay with Lumen")
+        assert ack.phase == Phase.GO_LIVE and not ack.open_tasks  # answered before the run loop moves on
         v = await wait_project(env.client, spec, lambda v: v.phase == Phase.POST_GO_LIVE, what="post go-live")
         assert v.ports[0].outcome == "cancelled"
         await finish_phase(env.client, spec, Phase.POST_GO_LIVE)

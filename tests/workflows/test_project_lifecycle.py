@@ -89,7 +89,7 @@ async def test_a_project_through_every_phase_with_its_port(env: WorkflowEnvironm
         await finish_phase(env.client, spec, Phase.ACCEPTANCE)
         result = await handle.result()
         page = await projects.status(env.client, spec.id)
-        await record_histories(env.client, "project_with_port", [workflow_id(spec.id)])
+        await record_histories(env.client, "project_with_port", [workflow_id(spec.id), req.id])
 
     assert result.phase == Phase.CLOSED
     assert [(p.request_id, p.how, p.outcome) for p in result.ports] == [(req.id, "started", "completed")]

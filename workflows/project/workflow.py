@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         ProjectPlan,
         ProjectResult,
         ProjectView,
+        TaskAck,
     )
     from models.request import REQUEST_ID
     from workflows.common import LOCAL, act, fmt
@@ -74,13 +75,13 @@ class ImplementationWorkflow:
 
     # ------------------------------------------------------------------ tasks
     @workflow.update
-    def complete_task(self, c: CompleteTask) -> ProjectView:
+    def complete_task(self, c: CompleteTask) -> TaskAck:
         p = self.p
         if c.task == PORTS_TASK:
             for rid, outcome in c.port_outcomes.items():
                 p.port_ended(rid, outcome)
-        p.complete(c.task, c.by, c.note)
-        return p.view()
+        t = p.complete(c.task, c.by, c.note)
+        return TaskAck(task=t.id, done_by=c.by, done_at=t.done_at, phase=p.phase, open_tasks=[x.id for x in p.current()])
 
     @complete_task.validator
     def _v_complete(self, c: CompleteTask) -> None:
@@ -124,9 +125,8 @@ class ImplementationWorkflow:
         self._check_new_port(launch.request_id)
 
     @workflow.update
-    def attach_port(self, a: AttachPort) -> ProjectView:
-        ports.attach(self.p, a.request_id, a.by)
-        return self.p.view()
+    def attach_port(self, a: AttachPort) -> PortLink:
+        return ports.attach(self.p, a.request_id, a.by)
 
     @attach_port.validator
     def _v_attach_port(self, a: AttachPort) -> None:
