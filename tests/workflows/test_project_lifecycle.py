@@ -12,7 +12,7 @@ from models.project import PHASES, PORTS_TASK, Phase, workflow_id
 from models.status import PortStatus
 from portflow import ports, projects
 from tests.settings_helpers import use_settings
-from tests.workflows.helpers import attach_all, record_histories, sample_request, search_attributes, sign_all, wait_for
+from tests.workflows.helpers import attach_all, current_details, record_histories, sample_request, search_attributes, sign_all, wait_for
 from tests.workflows.project_helpers import PM, finish_phase, project_spec, start, view, wait_project
 from worker import build_worker
 
@@ -31,6 +31,8 @@ async def test_a_project_without_ports_closes(env: WorkflowEnvironment, settings
         v = await wait_project(env.client, spec, lambda v: v.tasks[0].due_at is not None, what="planned")
         assert v.phase == Phase.INITIATE and len(v.open_tasks()) == 5
         assert (await search_attributes(env.client, workflow_id(spec.id)))["PortflowProjectPhase"] == "initiate"
+        details = await current_details(env.client, workflow_id(spec.id))  # what the Temporal UI shows
+        assert details.startswith("**initiate** · Contoso Dental") and "- [ ] ipm_assigned (ipm) due" in details
         for phase in PHASES[:-1]:
             await finish_phase(env.client, spec, phase, skip=(PORTS_TASK,))
         result = await handle.result()
