@@ -134,6 +134,10 @@ async def attach_port(client: Client, project_id: str, request_id: str, *, by: s
     """Follow a port that already runs (or ran) as part of the project."""
     from portflow.cli.actions import running_state
 
+    from models.request import REQUEST_ID
+
+    if not REQUEST_ID.match(request_id):
+        raise ProjectRefused(f"'{request_id[:40]}' is not a request id (PR-YYYY-NNNN)")
     await require_running(client, project_id)
     if await running_state(client, request_id) is None:
         raise ProjectRefused(f"no port {request_id}: check the id with `python starter.py list`")
@@ -147,6 +151,12 @@ async def port_view(client: Client, request_id: str) -> RequestView:
 async def complete_task(client: Client, project_id: str, task: str, *, by: str, note: str = "") -> TaskAck:
     """Mark a task done. For ``numbers_ported`` the attached ports' final statuses are read
     here and handed over (the project cannot query them itself)."""
+    from pydantic import ValidationError
+
+    try:
+        CompleteTask(task=task, by=by, note=note)
+    except ValidationError as exc:
+        raise ProjectRefused("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
     await require_running(client, project_id)
     outcomes: dict[str, str] = {}
     if task == PORTS_TASK:

@@ -166,9 +166,15 @@ def done_task(project: ProjectId,
     """Mark a project's task done (who, when and a note are recorded)."""
     from portflow import projects
 
+    import re
+
+    from models.project import TASK_ID
+
     pid, who = _project_id(project), actor(by)
     note = limited(note, "--note") or ""
     task = task.strip()
+    if not re.match(TASK_ID, task):
+        fail(f"'{task[:40]}' is not a task id: lower-case letters, digits and '_', as `project status {pid}` lists them")
     ack = _run(lambda c: projects.complete_task(c, pid, task, by=who, note=note))
     done(f"{task} done in {pid} by {who}")
     console().print(f"phase {ack.phase.value}: " + (f"open {', '.join(ack.open_tasks)}" if ack.open_tasks else
