@@ -193,6 +193,14 @@ class ProjectSpec(BaseModel):
         out = [t for t in TEMPLATE if t.id not in skip] + list(self.tasks)
         return [t if t.due else t.model_copy(update={"due": self.timeline.due(t.phase)}) for t in out]
 
+    def dormant_specs(self) -> list[TaskSpec]:
+        """Tasks that join the project only when something calls for them: removing the
+        temporary forwarding once one of its ports recorded temporary numbers."""
+        if self.temporary_forwarding or FORWARDING_TASK in self.skip_tasks:
+            return []
+        t = next(t for t in TEMPLATE if t.id == FORWARDING_TASK)
+        return [t.model_copy(update={"due": self.timeline.due(t.phase)})]
+
 
 # --- workflow payloads --------------------------------------------------------------------
 
@@ -240,6 +248,8 @@ class CompleteTask(BaseModel):
     note: str = Field(default="", max_length=2000)
     port_outcomes: dict[str, str] = Field(default_factory=dict, max_length=200,
                                           description="attached ports' final statuses, read by the client")
+    with_temporary_numbers: list[str] = Field(default_factory=list, max_length=200,
+                                              description="ports that recorded temporary numbers, read by the client")
 
 
 class TaskAck(BaseModel):
@@ -256,6 +266,8 @@ class TaskAck(BaseModel):
 class AttachPort(BaseModel):
     request_id: str = Field(min_length=1, max_length=40)
     by: str = Field(min_length=1, max_length=254)
+    temporary_numbers: int = Field(default=0, ge=0, le=1000,
+                                   description="how many temporary numbers the port recorded (read by the client)")
 
 
 class PortLaunch(BaseModel):

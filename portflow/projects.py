@@ -141,7 +141,15 @@ async def attach_port(client: Client, project_id: str, request_id: str, *, by: s
     await require_running(client, project_id)
     if await running_state(client, request_id) is None:
         raise ProjectRefused(f"no port {request_id}: check the id with `python starter.py list`")
-    return await _update(client, project_id, ImplementationWorkflow.attach_port, AttachPort(request_id=request_id, by=by))
+    temps = _temporary_numbers(await port_view(client, request_id))
+    return await _update(client, project_id, ImplementationWorkflow.attach_port,
+                         AttachPort(request_id=request_id, by=by, temporary_numbers=temps))
+
+
+def _temporary_numbers(view: RequestView) -> int:
+    """How many temporary numbers a port recorded (the go-live branch's RequestView field;
+    0 where a view has none)."""
+    return len(getattr(view, "temporary_numbers", None) or [])
 
 
 async def port_view(client: Client, request_id: str) -> RequestView:
@@ -159,13 +167,17 @@ async def complete_task(client: Client, project_id: str, task: str, *, by: str, 
         raise ProjectRefused("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
     await require_running(client, project_id)
     outcomes: dict[str, str] = {}
+    temps: list[str] = []
     if task == PORTS_TASK:
         view = await project_view(client, project_id)
         for link in view.ports:
+            port = await port_view(client, link.request_id)
             if link.how == "attached" and link.outcome is None:
-                outcomes[link.request_id] = (await port_view(client, link.request_id)).status.value
+                outcomes[link.request_id] = port.status.value
+            if _temporary_numbers(port):
+                temps.append(link.request_id)
     return await _update(client, project_id, ImplementationWorkflow.complete_task,
-                         CompleteTask(task=task, by=by, note=note, port_outcomes=outcomes))
+                         CompleteTask(task=task, by=by, note=note, port_outcomes=outcomes, with_temporary_numbers=temps))
 
 
 async def project_view(client: Client, project_id: str) -> ProjectView:

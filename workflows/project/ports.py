@@ -49,6 +49,9 @@ async def start_child(p: Project, launch: PortLaunch) -> PortLink:
     link = PortLink(request_id=launch.request_id, how="started", by=launch.by, at=workflow.now())
     p.ports[launch.request_id] = link
     p.changed = True
+    # a request file may list temporary numbers (issue 17's go-live branch): then acceptance
+    # includes removing their forwarding
+    p.temporary_numbers(launch.request_id, len(getattr(launch.input.request, "temporary_numbers", None) or []))
     # on the workflow's own (deterministic) event loop; kept so it is not garbage-collected
     p.followers.append(asyncio.create_task(follow(p, launch.request_id, handle)))
     return link

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         PHASES,
         PORTS_ENDED,
         PORTS_TASK,
+        FORWARDING_TASK,
         Owner,
         Phase,
         PhaseChange,
@@ -45,6 +46,10 @@ class Project:
         self.tasks: dict[str, ProjectTask] = {
             t.id: ProjectTask(id=t.id, phase=t.phase, title=t.title, owner=t.owner, required=t.required, due=t.due)
             for t in self.spec.task_specs()}
+        # tasks that join when called for (the forwarding's removal once a port has temporary numbers)
+        self.dormant: dict[str, ProjectTask] = {
+            t.id: ProjectTask(id=t.id, phase=t.phase, title=t.title, owner=t.owner, required=t.required, due=t.due)
+            for t in self.spec.dormant_specs()}
         self.ports: dict[str, PortLink] = {}
         self.followers: list[Any] = []  # the tasks awaiting child ports' results
         self.changed = False  # set by every update and port outcome: the run loop looks again
@@ -53,10 +58,23 @@ class Project:
 
     # ------------------------------------------------------------------ tasks and phases
     def plan(self, plan: ProjectPlan) -> None:
-        for tid, t in self.tasks.items():
+        for tid, t in {**self.tasks, **self.dormant}.items():
             t.due_at = plan.due_at.get(tid)
             t.remind_at = plan.remind_at.get(tid)
         self.planned = True
+
+    def wake(self, task_id: str, why: str) -> None:
+        """A dormant task joins the project (before it closes), once."""
+        t = self.dormant.pop(task_id, None)
+        if t is None or self.phase == Phase.CLOSED:
+            return
+        t.note = why
+        self.tasks[task_id] = t
+        self.changed = True
+
+    def temporary_numbers(self, request_id: str, count: int) -> None:
+        if count > 0:
+            self.wake(FORWARDING_TASK, f"{request_id} recorded {count} temporary number(s): remove the forwarding")
 
     def current(self) -> list[ProjectTask]:
         """The open tasks of the current phase."""

@@ -51,7 +51,7 @@ class ImplementationWorkflow:
         p = self.p
         plan = await act("plan_project", PlanProjectInput(
             time_zone=inp.spec.time_zone, reminder_days=inp.spec.reminder_days,
-            dues={tid: t.due for tid, t in p.tasks.items()}), ProjectPlan, summary="plan the milestones' dates",
+            dues={tid: t.due for tid, t in {**p.tasks, **p.dormant}.items()}), ProjectPlan, summary="plan the milestones' dates",
             retry=LOCAL)
         p.plan(plan)
         while True:
@@ -80,6 +80,8 @@ class ImplementationWorkflow:
         if c.task == PORTS_TASK:
             for rid, outcome in c.port_outcomes.items():
                 p.port_ended(rid, outcome)
+            for rid in c.with_temporary_numbers:
+                p.temporary_numbers(rid, 1)
         t = p.complete(c.task, c.by, c.note)
         return TaskAck(task=t.id, done_by=c.by, done_at=t.done_at, phase=p.phase, open_tasks=[x.id for x in p.current()])
 
@@ -126,7 +128,9 @@ class ImplementationWorkflow:
 
     @workflow.update
     def attach_port(self, a: AttachPort) -> PortLink:
-        return ports.attach(self.p, a.request_id, a.by)
+        link = ports.attach(self.p, a.request_id, a.by)
+        self.p.temporary_numbers(a.request_id, a.temporary_numbers)
+        return link
 
     @attach_port.validator
     def _v_attach_port(self, a: AttachPort) -> None:
