@@ -214,3 +214,7 @@ class RequestIdCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = Field(default=0)
+
+
+# Tables of feature modules, registered on the same metadata (the migrations test reads it).
+from store import api_keys, idempotency  # noqa: E402, F401 - issue 16's REST API
