@@ -14,13 +14,15 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path as FilePath
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
+from temporalio.client import Client
 
 from api.v1.auth import OPS, PM, Principal, require
-from api.v1.common import ClientDep, order_of, port_id, problem_of
+from api.v1.common import get_client, order_of, port_id, problem_of
 from api.v1.idempotency import Attempt, IdempotencyKey, once
 from api.v1.models import (
     ActivateBody,
@@ -51,10 +53,14 @@ PAGE = {200: {"model": RequestPage | OrderPage, "description": "The port's statu
         202: {"model": RequestPage | OrderPage, "description": "Accepted, still in progress: the page now"}}
 
 
-async def _act(client: Any, target: str, step: Any, *, page_of: str | None = None) -> JSONResponse:
-    """Run ``step`` (a shared action); its refusal as a problem; the page of ``page_of``."""
+async def _act(request: Request, target: str, step: Callable[[Client], Awaitable[Any]], *,
+               page_of: str | None = None) -> JSONResponse:
+    """Run ``step`` (a shared action) with the Temporal client; its refusal as a problem; the
+    page of ``page_of`` (default ``target``) after it. The client is connected only here: a
+    request refused for its input (401, 403, 422) needs no server."""
+    client = await get_client(request)
     try:
-        result = await step
+        result = await step(client)
     except CliError as err:
         raise problem_of(err) from None
     page = await page_json(client, page_of or target)
@@ -63,7 +69,7 @@ async def _act(client: Any, target: str, step: Any, *, page_of: str | None = Non
 
 @router.post("/documents", summary="Attach a document (starter.py attach)", responses=PAGE)
 async def attach(
-    request: Request, id: PortId, who: Pm, client: ClientDep,  # noqa: A002
+    request: Request, id: PortId, who: Pm,  # noqa: A002
     file: Annotated[UploadFile, File(description="The document: PDF, image or text")],
     kind: Annotated[Literal["csr", "bill", "other"], Form(description="What it is")],
     order: Annotated[str | None, Form(max_length=40, description="The order it belongs to (default: all)")] = None,
@@ -85,7 +91,7 @@ async def attach(
             except OSError:
                 path = FilePath(tmp) / "document"
                 path.write_bytes(data)
-            return await _act(client, request_id, actions.cmd_attach(
+            return await _act(request, request_id, lambda client: actions.cmd_attach(
                 client, id, path, DocumentKind(kind), actor=who.owner,
                 order_id=order.strip().upper() if order else None), page_of=request_id)
 
@@ -93,11 +99,12 @@ async def attach(
 
 
 @router.post("/assign", summary="Assign ported numbers (starter.py assign)", responses=PAGE)
-async def assign(request: Request, id: PortId, body: AssignBody, who: Pm, client: ClientDep,  # noqa: A002
+async def assign(request: Request, id: PortId, body: AssignBody, who: Pm,  # noqa: A002
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     request_id, _ = port_id(id)
 
     async def work(_: Attempt) -> JSONResponse:
+        client = await get_client(request)
         try:
             await actions.cmd_assign(client, id, body.assignments, actor=who.owner, kind=body.kind)
             tns = {actions.normalize_tn(t) for t in body.assignments}
@@ -110,24 +117,24 @@ async def assign(request: Request, id: PortId, body: AssignBody, who: Pm, client
 
 
 @router.post("/expedite", summary="Expedite: waive the lead time (starter.py expedite)", responses=PAGE)
-async def expedite(request: Request, id: PortId, body: ExpediteBody, who: Pm, client: ClientDep,  # noqa: A002
+async def expedite(request: Request, id: PortId, body: ExpediteBody, who: Pm,  # noqa: A002
                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
     request_id, _ = port_id(id)
     return await once(request, who, idempotency_key, body.model_dump(mode="json"), lambda _: _act(
-        client, request_id, actions.cmd_expedite(client, id, actor=who.owner, reason=body.reason,
+        request, request_id, lambda client: actions.cmd_expedite(client, id, actor=who.owner, reason=body.reason,
                                                  port_date=body.port_date)))
 
 
 @router.post("/cancel", summary="Cancel a request or one order (starter.py cancel)", responses=PAGE)
-async def cancel(request: Request, id: PortId, body: ReasonBody, who: Pm, client: ClientDep,  # noqa: A002
+async def cancel(request: Request, id: PortId, body: ReasonBody, who: Pm,  # noqa: A002
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     request_id, order_id = port_id(id)
     return await once(request, who, idempotency_key, body.model_dump(mode="json"), lambda _: _act(
-        client, order_id or request_id, actions.cmd_cancel(client, id, actor=who.owner, reason=body.reason)))
+        request, order_id or request_id, lambda client: actions.cmd_cancel(client, id, actor=who.owner, reason=body.reason)))
 
 
 @router.post("/amend", summary="Correct an order (starter.py amend)", responses=PAGE)
-async def amend(request: Request, id: OrderId, body: AmendBody, who: Pm, client: ClientDep,  # noqa: A002
+async def amend(request: Request, id: OrderId, body: AmendBody, who: Pm,  # noqa: A002
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     order_id = order_of(id)
     fields = body.model_dump(exclude={"reason"})
@@ -140,18 +147,19 @@ async def amend(request: Request, id: OrderId, body: AmendBody, who: Pm, client:
         except CliError as err:
             raise ApiProblem(422, err.message, problems=[ProblemItem(code="invalid_field", message=err.message)]
                              ) from None
-        return await _act(client, order_id, order_actions.cmd_amend(client, change))
+        return await _act(request, order_id, lambda client: order_actions.cmd_amend(client, change))
 
     # only the fingerprint (a hash) of the body is stored, never the new account number or PIN
     return await once(request, who, idempotency_key, body.model_dump(mode="json"), work)
 
 
 @router.post("/approve", summary="Approve submission to the carrier (starter.py approve)", responses=PAGE)
-async def approve(request: Request, id: OrderId, body: ApproveBody, who: Pm, client: ClientDep,  # noqa: A002
+async def approve(request: Request, id: OrderId, body: ApproveBody, who: Pm,  # noqa: A002
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     order_id = order_of(id)
 
     async def work(_: Attempt) -> JSONResponse:
+        client = await get_client(request)
         try:
             view = await order_actions.cmd_approve(client, order_id, actor=who.owner, note=body.note)
             await actions.settle_order(client, order_id, view.status.value)
@@ -163,27 +171,28 @@ async def approve(request: Request, id: OrderId, body: ApproveBody, who: Pm, cli
 
 
 @router.post("/verify", summary="Confirm or fail test calls (starter.py verify)", responses=PAGE)
-async def verify(request: Request, id: OrderId, body: VerifyBody, who: Ops, client: ClientDep,  # noqa: A002
+async def verify(request: Request, id: OrderId, body: VerifyBody, who: Ops,  # noqa: A002
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     order_id = order_of(id)
     return await once(request, who, idempotency_key, body.model_dump(mode="json"), lambda _: _act(
-        client, order_id, order_actions.cmd_verify(client, order_id, actor=who.owner, ok=body.ok, notes=body.notes)))
+        request, order_id, lambda client: order_actions.cmd_verify(client, order_id, actor=who.owner, ok=body.ok, notes=body.notes)))
 
 
 @router.post("/activate", summary="Activate a fast-port order now (starter.py activate)", responses=PAGE)
-async def activate(request: Request, id: OrderId, body: ActivateBody, who: Ops, client: ClientDep,  # noqa: A002
+async def activate(request: Request, id: OrderId, body: ActivateBody, who: Ops,  # noqa: A002
                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
     order_id = order_of(id)
     return await once(request, who, idempotency_key, body.model_dump(mode="json"), lambda _: _act(
-        client, order_id, order_actions.cmd_activate(client, order_id, actor=who.owner, reason=body.reason)))
+        request, order_id, lambda client: order_actions.cmd_activate(client, order_id, actor=who.owner, reason=body.reason)))
 
 
 @router.post("/carrier-events", summary="Record what the carrier said (starter.py carrier-event)", responses=PAGE)
 async def carrier_event(request: Request, id: OrderId, body: CarrierEventBody, who: Ops,  # noqa: A002
-                        client: ClientDep, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                        idempotency_key: IdempotencyKey = None) -> JSONResponse:
     order_id = order_of(id)
 
     async def work(_: Attempt) -> JSONResponse:
+        client = await get_client(request)
         try:
             _event, ack = await order_actions.cmd_carrier_event(
                 client, order_id, actor=who.owner, carrier_order_id=body.carrier_order_id, foc=body.foc,

@@ -13,11 +13,12 @@ import binascii
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from temporalio.client import Client
 
 from api.v1.auth import ANY, Principal, require
-from api.v1.common import ClientDep, port_id, problem_of
+from api.v1.common import get_client, port_id, problem_of
 from api.v1.models import OrderPage, PortList, PortRow, RequestPage
 from api.v1.problems import ApiProblem, ProblemItem, errors
 from models.status import PortStatus
@@ -45,7 +46,7 @@ def _cursor(text: str | None) -> bytes | None:
 
 @router.get("/ports", response_model=PortList, summary="List ports (starter.py list)")
 async def list_ports(
-    who: Reader, client: ClientDep,
+    request: Request, who: Reader,
     status: Annotated[PortStatus | None, Query(description="A stage, e.g. foc_confirmed")] = None,
     carrier: Annotated[str | None, Query(max_length=200, description="A losing carrier, as written")] = None,
     customer: Annotated[str | None, Query(max_length=200, description="The customer's name, exactly")] = None,
@@ -64,6 +65,7 @@ async def list_ports(
                    orders=kind == "order", running=running)
     try:
         query = build_query(f)
+        client = await get_client(request)
         rows, token = await list_page(client, f, limit=limit, page_token=_cursor(cursor))
     except CliError as err:
         if "the server refused" in err.message and cursor:
@@ -79,7 +81,7 @@ async def list_ports(
     return JSONResponse(body.model_dump(mode="json"))
 
 
-async def page_json(client: ClientDep, target: str) -> dict:
+async def page_json(client: Client, target: str) -> dict:
     """The status page of ``target`` as JSON (what every action answers with)."""
     try:
         page = await actions.cmd_status(client, target)
@@ -90,6 +92,6 @@ async def page_json(client: ClientDep, target: str) -> dict:
 
 @router.get("/ports/{id}", summary="A port's status page (starter.py status)", responses={
     200: {"model": RequestPage | OrderPage, "description": "The request's page, or the order's"}, **errors(404)})
-async def get_port(id: PortId, who: Reader, client: ClientDep) -> JSONResponse:  # noqa: A002
+async def get_port(request: Request, id: PortId, who: Reader) -> JSONResponse:  # noqa: A002
     request_id, order_id = port_id(id)
-    return JSONResponse(await page_json(client, order_id or request_id))
+    return JSONResponse(await page_json(await get_client(request), order_id or request_id))

@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.v1.auth import PM, Principal, require
-from api.v1.common import ClientDep, problem_of, read_json
+from api.v1.common import get_client, problem_of, read_json
 from api.v1.idempotency import Attempt, IdempotencyKey, once
 from api.v1.models import Started
 from api.v1.problems import ApiProblem, ProblemItem, errors
@@ -44,7 +44,6 @@ def _items(problems: list) -> list[ProblemItem]:
 async def start_port(
     request: Request,
     who: Annotated[Principal, Depends(require(*PM))],
-    client: ClientDep,
     idempotency_key: IdempotencyKey = None,
     expedite: Annotated[str | None, Query(min_length=3, max_length=2000,
                                           description="Waive the 3-week lead time, saying why")] = None,
@@ -64,6 +63,7 @@ async def start_port(
                              f"first: {errs[0].message}{hint}" if errs else "not started: the check refused it",
                              slug="check-failed", title="The request does not pass the check",
                              problems=_items(refused.report.problems)) from None
+        client = await get_client(request)  # only now: a refused request needs no server
         req = plan.request
         reserved = attempt.reserved.get("request_id")
         rid = req.id if plan.has_own_id else reserved or await actions.fresh_request_id(client)
