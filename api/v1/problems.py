@@ -128,6 +128,9 @@ def install(app: FastAPI) -> None:
         if not _ours(request):
             return await http_exception_handler(request, exc)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        if exc.status_code == 400 and "parsing the body" in detail:  # FastAPI's: the JSON body does not parse
+            return problem_response(request, 422, "the body is not JSON (or not UTF-8): send a JSON object",
+                                    problems=[ProblemItem(code="invalid_json", where="body", message="not JSON")])
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such endpoint: {request.method} {request.url.path} (see /openapi.json)"
         elif exc.status_code == 405:
