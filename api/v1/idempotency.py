@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -66,12 +67,25 @@ def _check_key(key: str) -> str:
     return value
 
 
+_last_purge = 0.0
+PURGE_EVERY = 3600.0  # seconds: expired records are dropped at most once an hour per process
+
+
+async def _purge_now_and_then() -> None:
+    global _last_purge
+    now = time.monotonic()
+    if now - _last_purge >= PURGE_EVERY:
+        _last_purge = now
+        await run_in_threadpool(records.purge)
+
+
 async def once(request: Request, who: Principal, key: str | None, payload: Any,
                work: Callable[[Attempt], Awaitable[Response]]) -> Response:
     """Run ``work`` once per (``who``, ``key``, ``payload``); see the module's docstring."""
     if key is None:
         return await work(Attempt(who.key_id, None))
     key = _check_key(key)
+    await _purge_now_and_then()
     claim = await run_in_threadpool(records.claim, who.key_id, key, fingerprint(request, payload))
     if claim.outcome == "mismatch":
         raise ApiProblem(422, f"Idempotency-Key {key[:60]!r} was used for a different request: use a new key for "

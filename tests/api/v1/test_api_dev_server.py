@@ -100,6 +100,47 @@ async def test_a_port_started_acted_on_and_read_back_over_http(cli: Harness) -> 
         order = (await http.get(f"/v1/ports/{rid}-1", headers=auth(read))).json()
         assert order["order_id"] == f"{rid}-1" and order["carrier"]
 
+        # assign (pm), retried: the order shows the number assigned, the second call changes nothing
+        tn = order["numbers"][0]["tn"]
+        for _ in range(2):
+            resp = await http.post(f"/v1/ports/{rid}/assign", json={"assignments": {tn: "ana@northwind.example"}},
+                                   headers=auth(pm, "assign-1"))
+            assert resp.status_code == 200, resp.text
+        shown = {n["tn"]: n["assigned_to"] for o in resp.json()["orders"] for n in o["numbers"]}
+        assert shown[tn] == "ana@northwind.example"
+        bad = await http.post(f"/v1/ports/{rid}/assign", json={"assignments": {"+19995550100": "x@y.example"}},
+                              headers=auth(pm))
+        assert bad.status_code in (409, 422) and "+19995550100" in bad.json()["detail"]
+        # amend (pm): the rules `starter.py amend` applies, then the order's own validator
+        nothing = await http.post(f"/v1/ports/{rid}-1/amend", json={"reason": "nothing to change"}, headers=auth(pm))
+        assert nothing.status_code == 422 and "nothing to amend" in nothing.json()["detail"]
+        unprintable = await http.post(f"/v1/ports/{rid}-1/amend", json={"reason": "name fix", "entity_name": "Acme \x07"},
+                                      headers=auth(pm))
+        assert unprintable.status_code == 422 and "entity_name: the LOA cannot print" in unprintable.json()["detail"]
+        amended = await http.post(f"/v1/ports/{rid}-1/amend", headers=auth(pm, "amend-1"),
+                                  json={"reason": "the name as on the bill", "entity_name": "Northwind Pediatrics LLC"})
+        assert amended.status_code in (200, 202), amended.text
+        assert amended.json()["order_id"] == f"{rid}-1"
+        # expedite is refused once the documents stage has passed: the workflow's own validator, as a 409
+        late = await http.post(f"/v1/ports/{rid}/expedite", json={"reason": "the customer moves offices"},
+                               headers=auth(pm))
+        assert late.status_code == 409 and "an expedite waives the documents lead time" in late.json()["detail"]
+        # the order-level steps reach the order's validators, ops allowed for verify and activate
+        for path, payload, key in (("approve", {"note": "ok"}, pm), ("verify", {"ok": True, "notes": "calls work"}, ops),
+                                   ("activate", {"reason": "customer ready"}, ops)):
+            resp = await http.post(f"/v1/ports/{rid}-1/{path}", json=payload, headers=auth(key))
+            assert resp.status_code == 409, (path, resp.text)
+            assert resp.json()["type"] == "urn:portflow:problem:refused-by-port"
+
+        # paging: a page of one order, then the next one
+        first_page = (await http.get("/v1/ports", params={"kind": "order", "limit": 1}, headers=auth(read))).json()
+        assert len(first_page["items"]) == 1 and first_page["next_cursor"]
+        second = (await http.get("/v1/ports", params={"kind": "order", "limit": 1, "cursor": first_page["next_cursor"]},
+                                 headers=auth(read))).json()
+        assert len(second["items"]) == 1 and second["items"][0]["id"] != first_page["items"][0]["id"]
+        bad = await http.get("/v1/ports", params={"cursor": "!!not-ours"}, headers=auth(read))
+        assert bad.status_code == 422 and bad.json()["problems"][0]["code"] == "invalid_cursor"
+
         # ops may record carrier events, but the order has not reached the carrier: 409 from its state
         early = await http.post(f"/v1/ports/{rid}-1/carrier-events", json={"foc": "2027-01-05T09:00-05:00"},
                                 headers=auth(ops))
@@ -119,3 +160,24 @@ async def test_a_port_started_acted_on_and_read_back_over_http(cli: Harness) -> 
         bad = await http.post(f"/v1/ports/{rid}-2/cancel", json={"reason": "again"}, headers=auth(pm))
         assert bad.status_code in (404, 409) and bad.headers["content-type"] == "application/problem+json"
         assert (await http.get("/v1/ports/PR-2099-0001", headers=auth(read))).status_code == 404
+
+
+async def test_two_identical_starts_at_once_make_one_port(cli: Harness) -> None:  # noqa: F811
+    pm = create_key(PM_OWNER, "pm")[1]
+    async with cli.worker(), serve(cli) as http:
+        body = body_of(cli)
+        answers = await asyncio.gather(*(http.post("/v1/ports", json=body, headers=auth(pm, "same-start"))
+                                         for _ in range(2)))
+        fresh = [a for a in answers if a.status_code == 201 and "idempotent-replayed" not in a.headers]
+        assert len(fresh) == 1, [(a.status_code, a.text[:200]) for a in answers]
+        other = next(a for a in answers if a is not fresh[0])
+        # still running when the duplicate came: 409; already done: the first answer again
+        assert other.status_code == 409 or other.json() == fresh[0].json(), other.text
+        if other.status_code == 409:
+            assert other.json()["type"] == "urn:portflow:problem:idempotency-in-progress"
+            retried = await http.post("/v1/ports", json=body, headers=auth(pm, "same-start"))
+            assert retried.status_code == 201 and retried.json() == fresh[0].json()
+        listed = await eventually(
+            lambda: http.get("/v1/ports", params={"customer": cli.customer}, headers=auth(pm)),
+            lambda r: r.status_code == 200 and r.json()["items"], what="the port listed")
+        assert [row["id"] for row in listed.json()["items"]] == [fresh[0].json()["id"]]
