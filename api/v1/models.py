@@ -11,7 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.request import Address, Signer
 from models.workflow import OrderView, RequestView
 
-Text = Field(min_length=3, max_length=2000)
+
+
+def Text() -> Any:  # noqa: N802 - reads as a type in the models below
+    """A reason or note of 3 to 2,000 characters, as the workflow models require."""
+    return Field(min_length=3, max_length=2000)
 
 
 class RequestPage(RequestView):
@@ -98,14 +102,14 @@ class AssignBody(BaseModel):
 class ExpediteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Text
+    reason: str = Text()
     port_date: date | None = None
 
 
 class ReasonBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Text
+    reason: str = Text()
 
 
 class ApproveBody(BaseModel):
@@ -124,7 +128,7 @@ class VerifyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ok: bool
-    notes: str = Text
+    notes: str = Text()
 
 
 class CarrierEventBody(BaseModel):
@@ -142,18 +146,12 @@ class CarrierEventBody(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-class CarrierEventDone(BaseModel):
-    event_id: str
-    duplicate: bool = Field(description="true: this answer was recorded before; nothing changed")
-    order: OrderView
-
-
 class AmendBody(BaseModel):
     """Corrections to an order (``starter.py amend``): only the fields given change."""
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Text
+    reason: str = Text()
     signer: Signer | None = None
     service_address: Address | None = None
     btn: str | None = Field(default=None, max_length=40)
@@ -166,12 +164,3 @@ class AmendBody(BaseModel):
     port_type: Literal["full", "partial"] | None = None
     remaining_numbers: Literal["keep", "disconnect"] | None = None
     new_loa: bool = False
-
-
-class ActionDone(BaseModel):
-    """An action that the port accepted but has not finished yet (cancel waits for the
-    carrier, activation for the switch): ``port`` is its status page now."""
-
-    accepted: bool = True
-    finished: bool
-    port: RequestPage | OrderPage
