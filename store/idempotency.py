@@ -77,7 +77,7 @@ def claim(key_id: str, idempotency_key: str, fingerprint: str, *, now: datetime 
             if row.fingerprint != fingerprint:
                 return Claim("mismatch")
             if row.state == "done":
-                return Claim("replay", row.status_code, row.body, row.media_type)
+                return Claim("replay", row.status_code, row.body, row.media_type, dict(row.reserved or {}))
             if at - row.created_at > STALE:
                 row.created_at = at  # the first attempt died mid-way: this one takes over
                 s.add(row)

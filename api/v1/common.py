@@ -58,7 +58,7 @@ def problem_of(err: CliError) -> ApiProblem:
     if msg.startswith("no port ") or (isinstance(cause, RPCError) and cause.status == RPCStatusCode.NOT_FOUND
                                       and "already completed" not in str(cause)) or " has no order " in msg:
         return ApiProblem(404, msg, problems=[ProblemItem(code="unknown_port", message=msg)])
-    if isinstance(cause, WorkflowUpdateFailedError) or ": refused: " in msg or "has finished" in msg \
+    if isinstance(cause, WorkflowUpdateFailedError) or ": refused: " in msg or "is already attached" in msg or "has finished" in msg \
             or "has not started yet" in msg or "never started" in msg or "has not been submitted" in msg:
         return ApiProblem(409, msg, slug="refused-by-port", title="Refused by the port's current state",
                           problems=[ProblemItem(code="refused", message=msg)])

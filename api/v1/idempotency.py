@@ -31,6 +31,7 @@ from store import idempotency as records
 
 MAX_KEY = 255
 REPLAYED = "Idempotent-Replayed"
+LOCATION = "_location"  # kept with the record: a replayed 201 names the port it made, as the first did
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", max_length=MAX_KEY,
@@ -97,8 +98,9 @@ async def once(request: Request, who: Principal, key: str | None, payload: Any,
                          "a few seconds to get its answer", slug="idempotency-in-progress",
                          headers={"Retry-After": "2"})
     if claim.outcome == "replay":
+        location = (claim.reserved or {}).get(LOCATION)
         return Response(claim.body or "", status_code=claim.status_code or 200, media_type=claim.media_type,
-                        headers={REPLAYED: "true"})
+                        headers={REPLAYED: "true", **({"Location": location} if location else {})})
     attempt = Attempt(who.key_id, key, dict(claim.reserved or {}))
     try:
         response = await work(attempt)
@@ -115,6 +117,8 @@ async def once(request: Request, who: Principal, key: str | None, payload: Any,
         await run_in_threadpool(records.release, who.key_id, key)
         return response
     body = bytes(response.body).decode("utf-8")
+    if response.headers.get("location"):
+        await attempt.reserve(**{LOCATION: response.headers["location"]})
     await run_in_threadpool(records.finish, who.key_id, key, response.status_code, body,
                             response.media_type or "application/json")
     return response

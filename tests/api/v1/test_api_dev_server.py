@@ -67,7 +67,7 @@ async def test_a_port_started_acted_on_and_read_back_over_http(cli: Harness) -> 
         assert first.json()["port"]["status"] == "documents" and first.json()["orders"] == [f"{rid}-1", f"{rid}-2"]
         again = await http.post("/v1/ports", json=body, headers=auth(pm, "start-1"))
         assert again.status_code == 201 and again.json() == first.json()
-        assert again.headers["idempotent-replayed"] == "true"
+        assert again.headers["idempotent-replayed"] == "true" and again.headers["location"] == f"/v1/ports/{rid}"
         changed = await http.post("/v1/ports", json={**body, "notes": "other"}, headers=auth(pm, "start-1"))
         assert changed.status_code == 422 and changed.json()["problems"][0]["code"] == "idempotency_key_reused"
         listed = await eventually(

@@ -108,6 +108,8 @@ def test_every_error_is_problem_json(api: TestClient, keys) -> None:
     is_problem(api.post("/v1/checks", content=b"[1,2]", headers={**pm, "content-type": "application/json"}), 422)
     resp = api.post("/v1/checks", content=b"customer: x", headers={**pm, "content-type": "application/yaml"})
     assert is_problem(resp, 415) and resp.headers["accept-post"] == "application/json"
+    upload = api.post("/v1/ports/PR-2026-0042/documents", json={"kind": "csr"}, headers=pm)
+    assert "multipart/form-data" in is_problem(upload, 415)["detail"]
     big = b'{"x": "' + b"a" * (3 * 1024 * 1024) + b'"}'
     is_problem(api.post("/v1/checks", content=big, headers={**pm, "content-type": "application/json"}), 413)
     # FastAPI's own validation errors, as problems with a code per field
