@@ -63,7 +63,14 @@ async def _act(request: Request, target: str, step: Callable[[Client], Awaitable
         result = await step(client)
     except CliError as err:
         raise problem_of(err) from None
-    page = await page_json(client, page_of or target)
+    try:
+        page = await page_json(client, page_of or target)
+    except ApiProblem:
+        if not hasattr(result, "model_dump"):
+            raise
+        # done, but the page could not be read just now: answer with the view the action
+        # returned rather than an error a retry would repeat the action for
+        page = {**result.model_dump(mode="json"), "workflow_problems": {}}
     return JSONResponse(page, status_code=202 if result is None else 200)
 
 

@@ -131,3 +131,24 @@ def test_bodies_limits(api: tuple[TestClient, str]) -> None:
     answered(client.post("/v1/checks", content=b"{}", headers={**pm, "content-length": "99999999999"}))
     resp = client.post("/v1/checks", content=iter([b"[" * 1024] * 3000), headers=pm)  # streamed, no length
     assert resp.status_code == 413 and resp.headers["content-type"] == "application/problem+json"
+
+
+@fuzz(40)
+@given(st.text(max_size=400), st.text(max_size=30), st.text(max_size=40))
+def test_apikey_command_arguments(api: tuple[TestClient, str], owner: str, role: str, key_id: str) -> None:
+    """``starter.py apikey create|revoke``: any owner, role or id ends in exit 0 or 1 with a
+    message, never a traceback; a key made is a key that works."""
+    from typer.testing import CliRunner
+
+    from starter import app as cli
+    from store.api_keys import authenticate
+
+    runner = CliRunner()
+    made = runner.invoke(cli, ["apikey", "create", "--owner", owner, "--role", role])
+    assert made.exit_code in (0, 1) and (made.exception is None or isinstance(made.exception, SystemExit)), made.output
+    if made.exit_code == 0:
+        assert authenticate(made.output.strip().splitlines()[-1]).owner == owner.strip()
+    else:
+        assert "--owner" in made.output or "--role" in made.output
+    gone = runner.invoke(cli, ["apikey", "revoke", key_id])
+    assert gone.exit_code in (0, 1) and (gone.exception is None or isinstance(gone.exception, SystemExit)), gone.output
