@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import phonenumbers
 from temporalio.client import Client
@@ -125,6 +125,10 @@ def loa_state(status: str) -> str:
     return "signed"
 
 
+def _day(at: datetime | None) -> str | None:
+    return at.date().isoformat() if at else None
+
+
 def national(tn: str) -> str:
     try:
         return phonenumbers.format_number(phonenumbers.parse(tn, None), phonenumbers.PhoneNumberFormat.NATIONAL)
@@ -157,6 +161,12 @@ def _apply(view: CustomerView, live: RequestView) -> None:
     view.status = live.status.value
     view.port_date = live.port_date
     view.missing = [MissingDoc(kind=m.kind.value, order_id=m.order_id, carrier=m.carrier) for m in live.missing]
+    # the orders' stages as their workflows report them (the store follows a moment later)
+    live_orders = {o.order_id: o for o in live.orders}
+    view.orders = [OrderLine(order_id=o.order_id, carrier=o.carrier, status=live_orders[o.order_id].status.value,
+                             loa=loa_state(live_orders[o.order_id].status.value),
+                             foc_date=_day(live_orders[o.order_id].foc_at) or o.foc_date)
+                   if o.order_id in live_orders else o for o in view.orders]
     if live.next.waiting_on == WaitingOn.CUSTOMER and live.next.due_at is not None and view.missing:
         view.documents_due = live.next.due_at.date()
 
