@@ -170,6 +170,8 @@ async def customer_upload(request: Request, token: str) -> Response:
                          file_name=_file_name(upload.filename, kind, found[1]))
     except CliError as err:
         log.warning("customer page upload for %s refused: %s", request_id, err)
+        if "already attached" in str(err):  # the same file again: the customer has nothing left to do
+            return _refuse(view, token, 409, "err_duplicate")
         return _refuse(view, token, 409, "err_attach", email=view.pm_email)
     except Exception:  # noqa: BLE001 - Temporal unreachable: the customer retries, nothing half-done
         log.exception("customer page upload for %s failed", request_id)

@@ -91,6 +91,9 @@ async def test_the_mailed_link_opens_the_page_and_uploads_complete_the_documents
                                   files={"file": (name, (DOCS / name).read_bytes(), "application/octet-stream")})
             assert sent.status_code == 303, sent.text
             assert sent.headers["location"] == f"{path}?uploaded=1#documents"
+        again = await web.post(f"{path}/upload", data={"kind": "csr", "order": ""},
+                               files={"file": ("csr.pdf", (DOCS / "lumen-csr.pdf").read_bytes(), "application/pdf")})
+        assert again.status_code == 409 and "Ya tenemos este documento" in again.text
         stored = documents_of(request_id=req.id)
         assert sorted(d.kind.value for d in stored) == ["bill", "csr"]
         assert all(d.order_id is None and d.uploaded_by == f"{CONTACT} (customer page)" for d in stored)
