@@ -126,3 +126,22 @@ def test_uploads_are_recognised_by_content_not_name() -> None:
     for bad in (b"", b"%PD", b"MZ\x90\x00", b"PK\x03\x04", b"<html><script>", b"RIFF\x00\x00\x00\x00WAVE",
                 b" %PDF-1.4", b"\xef\xbb\xbf%PDF-1.4"):
         assert sniff(bad) is None, bad
+
+
+@pytest.mark.parametrize("language", render.LANGUAGES)
+@pytest.mark.parametrize("template", ["request_received", "documents_missing"])
+def test_the_mails_carry_the_link_in_each_language(template: str, language: str) -> None:
+    from models.notify import Audience, Notification, Recipient
+    from providers.notify.render import render as render_mail
+    from tests.providers.notify_samples import CONTEXTS
+
+    link = "https://portal.example/c/PR-2026-0042.1.1767225600." + "B" * 43
+    note = Notification(key="k", template=template, language=language, request_id="PR-2026-0042",
+                        to=[Recipient(audience=Audience.CUSTOMER, address="ana@acme.example", name="Ana")],
+                        context={**CONTEXTS[template], "customer_link": link})
+    mail = render_mail(note)
+    assert mail.language == language
+    assert f"\n{link}\n" in mail.text  # on a line of its own: mail clients make it a link
+    assert f'<a href="{link}">{link}</a>' in (mail.html or "")
+    without = render_mail(note.model_copy(update={"context": {**CONTEXTS[template], "customer_link": None}}))
+    assert "/c/" not in without.text
