@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import PurePosixPath, PureWindowsPath
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 from temporalio.client import Client
 
 from api import customer_render as render
@@ -84,6 +86,10 @@ def _verify(request: Request, token: str) -> str | HTMLResponse:
         return customer_links.verify(token).request_id
     except BadLink as err:
         return _bad_link(request, err)
+    except ValueError as err:  # the link key cannot be made (a short secret, an unreadable vault key)
+        log.error("customer page: cannot check links: %s", err)
+        return render.message(render.from_accept_language(request.headers.get("accept-language")), 503,
+                              title="err_title", message="err_unavailable", problem="unavailable")
 
 
 @router.get("/c/{token}", response_class=HTMLResponse)
@@ -112,7 +118,7 @@ def _file_name(given: str | None, kind: str, ext: str) -> str:
     return name if PurePosixPath(name).suffix.lower() in _EXTENSIONS[ext] else f"{name}.{ext}"
 
 
-async def _form(request: Request, body: bytes):  # noqa: ANN202 - starlette FormData
+async def _form(request: Request, body: bytes) -> FormData:
     """The multipart form of a body already read (and size-checked)."""
     async def receive() -> dict[str, object]:
         return {"type": "http.request", "body": body, "more_body": False}
@@ -147,6 +153,16 @@ async def customer_upload(request: Request, token: str) -> Response:
         form = await _form(request, body)
     except Exception:  # noqa: BLE001 - any malformed multipart body is the same "incomplete upload"
         return await refused("bad_form", 400, "err_bad_form")
+    try:
+        return await _attach_upload(request, token, view, form, limit, refused)
+    finally:
+        await form.close()  # the spooled file parts
+
+
+async def _attach_upload(request: Request, token: str, view: CustomerView, form: FormData, limit: int,
+                         refused: Callable[..., Awaitable[HTMLResponse]]) -> Response:
+    """Check the form's fields and file, then attach it as ``starter.py attach`` does."""
+    settings, request_id = get_settings(), view.request_id
     kind, order, upload = form.get("kind"), form.get("order") or "", form.get("file")
     order_ids = {o.order_id for o in view.orders}
     if (kind not in ("csr", "bill") or not isinstance(order, str) or (order and order not in order_ids)

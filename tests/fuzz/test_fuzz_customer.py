@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -105,6 +105,10 @@ orders = st.one_of(st.none(), st.sampled_from(["", "PR-2099-0001-1"]), st.text(m
 
 @fuzz(150)
 @given(kind=fields, order=orders, name=st.text(max_size=300), content=contents, media=st.text(max_size=40))
+@example(kind="csr", order="", name="bill.pdf", content=b"MZ\x90\x00", media="application/pdf")  # 415
+@example(kind="bill", order=None, name="b.pdf", content=b"%PDF-1.4 ok", media="")  # 409: the port is gone
+@example(kind="bill", order="", name="b.pdf", content=b"%PDF-" + b"0" * 60_000, media="")  # 413
+@example(kind="sim", order="", name="b.pdf", content=b"%PDF-1.4", media="")  # 400
 def test_any_upload_form_gets_a_plain_page(web: tuple[TestClient, str, str], kind: str | None, order: str | None,
                                            name: str, content: bytes, media: str) -> None:
     client, path, request_id = web
