@@ -135,3 +135,21 @@ def test_the_upload_limit_counts_attempts_in_the_window(store: Path, monkeypatch
     dispose_engines()  # a restart keeps the count: it is in the database
     assert not customer_links.upload_allowed(rid, now=NOW)
     assert customer_links.upload_allowed(rid, now=NOW + timedelta(minutes=6))
+
+
+async def test_the_notify_activity_puts_a_fresh_link_in_the_documents_mails_only(store: Path) -> None:
+    from activities.notify import notify
+    from models.notify import Audience, Notification, Recipient
+    from tests.mail_helpers import outbox
+    from tests.providers.notify_samples import CONTEXTS
+
+    to = [Recipient(audience=Audience.CUSTOMER, address="ana@acme.example", name="Ana")]
+    for template in ("documents_missing", "date_slipped"):
+        context = {k: v for k, v in CONTEXTS[template].items() if k != "customer_link"}
+        await notify(Notification(key=f"k-{template}", template=template, to=to, request_id="PR-2026-0042",
+                                  language="fr", context=context))
+    (reminder,) = outbox(store, "documents_missing")
+    (url,) = [line for line in reminder.body.splitlines() if "/c/" in line]
+    assert url.startswith("https://portal.example/c/PR-2026-0042.1.")
+    assert customer_links.verify(url.rsplit("/", 1)[1]).request_id == "PR-2026-0042"
+    assert "/c/" not in outbox(store, "date_slipped")[0].body
