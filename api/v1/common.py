@@ -19,25 +19,25 @@ MAX_DEPTH = 64
 
 
 async def get_client(request: Request) -> Client:
-    """The app's Temporal client (``create_app(client=...)``), else the event sink's, else one
-    connected on first use per ``PORTFLOW_TEMPORAL_*``."""
+    """The app's Temporal client (``create_app(client=...)``, shared with the customer page),
+    else the event sink's, else one connected on first use per ``PORTFLOW_TEMPORAL_*``."""
     state = request.app.state
-    if getattr(state, "temporal_client", None) is None:
+    if getattr(state, "client", None) is None:
         async with _lock:
-            if getattr(state, "temporal_client", None) is None:
+            if getattr(state, "client", None) is None:
                 sink_client = getattr(state.sink, "client", None)
                 if isinstance(sink_client, Client):
-                    state.temporal_client = sink_client
+                    state.client = sink_client
                 else:
                     from portflow.temporal import connect
 
                     try:
-                        state.temporal_client = await asyncio.wait_for(connect(), timeout=15)
+                        state.client = await asyncio.wait_for(connect(), timeout=15)
                     except Exception as err:  # noqa: BLE001 - any failure to connect is a 503
                         from portflow.cli.errors import unreachable_message
 
                         raise ApiProblem(503, unreachable_message(str(err)), headers={"Retry-After": "10"}) from None
-    return state.temporal_client
+    return state.client
 
 
 ClientDep = Annotated[Client, Depends(get_client)]
