@@ -79,22 +79,27 @@ def read_project_text(text: str, source: str) -> ProjectSpec:
     dupes: list[tuple[str, str, str, str]] = []
     _walk(node, "", lines, dupes)
     problems = [f"line {lines.get(where, '?')}, {where}: {msg}" for _, _, where, msg in dupes]
+    spec, found = check_project_data(data)
+    for where, msg in found:
+        line = _line(lines, where)
+        problems.append(f"{'line ' + str(line) + ', ' if line else ''}{where or 'the project'}: {msg}")
+    if problems or spec is None:
+        raise ProjectFileProblem(source, problems)
+    return spec
+
+
+def check_project_data(data: Any) -> tuple[ProjectSpec | None, list[tuple[str, str]]]:
+    """A project from plain data (a file's YAML, an API's JSON): the spec, or None and every
+    problem as (field, what is wrong)."""
     try:
         spec = ProjectSpec.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors()[:50]:
-            where = _where(tuple(err.get("loc", ())))
-            line = _line(lines, where)
-            at = f"line {line}, " if line else ""
-            problems.append(f"{at}{where or 'the project'}: {_message(err)}")
-        raise ProjectFileProblem(source, problems) from None
+        return None, [(_where(tuple(err.get("loc", ()))), _message(err)) for err in exc.errors()[:50]]
     try:
         zone(spec.time_zone)
     except ValueError as exc:
-        problems.append(f"line {lines.get('time_zone', '?')}, time_zone: {exc}")
-    if problems:
-        raise ProjectFileProblem(source, problems)
-    return spec
+        return None, [("time_zone", str(exc))]
+    return spec, []
 
 
 def read_project_file(path: Path) -> ProjectSpec:

@@ -42,7 +42,13 @@ TIMEOUT = timedelta(seconds=30)
 
 
 class ProjectRefused(ValueError):
-    """The project (or its step) is refused: the message says why and what to do."""
+    """The project (or its step) is refused: the message says why and what to do. ``kind``:
+    ``input`` (the arguments), ``state`` (the project's state refuses it), ``missing`` (no
+    such project or port): the API answers 422, 409 and 404."""
+
+    def __init__(self, message: str, kind: str = "input") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def _deepest(err: BaseException) -> str:
@@ -78,7 +84,7 @@ async def start_project(client: Client, spec: ProjectSpec, *, started_by: str,
         )
     except WorkflowAlreadyStartedError:
         raise ProjectRefused(f"project {spec.id} was already started: see "
-                             f"`python starter.py project status {spec.id}`") from None
+                             f"`python starter.py project status {spec.id}`", "state") from None
 
 
 async def project_running(client: Client, project_id: str) -> bool | None:
@@ -98,9 +104,9 @@ async def project_running(client: Client, project_id: str) -> bool | None:
 async def require_running(client: Client, project_id: str) -> None:
     state = await project_running(client, project_id)
     if state is None:
-        raise ProjectRefused(f"no project {project_id}: check the id with `python starter.py project list`")
+        raise ProjectRefused(f"no project {project_id}: check the id with `python starter.py project list`", "missing")
     if state is False:
-        raise ProjectRefused(f"project {project_id} is closed")
+        raise ProjectRefused(f"project {project_id} is closed", "state")
 
 
 def launcher(project_id: str, by: str) -> Launcher:
@@ -127,7 +133,7 @@ async def _update(client: Client, project_id: str, update: Any, arg: Any) -> Any
     try:
         return await client.get_workflow_handle(workflow_id(project_id)).execute_update(update, arg, rpc_timeout=TIMEOUT)
     except WorkflowUpdateFailedError as err:
-        raise ProjectRefused(f"{project_id}: {_deepest(err)}") from None
+        raise ProjectRefused(f"{project_id}: {_deepest(err)}", "state") from None
 
 
 async def attach_port(client: Client, project_id: str, request_id: str, *, by: str) -> PortLink:
@@ -140,7 +146,7 @@ async def attach_port(client: Client, project_id: str, request_id: str, *, by: s
         raise ProjectRefused(f"'{request_id[:40]}' is not a request id (PR-YYYY-NNNN)")
     await require_running(client, project_id)
     if await running_state(client, request_id) is None:
-        raise ProjectRefused(f"no port {request_id}: check the id with `python starter.py list`")
+        raise ProjectRefused(f"no port {request_id}: check the id with `python starter.py list`", "missing")
     temps = _temporary_numbers(await port_view(client, request_id))
     return await _update(client, project_id, ImplementationWorkflow.attach_port,
                          AttachPort(request_id=request_id, by=by, temporary_numbers=temps))
@@ -188,7 +194,8 @@ async def project_view(client: Client, project_id: str) -> ProjectView:
                                                                                rpc_timeout=TIMEOUT)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise ProjectRefused(f"no project {project_id}: check the id with `python starter.py project list`") from None
+            raise ProjectRefused(f"no project {project_id}: check the id with `python starter.py project list`",
+                                 "missing") from None
         raise
 
 

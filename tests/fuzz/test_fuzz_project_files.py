@@ -92,3 +92,14 @@ def test_any_bytes(tmp_path_factory: Any, raw: bytes) -> None:
         read_project_file(path)
     except (ProjectFileProblem, FileProblem):
         pass
+
+
+@fuzz(200)
+@given(st.one_of(mutated_projects(), values))
+def test_project_data_as_the_api_reads_it(data: Any) -> None:
+    """POST /v1/projects reads its JSON body with check_project_data: a spec, or problems by field."""
+    from portflow.project_file import check_project_data
+
+    spec, problems = check_project_data(data)
+    assert (spec is None) == bool(problems)
+    assert all(isinstance(w, str) and m and len(m) < 1000 for w, m in problems)
