@@ -18,11 +18,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.v1.auth import ANY, PM, Principal, require
 from api.v1.common import get_client, problem_of, read_json
+from api.v1.idempotency import LOCATION, Attempt, IdempotencyKey, once
 from api.v1.problems import ApiProblem, ProblemItem, errors
 from models.project import PROJECT_ID, TASK_ID, Phase, PortLink, ProjectTask, TaskAck, project_id_of
 from portflow.cli.errors import CliError, about
@@ -120,7 +121,7 @@ async def _call(request: Request, target: str, work: Any) -> Any:
 
 @router.post("", status_code=201, response_model=ProjectStarted, summary="Start a project (starter.py project start)",
              responses=errors(413, 415))
-async def start_project(request: Request, who: Pm) -> JSONResponse:
+async def start_project(request: Request, who: Pm, idempotency_key: IdempotencyKey = None) -> Response:
     from portflow import projects
     from portflow.project_file import check_project_data
 
@@ -130,9 +131,15 @@ async def start_project(request: Request, who: Pm) -> JSONResponse:
         raise ApiProblem(422, f"the project has {len(found)} problem(s): " + "; ".join(f"{w}: {m}" for w, m in found)[:1500],
                          problems=[ProblemItem(code="invalid_field", where=f"body:{w}" if w else "body", message=m)
                                    for w, m in found])
-    await _call(request, spec.id, lambda c: projects.start_project(c, spec, started_by=who.owner))
-    out = ProjectStarted(id=spec.id, workflow_id=f"project-{spec.id}", tasks=len(spec.task_specs()))
-    return JSONResponse(out.model_dump(mode="json"), status_code=201, headers={"Location": f"/v1/projects/{spec.id}"})
+
+    async def work(attempt: Attempt) -> JSONResponse:
+        await attempt.reserve(**{LOCATION: f"/v1/projects/{spec.id}"})
+        await _call(request, spec.id, lambda c: projects.start_project(c, spec, started_by=who.owner))
+        out = ProjectStarted(id=spec.id, workflow_id=f"project-{spec.id}", tasks=len(spec.task_specs()))
+        return JSONResponse(out.model_dump(mode="json"), status_code=201,
+                            headers={"Location": f"/v1/projects/{spec.id}"})
+
+    return await once(request, who, idempotency_key, body, work)
 
 
 @router.get("", response_model=ProjectList, summary="List projects (starter.py project list)")
@@ -161,7 +168,7 @@ async def project_status(request: Request, id: ProjectId, who: Reader) -> JSONRe
 @router.post("/{id}/tasks/{task}/done", response_model=TaskAck, summary="Mark a task done (starter.py project done)")
 async def task_done(request: Request, id: ProjectId, who: Pm,  # noqa: A002
                     task: Annotated[str, Path(max_length=40, description="the task's id, e.g. kick_off_call")],
-                    body: DoneBody | None = None) -> JSONResponse:
+                    body: DoneBody | None = None, idempotency_key: IdempotencyKey = None) -> Response:
     from portflow import projects
 
     pid = _id(id)
@@ -169,16 +176,25 @@ async def task_done(request: Request, id: ProjectId, who: Pm,  # noqa: A002
         raise ApiProblem(422, f"'{task[:40]}' is not a task id: lower-case letters, digits and '_'",
                          problems=[ProblemItem(code="invalid_field", where="path:task", message="not a task id")])
     note = (body.note if body else "").strip()
-    ack = await _call(request, pid, lambda c: projects.complete_task(c, pid, task, by=who.owner, note=note))
-    return JSONResponse(ack.model_dump(mode="json"))
+
+    async def work(_: Attempt) -> JSONResponse:
+        ack = await _call(request, pid, lambda c: projects.complete_task(c, pid, task, by=who.owner, note=note))
+        return JSONResponse(ack.model_dump(mode="json"))
+
+    return await once(request, who, idempotency_key, {"note": note}, work)
 
 
 @router.post("/{id}/ports", response_model=PortLink, summary="Attach a running port (starter.py project attach)")
-async def attach_port(request: Request, id: ProjectId, who: Pm, body: AttachBody) -> JSONResponse:  # noqa: A002
+async def attach_port(request: Request, id: ProjectId, who: Pm, body: AttachBody,  # noqa: A002
+                      idempotency_key: IdempotencyKey = None) -> Response:
     from portflow import projects
 
     pid = _id(id)
     rid = body.request_id.strip().upper()
-    link = await _call(request, pid, lambda c: projects.attach_port(c, pid, rid, by=who.owner))
-    return JSONResponse(link.model_dump(mode="json"))
+
+    async def work(_: Attempt) -> JSONResponse:
+        link = await _call(request, pid, lambda c: projects.attach_port(c, pid, rid, by=who.owner))
+        return JSONResponse(link.model_dump(mode="json"))
+
+    return await once(request, who, idempotency_key, body.model_dump(mode="json"), work)
 

@@ -62,11 +62,14 @@ async def test_a_project_over_http(cli: Harness) -> None:  # noqa: F811
     body = project_body()
     pid = body["id"]
     async with cli.worker(), serve(cli) as http:
-        first = await http.post("/v1/projects", json=body, headers=auth(pm))
+        first = await http.post("/v1/projects", json=body, headers=auth(pm, f"start-{pid}"))
         assert first.status_code == 201, first.text
         assert first.json() == {"id": pid, "workflow_id": f"project-{pid}", "phase": "initiate", "tasks": 24}
         assert first.headers["location"] == f"/v1/projects/{pid}"
-        again = await http.post("/v1/projects", json=body, headers=auth(pm))
+        retried = await http.post("/v1/projects", json=body, headers=auth(pm, f"start-{pid}"))  # the same retry
+        assert retried.status_code == 201 and retried.json() == first.json()
+        assert retried.headers["idempotent-replayed"] == "true" and retried.headers["location"] == f"/v1/projects/{pid}"
+        again = await http.post("/v1/projects", json=body, headers=auth(pm))  # a second start, without the key
         assert again.status_code == 409 and "was already started" in again.json()["detail"]
 
         page = await http.get(f"/v1/projects/{pid}", headers=auth(read))
