@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from temporalio import activity
 
 from core.calendar import PortCalendar, zone
+from models.golive import GatePlan, GatePlanInput
 from models.workflow import PlanDatesInput, PortPlan
 
 
@@ -52,3 +53,15 @@ def plan_dates(inp: PlanDatesInput) -> PortPlan:
         in_maintenance_window=in_window,
         problems=problems,
     )
+
+
+@activity.defn(name="gate_plan")
+def gate_plan(inp: GatePlanInput) -> GatePlan:
+    """When to warn that a port's go-live gate is not ready (09:00 local, N business days
+    before the FOC) and the port date a SUP2 asks for then (M business days after the FOC)."""
+    cal = PortCalendar.from_settings()
+    tz = zone(inp.time_zone)
+    foc_day = inp.foc_at.astimezone(tz).date()
+    warn_day = cal.subtract_business_days(foc_day, inp.warn_business_days)
+    return GatePlan(foc_at=inp.foc_at, warn_at=datetime.combine(warn_day, time(9, 0), tz).astimezone(UTC),
+                    slip_date=cal.add_business_days(foc_day, inp.slip_business_days))
