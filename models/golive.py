@@ -128,8 +128,8 @@ class ChangeWindow(BaseModel):
 
                 try:
                     out[key] = value.replace(tzinfo=zone(out["tz"]))
-                except ValueError:
-                    return data  # the tz field's own error says what to write
+                except ValueError as exc:
+                    raise ValueError(f"tz: {exc}") from None
         return out
 
     @field_validator("start", "end")
