@@ -63,5 +63,12 @@ def gate_plan(inp: GatePlanInput) -> GatePlan:
     tz = zone(inp.time_zone)
     foc_day = inp.foc_at.astimezone(tz).date()
     warn_day = cal.subtract_business_days(foc_day, inp.warn_business_days)
-    return GatePlan(foc_at=inp.foc_at, warn_at=datetime.combine(warn_day, time(9, 0), tz).astimezone(UTC),
+    guard_starts = inp.foc_at - timedelta(hours=inp.guard_hours)
+    warn_at = datetime.combine(warn_day, time(9, 0), tz)
+    for _ in range(30):  # a SUP2 must still be allowed when the warning comes: before the FOC guard
+        if inp.guard_hours <= 0 or warn_at < guard_starts:
+            break
+        warn_day = cal.previous_business_day(warn_day, include_today=False)
+        warn_at = datetime.combine(warn_day, time(9, 0), tz)
+    return GatePlan(foc_at=inp.foc_at, warn_at=warn_at.astimezone(UTC),
                     slip_date=cal.add_business_days(foc_day, inp.slip_business_days))

@@ -330,9 +330,11 @@ class GatePlanInput(BaseModel):
     time_zone: str
     warn_business_days: int
     slip_business_days: int
+    guard_hours: int = Field(default=0, description="warn before the FOC guard starts, so a SUP2 is still allowed")
 
 
 class GatePlan(BaseModel):
     foc_at: datetime
-    warn_at: datetime = Field(description="09:00 local, warn_business_days business days before the FOC")
+    warn_at: datetime = Field(description="09:00 local, warn_business_days business days before the FOC, or "
+                              "earlier business days while that is inside the FOC guard")
     slip_date: date = Field(description="the port date a SUP2 asks for")

@@ -6,7 +6,7 @@ steps go through the same functions as ``starter.py gate ...`` (``portflow.cli.g
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,6 +118,8 @@ async def test_gate_not_ready_warns_then_moves_the_date_by_sup2(env: WorkflowEnv
         cal = PortCalendar.from_settings()
         foc_day = first.foc_at.astimezone(NY).date()
         warn_day = cal.subtract_business_days(foc_day, 2)
+        while datetime.combine(warn_day, time(9, 0), NY) >= first.foc_at - timedelta(hours=48):
+            warn_day = cal.previous_business_day(warn_day, include_today=False)  # before the FOC guard
         new_day = cal.add_business_days(foc_day, 5)
         now = await ph.server_now(env)
         await env.sleep(first.foc_at.astimezone(NY).replace(year=warn_day.year, month=warn_day.month,
@@ -254,5 +256,47 @@ async def test_change_window_missing_the_activation_is_refused(env: WorkflowEnvi
         assert "refused: uat_temp_number is already done (by pm@provider.example at " in refused.value.message
         result = await handle.result()
         await record_histories(env.client, "golive_change_window_refused", [req.id])  # the updates; the order as in _complete
+
+    assert result.status == S.COMPLETED
+
+
+FAST_PORT = """
+carriers:
+  "*":
+    behaviour: accept
+    answer_after_seconds: 30
+    fast_port: true
+    activation_window_seconds: 14400
+"""
+
+
+async def test_on_demand_activation_waits_for_the_gate(env: WorkflowEnvironment, port_var: Path, task_queue: str,
+                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A fast-port order inside the carrier's window: the PM's on-demand activation is refused
+    while the gate is not ready, saying what is open; once it is done, it activates."""
+    from models.workflow import ActivateNow
+    from workflows.port_order import PortOrderWorkflow
+
+    configure(monkeypatch, port_var, task_queue, profile=FAST_PORT, CARRIER_POLL_SECONDS=3600)
+    req = await _request(env, _section(["production_deployed"], on_not_ready="escalate"))
+    oid = req.order_id(0)
+    async with build_worker(env.client):
+        handle = await ch.to_carrier(env, req, tmp_path)
+        view = await ch.skip_until(env, oid, lambda o: o.status == S.FOC_CONFIRMED, step=timedelta(minutes=30),
+                                   what="FOC")
+        assert view.foc_at is not None
+        now = await ph.server_now(env)
+        await env.sleep(view.foc_at - now + timedelta(minutes=30))
+        order = env.client.get_workflow_handle(oid)
+        message = await ph.refusal(order.execute_update(PortOrderWorkflow.activate_now,
+                                                        ActivateNow(actor=PM, order_id=oid, reason="customer ready")))
+        assert message.startswith("the go-live gate is not ready: production_deployed not done")
+        assert f"starter.py gate show {req.id}" in message
+        await ga.cmd_gate_done(env.client, req.id, "production_deployed", actor=PM, note="release 4.2 live")
+        await wait_order(env.client, oid, lambda o: o.gate_problems == [], what="gate ready")
+        done = await order.execute_update(PortOrderWorkflow.activate_now,
+                                          ActivateNow(actor=PM, order_id=oid, reason="customer ready"))
+        assert done.status in (S.PORTED, S.VERIFIED, S.COMPLETED)
+        result = await handle.result()
 
     assert result.status == S.COMPLETED

@@ -67,7 +67,8 @@ async def _plan(o: Order, foc: datetime) -> GatePlan:
     if o.st.gate_plan is None or o.st.gate_plan.foc_at != foc:
         o.st.gate_plan = await act("gate_plan", GatePlanInput(
             foc_at=foc, time_zone=o.inp.time_zone, warn_business_days=gate.warn_business_days,
-            slip_business_days=gate.slip_business_days), GatePlan,
+            slip_business_days=gate.slip_business_days,
+            guard_hours=o.inp.options.foc_guard_hours if gate.on_not_ready == OnNotReady.SUP2 else 0), GatePlan,
             summary=f"go-live gate: warn {gate.warn_business_days} business days before the FOC", retry=LOCAL)
     return o.st.gate_plan
 
