@@ -117,7 +117,9 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "foc_time": "09:00",
         "time_zone": "America/Denver",
         "business_days": 2,
-        "problems": ["users_trained not done (end users trained on the new platform)"],
+        "open_items": ["users_trained", "ops_signoff"],
+        "other_problems": ["the change window 2026-04-15 07:00-08:00 America/Denver ends before activation at 09:00; "
+                           "ask the change board for a window that contains 2026-04-15 09:00 America/Denver"],
         "action": "sup2",
         "new_port_date": "2026-04-22",
         "fix": "python starter.py gate show PR-2026-0042",

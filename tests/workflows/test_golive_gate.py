@@ -130,7 +130,8 @@ async def test_gate_not_ready_warns_then_moves_the_date_by_sup2(env: WorkflowEnv
         [mail] = await wait_mail(port_var, "gate_not_ready", oid)
         assert set(mail.to) == {ch.PM_MAIL, OPS}
         assert mail.subject.startswith("La liste de mise en ligne de Contoso Dental n'est pas prête")
-        assert "users_trained not done" in mail.body and f"déplacée par SUP2 au {new_day}" in mail.body
+        assert "- utilisateurs finaux formés à la nouvelle plateforme" in mail.body  # the item, in French
+        assert f"déplacée par SUP2 au {new_day}" in mail.body
         assert moved.foc_at is not None and moved.foc_at.astimezone(NY).date() == new_day
         sup = next(c for c in moved.timeline if c.to_status == S.SUPPLEMENT)
         assert sup.actor == "system" and sup.reason.startswith("SUP2: go-live gate not ready 2 business days")
@@ -174,8 +175,8 @@ async def test_gate_not_ready_escalates_and_holds_the_activation(env: WorkflowEn
         warned = await ch.skip_until(env, oid, lambda o: o.escalated, step=timedelta(hours=12),
                                      limit=timedelta(days=40), what="the gate's escalation")
         [mail] = await wait_mail(port_var, "gate_not_ready", oid)
-        assert "status_bridge not done" in mail.body and "ops are paged" in mail.body
-        assert "ops_signoff" not in mail.body
+        assert "- status bridge open" in mail.body and "ops are paged" in mail.body
+        assert "operations team signed off" not in mail.body  # done before the warning
         [esc] = await wait_mail(port_var, "escalation", oid)
         assert esc.subject.startswith("P2 escalation") and "go-live gate not ready 3 business days" in esc.subject
         cal = PortCalendar.from_settings()

@@ -91,8 +91,9 @@ async def before_port_day(o: Order, floor: datetime | None) -> None:
     guard = guard_problem(foc, workflow.now(), o.inp.options.foc_guard_hours, "change") if can_move else None
     sup2 = can_move and guard is None
     o.note("system", f"go-live gate not ready {days} business days before the FOC {fmt(foc)}: " + "; ".join(why))
+    open_items = [i.id for i in gate.open_items()]
     await o.notify(f"gate_not_ready:{key}", "gate_not_ready", [o.pm(), o.ops()], foc_utc=foc.isoformat(),
-                   problems=why, business_days=days, action="sup2" if sup2 else "escalate",
+                   open_items=open_items, other_problems=why[len(open_items):], business_days=days, action="sup2" if sup2 else "escalate",
                    new_port_date=plan.slip_date.isoformat() if sup2 else None,
                    fix=f"python starter.py gate show {o.inp.request_id}")
     if sup2:
