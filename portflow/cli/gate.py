@@ -47,12 +47,21 @@ def _show(view) -> None:  # noqa: ANN001
 
 
 @app.command("show")
-def show(port_id: Req) -> None:
+def show(port_id: Req, json_output: Annotated[bool, typer.Option("--json", help="The checklist as JSON")] = False) -> None:
     """The checklist: each item, who did it when, the change window, what holds activation."""
     from portflow.cli import gate_actions
 
     _pre(lambda: gate_actions.request_id_of(port_id))
-    _show(run(lambda c: gate_actions.cmd_gate_show(c, port_id)))
+    view = run(lambda c: gate_actions.cmd_gate_show(c, port_id))
+    if json_output:
+        import json
+        import sys
+
+        held = {o.order_id: o.gate_problems for o in view.orders}
+        sys.stdout.write(json.dumps({"request_id": view.request_id, "go_live": view.go_live.model_dump(mode="json"),
+                                     "temporary_numbers": view.temporary_numbers, "held": held}, indent=2) + "\n")
+        return
+    _show(view)
 
 
 @app.command("done")
@@ -65,9 +74,9 @@ def done_item(
     """Record a checklist item done (who, when, note)."""
     from portflow.cli import gate_actions
 
-    _pre(lambda: (gate_actions.request_id_of(port_id), gate_actions.parse_item(item)))
-    view = run(lambda c: gate_actions.cmd_gate_done(c, port_id, item, actor=actor(by), note=note))
-    done(f"{view.request_id}: {item.strip().lower()} done · {view.go_live.summary() if view.go_live else ''}")
+    _, name = _pre(lambda: (gate_actions.request_id_of(port_id), gate_actions.parse_item(item)))
+    view = run(lambda c: gate_actions.cmd_gate_done(c, port_id, name, actor=actor(by), note=note))
+    done(f"{view.request_id}: {name} done · {view.go_live.summary() if view.go_live else ''}")
 
 
 @app.command("change-window")

@@ -27,6 +27,10 @@ with workflow.unsafe.imports_passed_through():
 if TYPE_CHECKING:
     from workflows.port_order.order import Order
 
+# Added 2026-12-03 (issue 17). Only ports whose input carries a checklist reach these
+# branches, and none did before, so replay needs no patch today; the marker makes the gate's
+# commands explicit should the branches ever be reached by a port in flight. Deprecate it
+# (docs/upgrades.md) once no port started before the gate's deploy runs.
 PATCH = "go-live-gate"
 S = PortStatus
 
