@@ -32,6 +32,7 @@ LIMITS: dict[str, Limits] = {
     # one row or a small computation
     "record_status": QUICK,
     "plan_dates": QUICK,
+    "gate_plan": QUICK,
     "explain_exceptions": QUICK,
     # grows with the number count (10,000 numbers: several seconds on a busy machine)
     "record_request": LONG,

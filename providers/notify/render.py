@@ -51,6 +51,8 @@ CUSTOMER_TEMPLATES = frozenset(
         "port_day",
         "port_complete",
         "cancelled",
+        # to the PM and ops, in the port's language (issue 17: go-live gate)
+        "gate_not_ready",
     }
 )
 # Templates only PMs and ops read (internal links and details): English only.
