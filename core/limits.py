@@ -33,6 +33,7 @@ LIMITS: dict[str, Limits] = {
     "record_status": QUICK,
     "plan_dates": QUICK,
     "plan_project": QUICK,
+    "gate_plan": QUICK,
     "explain_exceptions": QUICK,
     # grows with the number count (10,000 numbers: several seconds on a busy machine)
     "record_request": LONG,

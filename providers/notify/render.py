@@ -52,6 +52,8 @@ CUSTOMER_TEMPLATES = frozenset(
         "port_complete",
         "cancelled",
         "project_reminder",  # an implementation project's milestone (issue 17)
+        # to the PM and ops, in the port's language (issue 17: go-live gate)
+        "gate_not_ready",
     }
 )
 # Templates only PMs and ops read (internal links and details): English only.
