@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from models.project import PHASES, PORTS_TASK, Phase, workflow_id
+from models.project import FORWARDING_TASK, PHASES, PORTS_TASK, Phase, workflow_id
 from models.status import PortStatus
 from portflow import ports, projects
 from tests.settings_helpers import use_settings
@@ -44,14 +44,17 @@ async def test_a_project_without_ports_closes(env: WorkflowEnvironment, settings
     ported = next(t for t in final.tasks if t.id == PORTS_TASK)
     assert ported.done_by == "portflow" and ported.note == "no port in this project"
     assert all(t.done and t.done_by for t in final.tasks)
+    assert FORWARDING_TASK not in [t.id for t in final.tasks]  # no port, no temporary numbers
     assert (await search_attributes(env.client, workflow_id(spec.id)))["PortflowProjectPhase"] == "closed"
 
 
 async def test_a_project_through_every_phase_with_its_port(env: WorkflowEnvironment, settings_env: Path,
                                                            tmp_path: Path) -> None:
     today = (await env.get_current_time()).date()
-    req = sample_request(accounts=1)
-    spec = project_spec(today, go_live=req.requested_port_date, temporary_forwarding=True)
+    # calls are forwarded to a temporary number while the port is pending (the request says so,
+    # not the project file): acceptance then includes removing the forwarding
+    req = sample_request(accounts=1, temporary_numbers=["+13035550188"])
+    spec = project_spec(today, go_live=req.requested_port_date)
     async with build_worker(env.client):
         handle = await start(env.client, spec)
         await finish_phase(env.client, spec, Phase.INITIATE)
@@ -60,6 +63,9 @@ async def test_a_project_through_every_phase_with_its_port(env: WorkflowEnvironm
         port = await ports.start_port(env.client, req, started_by=PM, launch=projects.launcher(spec.id, PM))
         desc = await port.describe()
         assert desc.parent_id == workflow_id(spec.id)
+        forwarding = next(t for t in (await view(env.client, spec)).tasks if t.id == FORWARDING_TASK)
+        assert forwarding.phase == Phase.ACCEPTANCE and forwarding.due_at is not None
+        assert forwarding.note == f"{req.id} recorded 1 temporary number(s): remove the forwarding"
         # the same request again is refused, by the project and by `start` (one workflow id)
         with pytest.raises(ports.PortRefused, match=f"{req.id} is already part of project {spec.id}"):
             await ports.start_port(env.client, req, started_by=PM, launch=projects.launcher(spec.id, PM))
@@ -87,7 +93,7 @@ async def test_a_project_through_every_phase_with_its_port(env: WorkflowEnvironm
         assert ported.done_by == "portflow" and req.id in ported.note
         await finish_phase(env.client, spec, Phase.POST_GO_LIVE)
         v = await view(env.client, spec)
-        assert "remove_temporary_forwarding" in [t.id for t in v.open_tasks()]
+        assert FORWARDING_TASK in [t.id for t in v.open_tasks()]
         await finish_phase(env.client, spec, Phase.ACCEPTANCE)
         result = await handle.result()
         page = await projects.status(env.client, spec.id)
