@@ -28,6 +28,41 @@ from devtools.demo import EXAMPLES, PM, Demo
 IPM = "irene@provider.example"
 
 
+def gated_request(request_file: Path, port_date: date, today: date) -> Path:
+    """The demo's request with a temporary number (calls forwarded while it is pending) and a
+    go-live checklist (seed 004) that gates its activation: the change board's window spans
+    today to the day after the port date (the simulated carriers confirm an FOC within
+    minutes), the rollback plan is named, and a gate not ready in time escalates (no SUP2)."""
+    from datetime import timedelta
+
+    data = yaml.safe_load(request_file.read_text("utf-8"))
+    data["temporary_numbers"] = ["(773) 555-0190"]
+    data["go_live"] = {
+        "on_not_ready": "escalate",
+        "change_window": {"start": f"{today} 00:00", "end": f"{port_date + timedelta(days=1)} 23:00",
+                          "tz": "America/Chicago", "approved_by": "CAB (CR-DEMO-1)"},
+        "rollback_plan": "RB-DEMO: forward the main numbers back to Lumen (wiki/cutover/rollback)",
+    }
+    out = request_file.with_name("demo-project-request.yaml")
+    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    return out
+
+
+async def pass_gate(demo: Demo, rid: str) -> None:
+    """The PM ticks the go-live checklist's open items (the window and the rollback plan came
+    with the request file); the port's activation waits for them."""
+    from portflow.cli import actions, gate_actions
+
+    view = await actions.query_request(demo.client, rid)
+    assert view.go_live is not None
+    for item in view.go_live.open_items():
+        await gate_actions.cmd_gate_done(demo.client, rid, item.id, actor=PM, note="checked in the demo")
+        demo.say(f"{rid}    go-live gate   done: {item.title} [{PM}]")
+    view = await actions.query_request(demo.client, rid)
+    assert view.go_live is not None and not view.go_live.open_items()
+    demo.say(f"{rid}    go-live gate   ready: change window {view.go_live.change_window.text()}, rollback plan named")
+
+
 def project_file(var: Path, port_date: date, today: date) -> Path:
     """``examples/project.yaml`` for a run: a fresh id, the customer of the demo's port, phases
     due from today to a few business days after the port date."""
@@ -41,6 +76,7 @@ def project_file(var: Path, port_date: date, today: date) -> Path:
     data["ipm"] = {"name": "Irene Park", "email": IPM}
     data["time_zone"] = "America/Chicago"
     data["reminder_days"] = 1
+    data["temporary_forwarding"] = False  # the port's temporary number adds that task (below)
     data["timeline"] = {k: d.isoformat() for k, d in (
         ("initiate", today), ("kick_off", today), ("build", today), ("go_live", port_date),
         ("post_go_live", cal.add_business_days(port_date, 2)), ("acceptance", cal.add_business_days(port_date, 4)))}
@@ -98,10 +134,14 @@ async def scenario(demo: Demo, settings: Any, request_file: Path, args: argparse
     for phase, nxt in (("initiate", "kick_off"), ("kick_off", "build")):
         await p.finish(phase)
         await p.phase(nxt)
-    rid = await demo.start(request_file, launch=projects.launcher(spec.id, PM))
-    demo.say(f"{spec.id}  port {rid} started as the project's child")
+    rid = await demo.start(gated_request(request_file, port_date, today), launch=projects.launcher(spec.id, PM))
+    demo.say(f"{spec.id}  port {rid} started as the project's child, with a temporary number and a go-live gate")
+    forwarding = next((t for t in (await p.view()).tasks if t.id == "remove_temporary_forwarding"), None)
+    if forwarding is not None:
+        demo.say(f"{spec.id}  acceptance    task added: {forwarding.title} ({forwarding.note})")
     await p.finish("build")
     await p.phase("go_live")
+    await pass_gate(demo, rid)  # the pre-go-live checklist is the port's gate
     await p.finish("go_live", skip=("numbers_ported",))
     page = await demo.follow(rid, timeout=args.timeout)
     if not page.finished or page.request.status.value != "completed":

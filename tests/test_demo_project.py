@@ -48,6 +48,11 @@ def test_the_project_demo_runs_a_project_with_its_port_to_closed(tmp_path: Path)
     assert "started as the project's child" in out
     assert "port PR-" in summary and "(started): completed" in summary
     assert "done: Numbers ported on go-live day [portflow: 1 port(s) completed" in out
+    # the port's go-live gate passed before its activation, and its temporary number put the
+    # forwarding's removal into acceptance
+    assert "go-live gate   ready: change window" in out
+    assert "task added: Temporary call forwarding removed (PR-" in out and "recorded 1 temporary number(s)" in out
+    assert "done: Temporary call forwarding removed" in out
     assert f"Temporal UI: http://localhost:{ui_port}/namespaces/default/workflows/project-{project_id}" in out
     # milestone mail in the outbox, the port's mail too
     assert 'project_reminder' in summary and "port_complete" in summary
