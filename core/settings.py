@@ -129,6 +129,16 @@ class Settings(BaseSettings):
         default="pm", description="After activation: the PM confirms test calls (pm) or the routing check decides (auto)"
     )
 
+    # --- support cases after go-live (seed 003) ---------------------------------------
+    support_timezone: str = Field(
+        default="America/Denver", description="Where the support day's business hours are counted (P3/P4 targets)"
+    )
+    support_hours_start: time = Field(default=time(8, 0), description="Support business hours open (local)")
+    support_hours_end: time = Field(default=time(17, 0), description="Support business hours close (local)")
+    case_reopen_days: int = Field(
+        default=7, ge=0, le=365, description="Calendar days a resolved case may be reopened before it closes"
+    )
+
     # --- reminders and deadlines (workflow timers) ---------------------------------
     document_reminder_days: list[int] = Field(
         default_factory=lambda: [7, 3, 1], description="Days before the documents due date to remind the contact"
@@ -193,6 +203,17 @@ class Settings(BaseSettings):
                 "without an offset: the zone is PORTFLOW_REMINDER_TIME_ZONE"
             )
         return v
+
+    @field_validator("support_timezone")
+    @classmethod
+    def _support_zone(cls, v: str) -> str:
+        from core.calendar import zone
+
+        try:
+            zone(v.strip())
+        except ValueError as exc:
+            raise ValueError(f"PORTFLOW_SUPPORT_TIMEZONE: {exc}") from None
+        return v.strip()
 
     @field_validator("reminder_time_zone")
     @classmethod

@@ -214,3 +214,7 @@ class RequestIdCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = Field(default=0)
+
+
+# Tables of their own modules, registered on the same metadata (migrations, tests/store).
+import store.cases  # noqa: E402, F401  - case_id_counters (issue 17's support cases)
