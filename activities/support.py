@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -61,9 +63,9 @@ async def open_support_case(inp: CaseInput) -> OpenCaseResult:
     s = get_settings()  # the case's settings are the worker's, not the order's
     inp = inp.model_copy(update={"reopen_days": s.case_reopen_days, "support_timezone": s.support_timezone})
     client = activity.client()
-    handle = client.get_workflow_handle(inp.case_id)
-    try:
-        await handle.describe()
+    try:  # raw describe: nothing to decode, the answer is whether it exists
+        await client.workflow_service.describe_workflow_execution(DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=inp.case_id)))
         return OpenCaseResult(case_id=inp.case_id, started=False)  # running or closed: that case
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:

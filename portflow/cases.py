@@ -140,7 +140,7 @@ async def open_case(client: Client, *, customer: str | None, priority: str, summ
                                          id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                                          id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                                          static_summary=f"{prio.value} support case")
-    return await handle.query(SupportCaseWorkflow.status)
+    return await handle.execute_update(SupportCaseWorkflow.opened)
 
 
 async def act(client: Client, target: str, action: str | CaseAction, *, by: str, note: str = "",
@@ -163,7 +163,7 @@ async def act(client: Client, target: str, action: str | CaseAction, *, by: str,
         cause = err.cause
         raise CaseProblem(str(getattr(cause, "message", None) or cause or err)) from None
     except RPCError as err:
-        raise _rpc_problem(err, cid) from None
+        raise await _rpc_problem(client, err, cid) from None
 
 
 async def status(client: Client, target: str) -> CaseView:
@@ -171,15 +171,23 @@ async def status(client: Client, target: str) -> CaseView:
     try:
         return await client.get_workflow_handle(cid).query(SupportCaseWorkflow.status)
     except RPCError as err:
-        raise _rpc_problem(err, cid) from None
+        raise await _rpc_problem(client, err, cid) from None
 
 
-def _rpc_problem(err: RPCError, cid: str) -> Exception:
-    if err.status == RPCStatusCode.NOT_FOUND:
+async def _rpc_problem(client: Client, err: RPCError, cid: str) -> Exception:
+    """A missing case, or a closed one (an update to a closed workflow is NOT_FOUND too)."""
+    if err.status != RPCStatusCode.NOT_FOUND:
+        return err
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
+    try:  # raw: a closed case may hold an unset NextDeadline that describe() cannot decode on some servers
+        await client.workflow_service.describe_workflow_execution(DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=cid)))
+    except RPCError:
         return CaseProblem(f"no case {cid}: see `starter.py case list`")
-    if "completed" in str(err).lower() or "closed" in str(err).lower():
-        return CaseProblem(f"case {cid} is closed: open a new case that refers to it")
-    return err
+    return CaseProblem(f"case {cid} is closed: open a new case that refers to it "
+                       f"(`starter.py case open ... --summary \"follow-up of {cid}: ...\"`)")
 
 
 async def list_cases(client: Client, *, state: str | None = None, priority: str | None = None,

@@ -114,13 +114,20 @@ class SupportCaseWorkflow:
             c.next_update_due = await targets.next_update(c.priority, c.last_contact, tz)
             c.due = c.next_update_due
         elif c.state == S.WAITING_ON_CUSTOMER:
-            c.due = await targets.no_answer(workflow.now(), tz)
+            c.due = await targets.no_answer(c.history[-1].at, tz)
         elif c.state == S.RESOLVED:
             c.due = c.reopen_until()
         c.version += 1  # the new deadline is in: wake the run loop's timer
         c.publish()
         if cmd.action in TOLD:
             await notices.moved(c)
+
+    @workflow.update
+    async def opened(self) -> CaseView:
+        """Answers once the case has its first target (P3/P4: after the calendar activity):
+        what ``starter.py case open`` shows."""
+        await workflow.wait_condition(lambda: self.c.ready)
+        return self.c.view()
 
     @workflow.query
     def status(self) -> CaseView:
