@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,6 +202,15 @@ class Settings(BaseSettings):
                 f"PORTFLOW_REMINDER_TIME {v.isoformat()} must be a local time such as 09:00, "
                 "without an offset: the zone is PORTFLOW_REMINDER_TIME_ZONE"
             )
+        return v
+
+    @field_validator("support_hours_end")
+    @classmethod
+    def _support_day(cls, v: time, info: ValidationInfo) -> time:
+        start = info.data.get("support_hours_start")
+        if start is not None and not start < v:
+            raise ValueError(f"PORTFLOW_SUPPORT_HOURS_END {v.isoformat()} must be after PORTFLOW_SUPPORT_HOURS_START "
+                             f"{start.isoformat()} (support hours within one day, e.g. 08:00 to 17:00)")
         return v
 
     @field_validator("support_timezone")

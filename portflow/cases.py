@@ -8,12 +8,18 @@ refusal is a :class:`CaseProblem` whose message says what to fix.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.settings import Settings, get_settings
@@ -26,6 +32,7 @@ CASE_ID = re.compile(r"^case-[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,60}$")
 # words that never belong in a case summary or note (the mail and the UI show them in clear)
 SECRET_WORDS = re.compile(r"\b(pin|passcode|password|account\s*(number|no\.?|#))\b", re.IGNORECASE)
+UPDATE_TIMEOUT = timedelta(seconds=20)  # a worker answers a case's update in well under a second
 SUMMARY_EXAMPLE = '--summary "calls to the main number drop after 2 rings"'
 
 
@@ -136,11 +143,17 @@ async def open_case(client: Client, *, customer: str | None, priority: str, summ
                         support_timezone=s.support_timezone)
     except ValidationError as exc:
         raise CaseProblem("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
-    handle = await client.start_workflow(SupportCaseWorkflow.run, inp, id=case_id, task_queue=s.temporal_task_queue,
-                                         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                                         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                                         static_summary=f"{prio.value} support case")
-    return await handle.execute_update(SupportCaseWorkflow.opened)
+    try:
+        handle = await client.start_workflow(SupportCaseWorkflow.run, inp, id=case_id, task_queue=s.temporal_task_queue,
+                                             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                                             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                                             static_summary=f"{prio.value} support case")
+        return await handle.execute_update(SupportCaseWorkflow.opened, rpc_timeout=UPDATE_TIMEOUT)
+    except WorkflowAlreadyStartedError:
+        raise CaseProblem(f"case {case_id} exists already: the case id counter is behind the server's; "
+                          "point PORTFLOW_DATABASE_URL at the right database") from None
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        raise _translate(err, case_id) from None
 
 
 async def act(client: Client, target: str, action: str | CaseAction, *, by: str, note: str = "",
@@ -158,26 +171,37 @@ async def act(client: Client, target: str, action: str | CaseAction, *, by: str,
     cmd = CaseCommand(**fields)
     handle = client.get_workflow_handle(cid)
     try:
-        return await handle.execute_update(SupportCaseWorkflow.act, cmd)
+        return await handle.execute_update(SupportCaseWorkflow.act, cmd, rpc_timeout=UPDATE_TIMEOUT)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         raise CaseProblem(str(getattr(cause, "message", None) or cause or err)) from None
     except RPCError as err:
         raise await _rpc_problem(client, err, cid) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        raise _translate(err, cid) from None
 
 
 async def status(client: Client, target: str) -> CaseView:
     cid = case_id_of(target)
     try:
-        return await client.get_workflow_handle(cid).query(SupportCaseWorkflow.status)
+        return await client.get_workflow_handle(cid).query(SupportCaseWorkflow.status, rpc_timeout=UPDATE_TIMEOUT)
     except RPCError as err:
         raise await _rpc_problem(client, err, cid) from None
+    except WorkflowQueryFailedError as err:
+        raise _translate(err, cid) from None
+
+
+def _translate(err: BaseException, cid: str) -> Exception:
+    """The port commands' one-line messages for the other Temporal errors (no worker, no server)."""
+    from portflow.cli.errors import translate
+
+    return CaseProblem(translate(err, cid).message)
 
 
 async def _rpc_problem(client: Client, err: RPCError, cid: str) -> Exception:
     """A missing case, or a closed one (an update to a closed workflow is NOT_FOUND too)."""
     if err.status != RPCStatusCode.NOT_FOUND:
-        return err
+        return _translate(err, cid)
     from temporalio.api.common.v1 import WorkflowExecution
     from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
@@ -204,9 +228,12 @@ async def list_cases(client: Client, *, state: str | None = None, priority: str 
     from workflows import search
 
     rows = []
-    async for wf in client.list_workflows(query, limit=limit):
-        sa = wf.typed_search_attributes
-        rows.append({"case_id": wf.id, "priority": sa.get(search.CASE_PRIORITY) or "-",
-                     "state": sa.get(search.CASE_STATE) or "-", "next_deadline": sa.get(search.NEXT_DEADLINE),
-                     "escalated": bool(sa.get(search.ESCALATED)), "started": wf.start_time})
+    try:
+        async for wf in client.list_workflows(query, limit=limit):
+            sa = wf.typed_search_attributes
+            rows.append({"case_id": wf.id, "priority": sa.get(search.CASE_PRIORITY) or "-",
+                         "state": sa.get(search.CASE_STATE) or "-", "next_deadline": sa.get(search.NEXT_DEADLINE),
+                         "escalated": bool(sa.get(search.ESCALATED)), "started": wf.start_time})
+    except RPCError as err:
+        raise _translate(err, "case list") from None
     return rows
