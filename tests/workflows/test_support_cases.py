@@ -243,3 +243,32 @@ async def test_changes_in_the_maintenance_window_are_flagged_and_silence_closes(
     silence = cal.business_time_between(waited, final.closed_at, "America/Denver")
     assert timedelta(hours=18) <= silence < timedelta(hours=18, seconds=5)  # 2 business days (+ the task's start)
     assert await ch.execution_status(env.client, cid) == "COMPLETED"
+
+
+async def test_a_new_priority_brings_its_targets_and_bad_moves_are_refused(
+        env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A P4 raised to P1 before its first response is due 15 minutes after it was opened (and
+    escalates then); moves that do not apply are refused with what to do instead."""
+    configure(monkeypatch, port_var, task_queue)
+    async with build_worker(env.client):
+        case = await _open(env, "P4", summary="calls to the main line fail")
+        cid = case.case_id
+        await env.sleep(timedelta(minutes=5))
+        raised = await cases.act(env.client, cid, "priority", by=AGENT, priority="1", note="the whole site is down")
+        assert raised.priority == Priority.P1 and raised.first_response_due == case.opened_at + timedelta(minutes=15)
+        assert raised.history[-1].note == "P4 -> P1: the whole site is down"
+        for action, kw, refusal in (
+                ("priority", {"priority": "P1"}, f"case {cid} is already P1"),
+                ("reopen", {"note": "again"}, "only a resolved case can be reopened"),
+                ("update", {"note": "x"}, "--note is too short"),
+                ("plan_change", {"note": "firmware", "at": "2027-03-19T23:00"}, "has no offset")):
+            with pytest.raises(cases.CaseProblem, match=refusal):
+                await cases.act(env.client, cid, action, by=AGENT, **kw)
+        await _until(env, case.opened_at + timedelta(minutes=16))
+        [late] = await wait_mail(port_var, "case_escalation", cid)
+        assert late.subject.startswith(f"P1 case {cid}") and "first response overdue" in late.subject
+        await cases.act(env.client, cid, "respond", by=AGENT, note="carrier ticket opened")
+        with pytest.raises(cases.CaseProblem, match="already had its first response"):
+            await cases.act(env.client, cid, "respond", by=AGENT, note="again")
+        await cases.act(env.client, cid, "close", by=AGENT, note="routing fixed")
+        await record_histories(env.client, "case_priority_raised", [cid])

@@ -96,8 +96,8 @@ class Case:
         """Apply ``cmd``'s state change and counters (deadlines are the workflow's: they may need an activity)."""
         now = workflow.now()
         _, to = MOVES[cmd.action]
-        if cmd.action == A.RESPOND:
-            self.first_response_at = now
+        if self.first_response_at is None and cmd.action in (A.RESPOND, A.WAIT, A.RESOLVE):
+            self.first_response_at = now  # an agent's first word to the customer, whatever it says
         if cmd.action in (A.RESPOND, A.UPDATE, A.REOPEN):
             self.last_contact, self.overdue = now, 0
         if cmd.action == A.UPDATE:

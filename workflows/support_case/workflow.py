@@ -107,7 +107,9 @@ class SupportCaseWorkflow:
             c.publish()
             return
         c.move(cmd)
-        if c.state == S.NEW:  # a new priority before the first response: its first-response target
+        if cmd.action == A.PRIORITY and c.state not in (S.NEW, S.IN_PROGRESS):
+            pass  # waiting on the customer: the 2 business days to answer do not depend on the priority
+        elif c.state == S.NEW:  # a new priority before the first response: its first-response target
             c.first_due = await targets.first_response(c.priority, c.opened_at, tz)
             c.due = c.first_due
         elif c.state == S.IN_PROGRESS:
