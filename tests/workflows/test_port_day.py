@@ -244,6 +244,7 @@ async def test_failed_verification_snaps_back_with_a_p1(env: WorkflowEnvironment
         [case_mail] = await wait_mail(port_var, "case_opened", f"case-{oid}-verification-failed")  # the P1 case
         after = await ph.order_status(env.client, oid)
         sa = await ch.search_attributes(env.client, oid)
+        await record_histories(env.client, "case_verification_failed", [oid, f"case-{oid}-verification-failed"])
         await ph.terminate_running(env.client, [req.id, oid])
 
     moved = next(c for c in after.timeline if c.to_status == S.SNAPBACK)
