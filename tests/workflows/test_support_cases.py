@@ -117,6 +117,11 @@ async def test_snapback_opens_a_p1_case_with_hourly_updates(env: WorkflowEnviron
         await cases.act(env.client, cid, "close", by=AGENT, note="customer confirmed calls in and out")
         final = await env.client.get_workflow_handle_for(SupportCaseWorkflow.run, cid).result()
         await record_histories(env.client, "case_snapback_p1", [oid, cid])
+        # a case a person opens about the same port takes its customer, contact and language from the store
+        manual = await cases.open_case(env.client, customer=None, priority="P2", summary="callers hear silence",
+                                       opened_by=AGENT, request_id=req.id.lower())
+        assert (manual.customer_name, manual.request_id, manual.order_id) == ("Contoso Dental", req.id, None)
+        await wait_mail(port_var, "case_opened", manual.case_id, to=str(req.contact.email))
         await ph.terminate_running(env.client, [req.id, oid])
     assert final.state == CaseState.CLOSED and final.closed_at is not None
     assert handle is not None

@@ -46,7 +46,8 @@ async def moved(c: Case) -> None:
     """The customer hears of the case's last move (response, update, waiting, resolved, reopened, closed)."""
     last = c.history[-1]
     await _send(c, f"update:{len(c.history)}", "case_update", [_customer(c)], case_priority=c.priority.value,
-                case_state=c.state.value, action=last.action, note=last.note,
+                # a person's note as written; the system's own (English) reasons are said by the template
+                case_state=c.state.value, action=last.action, note=None if last.by == "system" else last.note,
                 next_update_utc=_iso(c.next_update_due if c.state.value == "in_progress" else None),
                 reopen_until_utc=_iso(c.reopen_until() if c.state.value == "resolved" else None))
 
