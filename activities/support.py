@@ -61,7 +61,8 @@ async def open_support_case(inp: CaseInput) -> OpenCaseResult:
     the same kind on the same order, or a case closed already all find the existing case
     (looked up first, and USE_EXISTING / REJECT_DUPLICATE on the start for a race)."""
     s = get_settings()  # the case's settings are the worker's, not the order's
-    inp = inp.model_copy(update={"reopen_days": s.case_reopen_days, "support_timezone": s.support_timezone})
+    inp = inp.model_copy(update={"reopen_days": s.case_reopen_days, "support_timezone": s.support_timezone,
+                                 "continue_after_events": s.case_continue_after_events})
     client = activity.client()
     try:  # raw describe: nothing to decode, the answer is whether it exists
         await client.workflow_service.describe_workflow_execution(DescribeWorkflowExecutionRequest(

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     case_reopen_days: int = Field(
         default=7, ge=0, le=365, description="Calendar days a resolved case may be reopened before it closes"
     )
+    case_continue_after_events: int = Field(
+        default=10_000, ge=20, description="A support case's history length that starts a new run (continue-as-new)"
+    )
 
     # --- reminders and deadlines (workflow timers) ---------------------------------
     document_reminder_days: list[int] = Field(

@@ -108,6 +108,45 @@ def _text(v: str, what: str, lo: int, hi: int) -> str:
     return v
 
 
+class CaseEvent(BaseModel):
+    at: datetime
+    by: str
+    action: str
+    note: str = ""
+    state: CaseState
+
+
+class PlannedChange(BaseModel):
+    at: datetime
+    by: str
+    note: str
+    in_maintenance_window: bool
+    window_start: datetime
+    window_end: datetime
+
+
+class CaseCarry(BaseModel):
+    """A case's whole state, taken into its next run when its history grows long (continue-as-new)."""
+
+    priority: Priority
+    state: CaseState
+    opened_at: datetime
+    first_response_at: datetime | None = None
+    last_contact: datetime
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    first_due: datetime | None = None
+    next_update_due: datetime | None = None
+    due: datetime | None = None
+    reopened: int = 0
+    updates: int = 0
+    overdue: int = 0
+    escalations: list[str] = Field(default_factory=list)
+    changes: list[PlannedChange] = Field(default_factory=list)
+    history: list[CaseEvent] = Field(default_factory=list)
+    runs: int = Field(default=1, description="runs before this one")
+
+
 class CaseInput(BaseModel):
     """What a support case starts with. No phone numbers, PINs or account numbers here:
     the summary is free text and the CLI refuses secrets-like words in it."""
@@ -126,6 +165,8 @@ class CaseInput(BaseModel):
     ops_email: str = Field(min_length=3, max_length=254)
     reopen_days: int = Field(default=7, ge=0, le=365, description="a resolved case may reopen this many days")
     support_timezone: str = "America/Denver"
+    continue_after_events: int = Field(default=10_000, ge=20, description="history length that starts a new run")
+    carry: CaseCarry | None = None
 
     @field_validator("summary")
     @classmethod
@@ -147,23 +188,6 @@ class CaseCommand(BaseModel):
     @classmethod
     def _note(cls, v: str) -> str:
         return " ".join(v.split())[:2000]
-
-
-class CaseEvent(BaseModel):
-    at: datetime
-    by: str
-    action: str
-    note: str = ""
-    state: CaseState
-
-
-class PlannedChange(BaseModel):
-    at: datetime
-    by: str
-    note: str
-    in_maintenance_window: bool
-    window_start: datetime
-    window_end: datetime
 
 
 class CaseView(BaseModel):
@@ -191,6 +215,7 @@ class CaseView(BaseModel):
     planned_changes: list[PlannedChange] = Field(default_factory=list)
     history: list[CaseEvent] = Field(default_factory=list)
     target: str = ""
+    runs: int = Field(default=1, description="workflow runs so far (a long case continues as new)")
 
 
 class CaseDueInput(BaseModel):

@@ -140,7 +140,7 @@ async def open_case(client: Client, *, customer: str | None, priority: str, summ
         inp = CaseInput(case_id=case_id, customer_name=name, language=lang or Language.EN, contact_email=mail,
                         priority=prio, summary=summary, opened_by=opened_by, request_id=request_id,
                         pm_email=s.pm_email, ops_email=s.ops_email, reopen_days=s.case_reopen_days,
-                        support_timezone=s.support_timezone)
+                        support_timezone=s.support_timezone, continue_after_events=s.case_continue_after_events)
     except ValidationError as exc:
         raise CaseProblem("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
     try:

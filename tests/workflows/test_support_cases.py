@@ -277,3 +277,24 @@ async def test_a_new_priority_brings_its_targets_and_bad_moves_are_refused(
             await cases.act(env.client, cid, "respond", by=AGENT, note="again")
         await cases.act(env.client, cid, "close", by=AGENT, note="routing fixed")
         await record_histories(env.client, "case_priority_raised", [cid])
+
+
+async def test_a_long_case_continues_as_new_with_its_state(
+        env: WorkflowEnvironment, port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A P1 nobody answers for hours: escalations every hour; past PORTFLOW_CASE_CONTINUE_AFTER_EVENTS
+    the case starts a new run that keeps its state, numbering and targets, and goes on escalating."""
+    configure(monkeypatch, port_var, task_queue, CASE_CONTINUE_AFTER_EVENTS=40)
+    async with build_worker(env.client):
+        case = await _open(env, "P1", summary="site down after the cutover")
+        cid = case.case_id
+        await _until(env, case.opened_at + timedelta(hours=6, minutes=20))
+        view = await eventually(lambda: _view(env, cid), lambda v: len(v.escalations) == 7 and v.runs > 1,
+                                what="7 escalations over more than one run", timeout=15)
+        assert view.state == CaseState.NEW and view.first_response_due == case.opened_at + timedelta(minutes=15)
+        assert [e.split(", round ")[-1] for e in view.escalations] == [f"{n})" for n in range(1, 8)]
+        mails = await wait_mail(port_var, "case_escalation", cid, count=7)
+        assert len({m.subject for m in mails}) == 7  # each round once, none repeated by the new run
+        await cases.act(env.client, cid, "respond", by=AGENT, note="on it")
+        done = await cases.act(env.client, cid, "close", by=AGENT, note="power restored at the site")
+        assert done.history[0].action == "open" and done.history[0].at == case.opened_at
+        assert (await ch.search_attributes(env.client, cid))["PortflowCaseState"] == "closed"

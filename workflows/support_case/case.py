@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
         MOVES,
         TARGETS,
         CaseAction,
+        CaseCarry,
         CaseCommand,
         CaseEvent,
         CaseInput,
@@ -54,6 +55,22 @@ class Case:
         self.version = 0  # bumped by every move: wakes the run loop's wait
         self.lock = asyncio.Lock()  # one move at a time (a handler and the timer may both act)
         self.ready = False  # run() computed the first target
+        self.runs = 0  # earlier runs of this case (continue-as-new)
+        if inp.carry is not None:
+            self.restore(inp.carry)
+
+    # ------------------------------------------------------------------ continue-as-new
+    _CARRIED = ("priority", "state", "opened_at", "first_response_at", "last_contact", "resolved_at", "closed_at",
+                "first_due", "next_update_due", "due", "reopened", "updates", "overdue", "escalations", "changes",
+                "history")
+
+    def carry(self) -> CaseCarry:
+        return CaseCarry(runs=self.runs + 1, **{name: getattr(self, name) for name in self._CARRIED})
+
+    def restore(self, carry: CaseCarry) -> None:
+        for name in self._CARRIED:
+            setattr(self, name, getattr(carry, name))
+        self.runs, self.ready = carry.runs, True
 
     # ------------------------------------------------------------------ rules
     def problem(self, cmd: CaseCommand, now: datetime) -> str | None:
@@ -151,6 +168,6 @@ class Case:
             reopen_until=self.reopen_until() if self.state == S.RESOLVED and self.resolved_at else None,
             closed_at=self.closed_at, reopened=self.reopened, updates=self.updates,
             escalations=list(self.escalations), planned_changes=list(self.changes), history=list(self.history),
-            target=t.label,
+            target=t.label, runs=self.runs + 1,
         )
 

@@ -37,14 +37,22 @@ class SupportCaseWorkflow:
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseView:
         c = self.c
-        async with c.lock:
-            c.first_due = await targets.first_response(c.priority, c.opened_at, inp.support_timezone)
-            if c.state == S.NEW:  # an update in the first task may have acted already
-                c.due = c.first_due
-            c.ready = True
-            c.publish()
-            await notices.opened(c)
+        if inp.carry is None:
+            async with c.lock:
+                c.first_due = await targets.first_response(c.priority, c.opened_at, inp.support_timezone)
+                if c.state == S.NEW:  # an update in the first task may have acted already
+                    c.due = c.first_due
+                c.ready = True
+                c.publish()
+                await notices.opened(c)
+        else:
+            c.publish()  # this run's search attributes and details
         while c.state != S.CLOSED:
+            if workflow.info().get_current_history_length() >= inp.continue_after_events \
+                    or workflow.info().is_continue_as_new_suggested():
+                # a case left open for weeks (hourly P1 rounds): a new run with the same state
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(inp.model_copy(update={"carry": c.carry()}))
             seen, due = c.version, c.due
             left = (due - workflow.now()) if due is not None else None
             if left is None or left > timedelta(0):
