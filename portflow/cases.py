@@ -37,7 +37,13 @@ SUMMARY_EXAMPLE = '--summary "calls to the main number drop after 2 rings"'
 
 
 class CaseProblem(Exception):
-    """A case command refused: the message says what to fix."""
+    """A case command refused: the message says what to fix. ``kind``: ``input`` (the arguments),
+    ``state`` (the case's state refuses it), ``missing`` (no such case), ``unavailable``
+    (Temporal or the worker did not answer): the API answers 422, 409, 404 and 503."""
+
+    def __init__(self, message: str, kind: str = "input") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def case_id_of(text: str) -> str:
@@ -151,7 +157,7 @@ async def open_case(client: Client, *, customer: str | None, priority: str, summ
         return await handle.execute_update(SupportCaseWorkflow.opened, rpc_timeout=UPDATE_TIMEOUT)
     except WorkflowAlreadyStartedError:
         raise CaseProblem(f"case {case_id} exists already: the case id counter is behind the server's; "
-                          "point PORTFLOW_DATABASE_URL at the right database") from None
+                          "point PORTFLOW_DATABASE_URL at the right database", "state") from None
     except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
         raise _translate(err, case_id) from None
 
@@ -168,13 +174,16 @@ async def act(client: Client, target: str, action: str | CaseAction, *, by: str,
         fields["priority"] = priority_of(priority)
     if at is not None:
         fields["at"] = at_of(at)
-    cmd = CaseCommand(**fields)
+    try:
+        cmd = CaseCommand(**fields)
+    except ValidationError as exc:
+        raise CaseProblem("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
     handle = client.get_workflow_handle(cid)
     try:
         return await handle.execute_update(SupportCaseWorkflow.act, cmd, rpc_timeout=UPDATE_TIMEOUT)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
-        raise CaseProblem(str(getattr(cause, "message", None) or cause or err)) from None
+        raise CaseProblem(str(getattr(cause, "message", None) or cause or err), "state") from None
     except RPCError as err:
         raise await _rpc_problem(client, err, cid) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:
@@ -195,7 +204,7 @@ def _translate(err: BaseException, cid: str) -> Exception:
     """The port commands' one-line messages for the other Temporal errors (no worker, no server)."""
     from portflow.cli.errors import translate
 
-    return CaseProblem(translate(err, cid).message)
+    return CaseProblem(translate(err, cid).message, "unavailable")
 
 
 async def _rpc_problem(client: Client, err: RPCError, cid: str) -> Exception:
@@ -209,9 +218,9 @@ async def _rpc_problem(client: Client, err: RPCError, cid: str) -> Exception:
         await client.workflow_service.describe_workflow_execution(DescribeWorkflowExecutionRequest(
             namespace=client.namespace, execution=WorkflowExecution(workflow_id=cid)))
     except RPCError:
-        return CaseProblem(f"no case {cid}: see `starter.py case list`")
+        return CaseProblem(f"no case {cid}: see `starter.py case list`", "missing")
     return CaseProblem(f"case {cid} is closed: open a new case that refers to it "
-                       f"(`starter.py case open ... --summary \"follow-up of {cid}: ...\"`)")
+                       f"(`starter.py case open ... --summary \"follow-up of {cid}: ...\"`)", "state")
 
 
 async def list_cases(client: Client, *, state: str | None = None, priority: str | None = None,
