@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import VersioningBehavior
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models.support import CaseAction, CaseCommand, CaseInput, CaseState, CaseView, MaintenanceAnswer, \
@@ -101,8 +102,9 @@ class SupportCaseWorkflow:
 
     async def _apply(self, cmd: CaseCommand) -> None:
         c, tz = self.c, self.c.inp.support_timezone
-        if c.problem(cmd, workflow.now()):  # another move got in first while this one waited for the lock
-            raise ValueError(c.problem(cmd, workflow.now()))
+        problem = c.problem(cmd, workflow.now())
+        if problem:  # another move got in first while this one waited for the lock: the update fails, not the task
+            raise ApplicationError(problem, type="CaseMoveRefused", non_retryable=True)
         if cmd.action == A.PLAN_CHANGE:
             assert cmd.at is not None
             answer = await act("case_maintenance_check", MaintenanceCheck(at=cmd.at), MaintenanceAnswer,
