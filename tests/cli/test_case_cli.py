@@ -48,6 +48,9 @@ async def test_a_case_through_the_commands(cli: Harness) -> None:
         assert planned.returncode == 0, planned.stderr
         assert "is inside the maintenance window" in planned.stdout
 
+        text = (await starter(cli, "case", "status", cid)).stdout
+        assert f"{cid} · P2 · in_progress" in text and "IN THE MAINTENANCE WINDOW" in text
+        assert " · respond · agent@provider.example · in_progress · looking at the SIP traces" in text
         status = await starter(cli, "case", "status", cid, "--json")
         view = json.loads(status.stdout)
         assert view["state"] == "in_progress" and view["priority"] == "P2"
