@@ -165,6 +165,8 @@ class CaseInput(BaseModel):
     ops_email: str = Field(min_length=3, max_length=254)
     reopen_days: int = Field(default=7, ge=0, le=365, description="a resolved case may reopen this many days")
     support_timezone: str = "America/Denver"
+    customer_timezone: str | None = Field(default=None, max_length=64,
+                                          description="the customer's mail shows times here (default: support's)")
     continue_after_events: int = Field(default=10_000, ge=20, description="history length that starts a new run")
     carry: CaseCarry | None = None
 

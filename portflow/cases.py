@@ -94,8 +94,8 @@ def at_of(value: str) -> datetime:
     return at.astimezone(UTC)
 
 
-def _request_contact(request_id: str) -> tuple[str, str, Language] | None:
-    """(customer, contact e-mail, language) of a stored request, or None when the store has no such request."""
+def _request_contact(request_id: str) -> tuple[str, str, Language, str] | None:
+    """(customer, contact e-mail, language, time zone) of a stored request, or None when the store has none."""
     from store.db import ensure_migrated, session_scope
     from store.requests import load_request
 
@@ -104,7 +104,7 @@ def _request_contact(request_id: str) -> tuple[str, str, Language] | None:
         req = load_request(session=s, request_id=request_id)
         if req is None:
             return None
-        return req.customer.name, str(req.contact.email), req.customer.language
+        return req.customer.name, str(req.contact.email), req.customer.language, req.time_zone
 
 
 async def open_case(client: Client, *, customer: str | None, priority: str, summary: str, opened_by: str,
@@ -146,7 +146,8 @@ async def open_case(client: Client, *, customer: str | None, priority: str, summ
         inp = CaseInput(case_id=case_id, customer_name=name, language=lang or Language.EN, contact_email=mail,
                         priority=prio, summary=summary, opened_by=opened_by, request_id=request_id,
                         pm_email=s.pm_email, ops_email=s.ops_email, reopen_days=s.case_reopen_days,
-                        support_timezone=s.support_timezone, continue_after_events=s.case_continue_after_events)
+                        support_timezone=s.support_timezone, continue_after_events=s.case_continue_after_events,
+                        customer_timezone=known[3] if known else None)
     except ValidationError as exc:
         raise CaseProblem("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
     try:

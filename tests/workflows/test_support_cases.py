@@ -82,6 +82,8 @@ async def test_snapback_opens_a_p1_case_with_hourly_updates(env: WorkflowEnviron
         [opened] = await wait_mail(port_var, "case_opened", cid)
         assert set(opened.to) == {str(req.contact.email), ch.PM_MAIL}
         assert opened.subject == f"Support case {cid} opened (P1) for Contoso Dental"
+        due_ny = case.first_response_due.astimezone(ZoneInfo(req.time_zone))
+        assert f"First response due by {due_ny:%Y-%m-%d %H:%M} ({req.time_zone})" in opened.text  # the customer's zone
         order = await ph.order_status(env.client, oid)
         assert any(c.reason.startswith(f"P1 support case {cid} opened") for c in order.timeline)
 

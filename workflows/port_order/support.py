@@ -39,7 +39,7 @@ async def open_p1(o: Order, trigger: str, why: str) -> None:
                     contact_email=o.inp.contact_email, priority=Priority.P1,
                     summary=f"ported numbers not routing ({trigger}): {why}"[:500], opened_by="system",
                     request_id=o.inp.request_id, order_id=o.id, trigger=trigger, pm_email=o.inp.options.pm_email,
-                    ops_email=o.inp.options.ops_email)
+                    ops_email=o.inp.options.ops_email, customer_timezone=o.inp.time_zone)
     res = await act("open_support_case", inp, OpenCaseResult, summary=f"P1 support case for {o.id} ({trigger})",
                     retry=LOCAL)
     o.note("system", f"P1 support case {res.case_id} {'opened' if res.started else 'already open'}: "

@@ -25,7 +25,7 @@ def _iso(at: datetime | None) -> str | None:
 async def _send(c: Case, key: str, template: str, to: list[tuple[Audience, str, str]], **ctx: Any) -> None:
     await notify(f"{c.id}:{key}", template, to, request_id=c.inp.request_id or c.id, order_id=c.id,
                  language=c.inp.language, customer_name=c.inp.customer_name, case_id=c.id,
-                 summary=c.inp.summary, time_zone=c.inp.support_timezone, **ctx)
+                 summary=c.inp.summary, time_zone=c.inp.customer_timezone or c.inp.support_timezone, **ctx)
 
 
 def _customer(c: Case) -> tuple[Audience, str, str]:
