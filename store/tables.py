@@ -216,5 +216,7 @@ class RequestIdCounter(SQLModel, table=True):
     last: int = Field(default=0)
 
 
-# Tables of their own modules, registered on the same metadata (migrations, tests/store).
-import store.cases  # noqa: E402, F401  - case_id_counters (issue 17's support cases)
+# Tables of later issues live in modules of their own; importing them here registers them
+# on the metadata that Alembic and the migrations test compare.
+from store import customer_link_tables  # noqa: E402,F401 - issue 16's customer page
+from store import cases  # noqa: E402,F401 - issue 17's support case ids
