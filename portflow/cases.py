@@ -159,7 +159,10 @@ async def open_case(client: Client, *, customer: str | None, priority: str, summ
     except WorkflowAlreadyStartedError:
         raise CaseProblem(f"case {case_id} exists already: the case id counter is behind the server's; "
                           "point PORTFLOW_DATABASE_URL at the right database", "state") from None
-    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise CaseProblem(f"case {case_id} is opened, but no worker answered in time: it goes on once a worker runs "
+                          f"(`python worker.py`); see `starter.py case status {case_id}`", "unavailable") from None
+    except RPCError as err:
         raise _translate(err, case_id) from None
 
 
