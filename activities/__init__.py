@@ -21,6 +21,7 @@ def all_activities() -> list[Callable[..., Any]]:
         intake.record_request,
         intake.record_status,
         calendar.plan_dates,
+        calendar.gate_plan,
         inventory.inventory_update,
         inventory.assign_numbers,
         inventory.split_order,

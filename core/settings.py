@@ -124,6 +124,9 @@ class Settings(BaseSettings):
         default=time(9, 0), description="Local activation time on the port date when a request gives none"
     )
     foc_guard_hours: int = Field(default=48, ge=0, description="No supplement or cancel this close to the FOC")
+    gate_warn_business_days: int = Field(
+        default=2, ge=1, le=20, description="Warn the PM and ops when a port's go-live gate is not ready this many "
+        "business days before the FOC (a request's go_live.warn_business_days overrides it)")
     review_before_submit: bool = Field(default=False, description="A PM approves each order before carrier submission")
     verification: Literal["pm", "auto"] = Field(
         default="pm", description="After activation: the PM confirms test calls (pm) or the routing check decides (auto)"

@@ -53,6 +53,8 @@ CUSTOMER_TEMPLATES = frozenset(
         "cancelled",
         "case_opened",
         "case_update",
+        # to the PM and ops, in the port's language (issue 17: go-live gate)
+        "gate_not_ready",
     }
 )
 # Templates only PMs and ops read (internal links and details): English only.

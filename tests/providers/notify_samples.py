@@ -110,7 +110,21 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "numbers": NUMBERS[:2],
         "not_ported": NUMBERS[2:],
         "kept_numbers": ["+14155550188"],
+        "temporary_numbers": ["+14155550177"],
         "first_invoice_date": "2026-05-01",
+    },
+    "gate_not_ready": {
+        "customer_name": "Acme Dental",
+        "foc_date": "2026-04-15",
+        "foc_time": "09:00",
+        "time_zone": "America/Denver",
+        "business_days": 2,
+        "open_items": ["users_trained", "ops_signoff"],
+        "other_problems": ["the change window 2026-04-15 07:00-08:00 America/Denver ends before activation at 09:00; "
+                           "ask the change board for a window that contains 2026-04-15 09:00 America/Denver"],
+        "action": "sup2",
+        "new_port_date": "2026-04-22",
+        "fix": "python starter.py gate show PR-2026-0042",
     },
     "loa_voided": {
         "customer_name": "Acme Dental",

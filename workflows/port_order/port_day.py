@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         WaitingOn,
     )
     from workflows.common import LOCAL, act, fmt
-    from workflows.port_order import carrier, support
+    from workflows.port_order import carrier, gate, support
     from workflows.port_order.waits import CarrierWait
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ ACTIVATION_ESCALATION = timedelta(hours=2)  # ops are told when the carrier has 
 
 async def activation(o: Order) -> None:
     """ACTIVATION: port-day mail (and a P3 for unassigned numbers), then the carrier activates."""
+    await gate.at_activation(o)
     unassigned, foc = o.unassigned(), o.foc() or workflow.now()
     await o.notify("port_day", "port_day", [o.contact(), o.pm()], foc_utc=foc.isoformat(), numbers=o.live_numbers())
     if unassigned:
