@@ -15,8 +15,9 @@ from portflow.temporal import client_options
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 from workflows.reminders import ReminderSweepWorkflow
+from workflows.support_case import SupportCaseWorkflow
 
-WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow]
+WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, SupportCaseWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
