@@ -35,6 +35,9 @@ LIMITS: dict[str, Limits] = {
     "plan_project": QUICK,
     "gate_plan": QUICK,
     "explain_exceptions": QUICK,
+    "case_due": QUICK,
+    "case_maintenance_check": QUICK,
+    "open_support_case": QUICK,  # one start (or describe) call on the Temporal server
     # grows with the number count (10,000 numbers: several seconds on a busy machine)
     "record_request": LONG,
     "inventory_update": LONG,

@@ -16,8 +16,9 @@ from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 from workflows.project import ImplementationWorkflow
 from workflows.reminders import ReminderSweepWorkflow
+from workflows.support_case import SupportCaseWorkflow
 
-WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, ImplementationWorkflow]
+WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, SupportCaseWorkflow, ImplementationWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

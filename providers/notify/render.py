@@ -51,6 +51,8 @@ CUSTOMER_TEMPLATES = frozenset(
         "port_day",
         "port_complete",
         "cancelled",
+        "case_opened",
+        "case_update",
         "project_reminder",  # an implementation project's milestone (issue 17)
         # to the PM and ops, in the port's language (issue 17: go-live gate)
         "gate_not_ready",
@@ -67,6 +69,7 @@ STAFF_TEMPLATES = frozenset(
         "inventory_late",
         "digest",
         "escalation",
+        "case_escalation",
         "project_escalation",  # an implementation project's late milestone (issue 17)
     }
 )
@@ -79,7 +82,7 @@ INJECTED = frozenset(
     {"request_id", "order_id", "priority", "language", "recipient_names", "ui_url"}
 )
 PRIORITIES = ("P1", "P2", "P3", "P4")
-PRIORITY_REQUIRED = frozenset({"escalation"})
+PRIORITY_REQUIRED = frozenset({"escalation", "case_escalation"})
 
 _SECRET_WORDS = frozenset(
     {"pin", "pins", "passcode", "passcodes", "password", "passwd", "secret", "token"}
