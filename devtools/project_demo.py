@@ -6,7 +6,9 @@ versioned worker, the fast simulated carriers); then a project for the demo's cu
 (``examples/project.yaml`` with today's dates) walks every phase: the demo completes each
 milestone as the IPM or the customer would, starts the port as the project's child during
 the build phase, follows the port to completion (the project marks ``numbers_ported`` done
-by itself), and closes the project after acceptance. It prints each step and, at the end,
+by itself), opens and resolves a support case after go-live, and closes the project after
+acceptance. The port carries a temporary number and a go-live checklist that gates its
+activation; the demo passes the gate in the go-live phase. It prints each step and, at the end,
 the phases with their times and the mail written to the outbox.
 """
 
@@ -61,6 +63,25 @@ async def pass_gate(demo: Demo, rid: str) -> None:
     view = await actions.query_request(demo.client, rid)
     assert view.go_live is not None and not view.go_live.open_items()
     demo.say(f"{rid}    go-live gate   ready: change window {view.go_live.change_window.text()}, rollback plan named")
+
+
+async def support_case(demo: Demo, rid: str) -> str:
+    """After go-live the customer reports a problem: a P3 support case about the port (its
+    targets on business hours), answered and resolved by the IPM; the case id."""
+    from portflow import cases
+
+    case = await cases.open_case(demo.client, customer=None, priority="P3", request_id=rid, opened_by=IPM,
+                                 summary="the Oak Park fax line rings busy since the port")
+    due = f"{case.first_response_due:%Y-%m-%d %H:%M} UTC" if case.first_response_due else "-"
+    demo.say(f"{case.case_id}  {case.priority.value} support case opened for {rid} ({case.state.value}): "
+             f"{case.summary}; first response due {due} ({case.target or 'business hours'})")
+    case = await cases.act(demo.client, case.case_id, "respond", by=IPM, note="Looking at the fax line's routing now.")
+    demo.say(f"{case.case_id}  responded ({case.state.value}) [{IPM}]")
+    case = await cases.act(demo.client, case.case_id, "resolve", by=IPM,
+                           note="The fax number was assigned to the wrong device; it rings the fax again.")
+    until = f" (reopen until {case.reopen_until:%Y-%m-%d %H:%M} UTC)" if case.reopen_until else ""
+    demo.say(f"{case.case_id}  {case.state.value}{until} [{IPM}]")
+    return case.case_id
 
 
 def project_file(var: Path, port_date: date, today: date) -> Path:
@@ -150,6 +171,12 @@ async def scenario(demo: Demo, settings: Any, request_file: Path, args: argparse
     v = await p.phase("post_go_live")
     ported = next(t for t in v.tasks if t.id == "numbers_ported")
     demo.say(f"{spec.id}  go_live       done: {ported.title} [{ported.done_by}: {ported.note}]")
+    case_id = await support_case(demo, rid)
+    from portflow import projects as prj
+
+    await prj.complete_task(demo.client, spec.id, "issues_reviewed", by=IPM,
+                            note=f"support case {case_id} (the Oak Park fax) resolved with the customer")
+    demo.say(f"{spec.id}  post_go_live  done: Open issues and challenges reviewed: {case_id} [{IPM}]")
     await p.finish("post_go_live")
     await p.phase("acceptance")
     await p.finish("acceptance")

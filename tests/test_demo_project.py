@@ -53,6 +53,9 @@ def test_the_project_demo_runs_a_project_with_its_port_to_closed(tmp_path: Path)
     assert "go-live gate   ready: change window" in out
     assert "task added: Temporary call forwarding removed (PR-" in out and "recorded 1 temporary number(s)" in out
     assert "done: Temporary call forwarding removed" in out
+    # after go-live, a support case about the port, answered and resolved
+    assert "P3 support case opened for PR-" in out and "first response due" in out
+    assert " resolved (reopen until " in out and "Open issues and challenges reviewed: case-" in out
     assert f"Temporal UI: http://localhost:{ui_port}/namespaces/default/workflows/project-{project_id}" in out
     # milestone mail in the outbox, the port's mail too
     assert 'project_reminder' in summary and "port_complete" in summary
