@@ -13,7 +13,7 @@ from typing import Any
 
 def all_activities() -> list[Callable[..., Any]]:
     """Every activity, those with a heartbeat timeout (``core/limits.py``) beating while they run."""
-    from activities import calendar, carrier, esign, intake, inventory, loa, notify, reminders, support, verify
+    from activities import calendar, carrier, esign, intake, inventory, loa, notify, project, reminders, support, verify
     from activities.keepalive import heartbeating
     from core.limits import limits_of
 
@@ -42,6 +42,7 @@ def all_activities() -> list[Callable[..., Any]]:
         reminders.plan_reminders,
         reminders.send_reminder,
         verify.verify_routing,
+        project.plan_project,
         support.case_due,
         support.case_maintenance_check,
         support.open_support_case,

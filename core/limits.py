@@ -32,6 +32,7 @@ LIMITS: dict[str, Limits] = {
     # one row or a small computation
     "record_status": QUICK,
     "plan_dates": QUICK,
+    "plan_project": QUICK,
     "gate_plan": QUICK,
     "explain_exceptions": QUICK,
     "case_due": QUICK,

@@ -133,7 +133,9 @@ class Demo:
             if released:
                 self.say(f"numbers of the earlier demo port {rid} returned to the pool for this run")
 
-    async def start(self, request_file: Path) -> str:
+    async def start(self, request_file: Path, launch: Any = None) -> str:
+        """Start the demo's port; ``launch``: who starts its workflow (a project starts it as
+        its child: ``portflow.projects.launcher``)."""
         from portflow.cli import actions
         from portflow.cli.files import plan_start
 
@@ -144,7 +146,7 @@ class Demo:
         rid = await actions.fresh_request_id(self.client)
         request = plan.request.model_copy(update={"id": rid})
         view = await actions.cmd_start(self.client, request, base_dir=plan.base_dir, actor=PM, expedite=EXPEDITE,
-                                       options=_options())
+                                       options=_options(), launch=launch)
         carriers = ", ".join(f"{p.order_id} {p.carrier} ({len(p.numbers)} {'toll-free ' if p.toll_free else ''}numbers)"
                              for p in request.order_parts())
         self.say(f"started {rid} for {request.customer.name}, port date {view.port_date}: {carriers}")
@@ -273,7 +275,9 @@ async def make_current(client: Any, settings: Any) -> None:
           f"(was {before or 'unversioned'}; `python starter.py deploy status`)", flush=True)
 
 
-async def run(args: argparse.Namespace) -> int:
+async def run(args: argparse.Namespace, scenario: Any = None) -> int:
+    """The demo; ``scenario(demo, settings, request_file, args)`` replaces the port-only run once
+    the server, API and worker are up (``python -m portflow.demo --project``)."""
     os.environ.update(demo_environment(port=args.port, ui_port=args.ui_port, api_port=args.api_port))
     if not os.environ.get("PORTFLOW_CODEC_TOKEN"):  # the codec server needs one: a fresh one per demo
         os.environ["PORTFLOW_CODEC_TOKEN"] = secrets.token_urlsafe(24)
@@ -325,6 +329,8 @@ async def run(args: argparse.Namespace) -> int:
         async with build_worker(client):
             print(f"worker polling task queue '{settings.temporal_task_queue}'", flush=True)
             await make_current(client, settings)
+            if scenario is not None:
+                return await scenario(demo, settings, request_file, args)
             rid = await demo.start(request_file)
             page = await demo.follow(rid, timeout=args.timeout)
         demo.summary(page, settings.outbox_dir)
@@ -347,8 +353,8 @@ async def run(args: argparse.Namespace) -> int:
             server.stop()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.demo", description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, scenario: Any = None, parser: argparse.ArgumentParser | None = None) -> int:
+    parser = parser or argparse.ArgumentParser(prog="python -m devtools.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=7233, help="Temporal gRPC port (default 7233)")
     parser.add_argument("--ui-port", type=int, default=8233, help="Temporal UI port (default 8233)")
     parser.add_argument("--api-port", type=int, default=8000, help="API service port (default 8000)")
@@ -363,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         try:
-            return await run(args)
+            return await run(args, scenario)
         except asyncio.CancelledError:
             print("\ninterrupted: everything the demo started is stopped", file=sys.stderr, flush=True)
             return 130

@@ -8,6 +8,8 @@ request workflow with the request id as workflow id, so the same request never r
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -100,6 +102,40 @@ def _busy_numbers(request: PortRequest) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class PreparedPort:
+    """A checked request, its documents stored and its secrets sealed: what starts its workflow."""
+
+    input: PortRequestInput
+    request_id: str
+    task_queue: str
+    customer: str | None  # CustomerName search attribute (None: left out, PortOptions.search_customer_name)
+    carriers: list[str]
+    port_date: datetime
+    memo: dict[str, object]
+    static_summary: str
+    static_details: str
+
+
+Launcher = Callable[[Client, PreparedPort], Awaitable[WorkflowHandle]]
+
+
+async def _start_here(client: Client, p: PreparedPort) -> WorkflowHandle:
+    return await client.start_workflow(
+        PortRequestWorkflow.run,
+        p.input,
+        id=p.request_id,
+        task_queue=p.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        search_attributes=initial_search_attributes(request_id=p.request_id, customer=p.customer, carriers=p.carriers,
+                                                    port_date=p.port_date, status="intake"),
+        memo=p.memo,
+        static_summary=p.static_summary,
+        static_details=p.static_details,
+    )
+
+
 async def start_port(
     client: Client,
     request: PortRequest,
@@ -109,10 +145,15 @@ async def start_port(
     expedite: Expedite | None = None,
     options: PortOptions | None = None,
     settings: Settings | None = None,
+    launch: Launcher | None = None,
 ) -> WorkflowHandle:
     """Start ``request``. Raises :class:`PortRefused` for a duplicate or a number in
     another port; nothing is left half-started (documents are stored content-addressed,
-    and the numbers are claimed by the workflow's first step in one transaction)."""
+    and the numbers are claimed by the workflow's first step in one transaction).
+
+    ``launch`` starts the prepared workflow instead of this client (an implementation
+    project starts it as its child: ``portflow.projects``); the checks and the preparation
+    are the same."""
     s = settings or get_settings()
     opts = options or options_from_settings(s)  # first: a bad setting refuses before anything is stored
     ensure_migrated()
@@ -132,24 +173,21 @@ async def start_port(
                                        order_id=order_id, uploaded_by=started_by))
     sealed = vault.seal(request)
     port_date = datetime.combine(request.requested_port_date, time(0), UTC)
+    prepared = PreparedPort(
+        input=PortRequestInput(request=sealed, options=opts, started_by=started_by, expedite=expedite),
+        request_id=request.id,
+        task_queue=s.temporal_task_queue,
+        customer=request.customer.name if opts.search_customer_name else None,
+        carriers=sorted({a.carrier for a in request.accounts}),
+        port_date=port_date,
+        memo=request_memo(request, pm_email=opts.pm_email, started_by=started_by),
+        static_summary=f"Port {request.id}: {request.customer.name}, {len(request.all_numbers)} numbers "
+                       f"from {', '.join(sorted({a.carrier for a in request.accounts}))}",
+        static_details=(f"Requested port date {request.requested_port_date}. Contact {request.contact.name}; "
+                        f"signer {request.signer.name} ({request.signer.title}). PM {opts.pm_email}."),
+    )
     try:
-        handle = await client.start_workflow(
-            PortRequestWorkflow.run,
-            PortRequestInput(request=sealed, options=opts, started_by=started_by, expedite=expedite),
-            id=request.id,
-            task_queue=s.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=initial_search_attributes(
-                request_id=request.id, customer=request.customer.name if opts.search_customer_name else None,
-                carriers=sorted({a.carrier for a in request.accounts}), port_date=port_date, status="intake",
-            ),
-            memo=request_memo(request, pm_email=opts.pm_email, started_by=started_by),
-            static_summary=f"Port {request.id}: {request.customer.name}, {len(request.all_numbers)} numbers "
-                           f"from {', '.join(sorted({a.carrier for a in request.accounts}))}",
-            static_details=(f"Requested port date {request.requested_port_date}. Contact {request.contact.name}; "
-                            f"signer {request.signer.name} ({request.signer.title}). PM {opts.pm_email}."),
-        )
+        handle = await (launch or _start_here)(client, prepared)
     except WorkflowAlreadyStartedError:
         raise PortRefused(f"{request.id} was already started: see `python starter.py status {request.id}`") from None
     for doc in docs:

@@ -14,10 +14,11 @@ from activities.audit import INTERCEPTORS
 from portflow.temporal import client_options
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
+from workflows.project import ImplementationWorkflow
 from workflows.reminders import ReminderSweepWorkflow
 from workflows.support_case import SupportCaseWorkflow
 
-WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, SupportCaseWorkflow]
+WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, SupportCaseWorkflow, ImplementationWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

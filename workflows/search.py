@@ -28,6 +28,11 @@ NUMBERS_UNASSIGNED = SearchAttributeKey.for_int("NumbersUnassigned")
 # an overdue one is Escalated, as for ports. Never customer data here.
 CASE_PRIORITY = SearchAttributeKey.for_keyword("PortflowCasePriority")
 CASE_STATE = SearchAttributeKey.for_keyword("PortflowCaseState")
+# what a workflow is, where the ports do not say (they predate it): "project" for
+# ImplementationWorkflow (issue 17), so `starter.py project list` finds projects only
+PORTFLOW_KIND = SearchAttributeKey.for_keyword("PortflowKind")
+# an implementation project's phase (initiate ... closed)
+PROJECT_PHASE = SearchAttributeKey.for_keyword("PortflowProjectPhase")
 
 # name -> type, as the dev server's --search-attribute flag and the operator API want them.
 SEARCH_ATTRIBUTES: Mapping[str, str] = MappingProxyType({
@@ -43,5 +48,7 @@ SEARCH_ATTRIBUTES: Mapping[str, str] = MappingProxyType({
     "NumbersUnassigned": "Int",
     "PortflowCasePriority": "Keyword",
     "PortflowCaseState": "Keyword",
+    "PortflowKind": "Keyword",
+    "PortflowProjectPhase": "Keyword",
 })
 

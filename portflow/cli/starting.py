@@ -51,9 +51,10 @@ def _no_answer(err: BaseException) -> bool:
 
 async def cmd_start(client: Client, request: PortRequest, *, base_dir: Path, actor: str,
                     expedite: str | None = None, options: PortOptions | None = None,
-                    settings: Settings | None = None, wait: float = 20.0) -> RequestView:
+                    settings: Settings | None = None, wait: float = 20.0, launch: Any = None) -> RequestView:
     """Start a checked request (``portflow.cli.files.plan_start`` prepares it), attach the
     documents its file names, and return its status once intake is done (or after ``wait``).
+    ``launch``: who starts the workflow (``portflow.ports.start_port``; a project starts its ports).
 
     Raises :class:`CliError` when it did not start, :class:`StartUnconfirmed` when it
     started but no worker answered within ``wait``. A request refused at intake (a number
@@ -81,7 +82,8 @@ async def cmd_start(client: Client, request: PortRequest, *, base_dir: Path, act
         async with about(request.id):
             handle = await asyncio.wait_for(
                 ports.start_port(client, request.model_copy(update={"documents": []}), started_by=actor,
-                                 base_dir=base_dir, expedite=exp, options=options, settings=settings),
+                                 base_dir=base_dir, expedite=exp, options=options, settings=settings,
+                                 launch=launch),
                 timeout=wait)
     except ports.PortRefused as exc:
         raise CliError(f"not started: {exc}") from None

@@ -53,6 +53,7 @@ CUSTOMER_TEMPLATES = frozenset(
         "cancelled",
         "case_opened",
         "case_update",
+        "project_reminder",  # an implementation project's milestone (issue 17)
         # to the PM and ops, in the port's language (issue 17: go-live gate)
         "gate_not_ready",
     }
@@ -69,6 +70,7 @@ STAFF_TEMPLATES = frozenset(
         "digest",
         "escalation",
         "case_escalation",
+        "project_escalation",  # an implementation project's late milestone (issue 17)
     }
 )
 TEMPLATE_NAMES = CUSTOMER_TEMPLATES | STAFF_TEMPLATES

@@ -20,6 +20,7 @@ CHOSEN = {
     "PortOrderWorkflow": VersioningBehavior.AUTO_UPGRADE,
     "ReminderSweepWorkflow": VersioningBehavior.PINNED,
     "SupportCaseWorkflow": VersioningBehavior.AUTO_UPGRADE,
+    "ImplementationWorkflow": VersioningBehavior.AUTO_UPGRADE,
 }
 
 

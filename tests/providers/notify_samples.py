@@ -246,6 +246,29 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "contact_email": "lee@acme-dental.example",
         "overdue": 1,
     },
+    "project_reminder": {
+        "customer_name": "Acme Dental",
+        "project_id": "ACME-2027",
+        "task_title": "Customer's network ready for the solution",
+        "phase": "build",
+        "due_date": "2026-03-20",
+        "due_time": "17:00",
+        "time_zone": "America/New_York",
+        "ipm_name": "Irene Park",
+    },
+    "project_escalation": {
+        "customer_name": "Acme Dental",
+        "project_id": "ACME-2027",
+        "task_id": "network_ready",
+        "task_title": "Customer's network ready for the solution",
+        "owner": "customer",
+        "phase": "build",
+        "due_date": "2026-03-20",
+        "due_time": "17:00",
+        "time_zone": "America/New_York",
+        "ipm_name": "Irene Park",
+        "open_tasks": ["network_ready", "customer_training"],
+    },
 }
 
 STAFF = [Recipient(audience=Audience.PM, address="pm@portflow.local", name="Pat PM")]
