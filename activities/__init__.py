@@ -13,7 +13,7 @@ from typing import Any
 
 def all_activities() -> list[Callable[..., Any]]:
     """Every activity, those with a heartbeat timeout (``core/limits.py``) beating while they run."""
-    from activities import calendar, carrier, esign, intake, inventory, loa, notify, reminders, verify
+    from activities import calendar, carrier, esign, intake, inventory, loa, notify, reminders, verify, webhooks
     from activities.keepalive import heartbeating
     from core.limits import limits_of
 
@@ -41,6 +41,8 @@ def all_activities() -> list[Callable[..., Any]]:
         reminders.plan_reminders,
         reminders.send_reminder,
         verify.verify_routing,
+        webhooks.deliver_webhook,
+        webhooks.webhook_failed,
     ]
     return [heartbeating(fn) if limits_of(_name(fn)).heartbeat else fn for fn in defined]
 

@@ -33,6 +33,9 @@ LIMITS: dict[str, Limits] = {
     "record_status": QUICK,
     "plan_dates": QUICK,
     "explain_exceptions": QUICK,
+    "webhook_failed": QUICK,
+    # one HTTP request to a webhook receiver (PORTFLOW_WEBHOOK_TIMEOUT_SECONDS, at most 60 s)
+    "deliver_webhook": Limits(timedelta(seconds=75)),
     # grows with the number count (10,000 numbers: several seconds on a busy machine)
     "record_request": LONG,
     "inventory_update": LONG,

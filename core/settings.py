@@ -310,6 +310,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    # --- outgoing webhooks (issue 16) ---------------------------------------------------
+    webhook_max_attempts: int = Field(default=12, ge=1, le=100, description="Tries per delivery before it is failed")
+    webhook_first_retry_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="First retry delay of a delivery; doubles each try, at most 1 h")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="Receiver answer timeout per try")
+
     @field_validator("var_dir")
     @classmethod
     def _absolute(cls, v: Path) -> Path:

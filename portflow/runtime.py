@@ -15,8 +15,9 @@ from portflow.temporal import client_options
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 from workflows.reminders import ReminderSweepWorkflow
+from workflows.webhooks import WebhookDeliveryWorkflow
 
-WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow]
+WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, WebhookDeliveryWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

@@ -214,3 +214,8 @@ class RequestIdCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = Field(default=0)
+
+
+# Tables of other store modules, on the same metadata (Alembic's env.py and the migrations
+# test collect it through this module).
+import store.webhook_tables  # noqa: E402, F401 - issue 16's outgoing webhooks
