@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import typer
 
-from portflow.cli import check, deploy, ports, schedules, setup
+from portflow.cli import check, deploy, ports, schedules, setup, webhooks
 
 app = typer.Typer(help="portflow: number-porting workflows on Temporal", no_args_is_help=True, add_completion=False)
 
 # Command modules register themselves on `app` with `register(app)`.
-for _module in (check, ports, schedules, deploy, setup):
+for _module in (check, ports, schedules, deploy, setup, webhooks):
     _module.register(app)
 
 

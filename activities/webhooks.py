@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import httpx
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from core.settings import get_settings
 from core.webhook_signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
@@ -29,6 +29,8 @@ from store import webhooks
 USER_AGENT = "portflow-webhooks/1"
 RETRY_STATUS = frozenset({408, 429})
 MAX_RETRY_AFTER = 3600
+# a receiver's outage is routine: its retries are logged quietly, not as worker errors
+BENIGN = ApplicationErrorCategory.BENIGN
 
 
 def _retry_after(value: str | None) -> timedelta | None:
@@ -59,11 +61,11 @@ async def deliver_webhook(inp: DeliveryInput) -> DeliveryResult:
     except httpx.TimeoutException:
         error = f"no answer within {timeout:g} s"
         await asyncio.to_thread(webhooks.finish_attempt, inp.delivery_id, delivered=False, status_code=None, error=error)
-        raise ApplicationError(f"receiver {error}", type="WebhookUnreachable") from None
+        raise ApplicationError(f"receiver {error}", type="WebhookUnreachable", category=BENIGN) from None
     except httpx.HTTPError as exc:
         error = f"cannot reach the receiver: {type(exc).__name__}: {str(exc)[:200]}"
         await asyncio.to_thread(webhooks.finish_attempt, inp.delivery_id, delivered=False, status_code=None, error=error)
-        raise ApplicationError(error, type="WebhookUnreachable") from None
+        raise ApplicationError(error, type="WebhookUnreachable", category=BENIGN) from None
 
     code = response.status_code
     if 200 <= code < 300:
@@ -76,7 +78,7 @@ async def deliver_webhook(inp: DeliveryInput) -> DeliveryResult:
         error = f"HTTP {code} redirect to {response.headers.get('location', '?')[:200]}: subscribe the final URL"
     await asyncio.to_thread(webhooks.finish_attempt, inp.delivery_id, delivered=False, status_code=code, error=error)
     if code in RETRY_STATUS or code >= 500:
-        raise ApplicationError(f"receiver answered {error}", type="WebhookReceiverError",
+        raise ApplicationError(f"receiver answered {error}", type="WebhookReceiverError", category=BENIGN,
                                next_retry_delay=_retry_after(response.headers.get("retry-after")))
     raise ApplicationError(f"receiver refused the delivery: {error}", type="WebhookRefused", non_retryable=True)
 
