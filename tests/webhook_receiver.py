@@ -27,7 +27,8 @@ class Received:
 @dataclass
 class Receiver:
     secrets: dict[str, str] = field(default_factory=dict)  # path -> secret
-    script: dict[str, list[int]] = field(default_factory=dict)  # path -> status codes to answer first
+    # path -> answers to give first: a status code, or (code, extra headers)
+    script: dict[str, list[int | tuple[int, dict[str, str]]]] = field(default_factory=dict)
     got: list[Received] = field(default_factory=list)
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,10 +57,13 @@ def running_receiver() -> Iterator[Receiver]:
                 event, error = None, str(exc) or "header mismatch"
             with rec.lock:
                 queue = rec.script.get(self.path, [])
-                code = 401 if error else (queue.pop(0) if queue else 200)
+                answer = 401 if error else (queue.pop(0) if queue else 200)
+                code, extra = answer if isinstance(answer, tuple) else (answer, {})
                 rec.got.append(Received(self.path, dict(self.headers), body, event, error, code))
             self.send_response(code)
             self.send_header("Content-Type", "text/plain")
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(b"ok" if code < 300 else f"scripted {code}".encode())
 

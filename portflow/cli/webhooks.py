@@ -102,7 +102,11 @@ def list_(
     if not rows:
         console().print("no webhook subscriptions (python starter.py webhooks subscribe URL)")
         return
-    table = Table("id", "url", "events", "request", "owner", "created", "removed")
+    table = Table()
+    table.add_column("id", no_wrap=True, min_width=len(rows[0].id))  # ids and URLs are copied: never cut
+    table.add_column("url", overflow="fold")
+    for name in ("events", "request", "owner", "created", "removed"):
+        table.add_column(name, overflow="fold")
     for r in rows:
         table.add_row(r.id, r.url, ",".join(r.events), r.request_id or "all", r.owner,
                       f"{r.created_at:%Y-%m-%d %H:%M}", f"{r.disabled_at:%Y-%m-%d %H:%M}" if r.disabled_at else "")
@@ -136,7 +140,11 @@ def deliveries(
     if not rows:
         console().print("no webhook deliveries yet")
         return
-    table = Table("#", "subscription", "event", "type", "subject", "state", "attempts", "code", "last error")
+    table = Table("#")
+    table.add_column("subscription", no_wrap=True, min_width=len(rows[0][0].subscription_id))
+    table.add_column("event", no_wrap=True, min_width=len(rows[0][1].id))
+    for name in ("type", "subject", "state", "attempts", "code", "last error"):
+        table.add_column(name, overflow="fold")
     style = {"delivered": "green", "failed": "bold red", "pending": "yellow", "skipped": "dim"}
     for d, e in rows:
         table.add_row(str(d.id), d.subscription_id, e.id, e.type, f"{e.subject} → {e.to_status}",
