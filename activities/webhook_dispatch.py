@@ -49,8 +49,8 @@ async def dispatch(client: Client, task_queue: str, changes: list[StatusChange])
     try:
         for d in todo:
             inp = DeliveryInput(delivery_id=d.delivery_id, subscription_id=d.subscription_id, event_id=d.event_id,
-                                event_type=EventType(d.event_type), max_attempts=s.webhook_max_attempts,
-                                first_retry_seconds=s.webhook_first_retry_seconds)
+                                event_type=EventType(d.event_type), max_attempts=s.outgoing_webhook_max_attempts,
+                                first_retry_seconds=s.outgoing_webhook_first_retry_seconds)
             try:
                 await client.start_workflow(
                     WebhookDeliveryWorkflow.run, inp, id=delivery_workflow_id(d.subscription_id, d.event_id),

@@ -54,7 +54,7 @@ async def deliver_webhook(inp: DeliveryInput) -> DeliveryResult:
         EVENT_ID_HEADER: attempt.event_id,
         EVENT_TYPE_HEADER: attempt.event_type,
     }
-    timeout = get_settings().webhook_timeout_seconds
+    timeout = get_settings().outgoing_webhook_timeout_seconds
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as http:
             response = await http.post(attempt.url, content=attempt.body, headers=headers)

@@ -35,7 +35,7 @@ LIMITS: dict[str, Limits] = {
     "explain_exceptions": QUICK,
     "webhook_failed": QUICK,
     # one HTTP request to a webhook receiver (PORTFLOW_WEBHOOK_TIMEOUT_SECONDS, at most 60 s)
-    "deliver_webhook": Limits(timedelta(seconds=75)),
+    "deliver_webhook": LONG,
     # grows with the number count (10,000 numbers: several seconds on a busy machine)
     "record_request": LONG,
     "inventory_update": LONG,

@@ -311,10 +311,12 @@ class Settings(BaseSettings):
     api_port: int = 8000
 
     # --- outgoing webhooks (issue 16) ---------------------------------------------------
-    webhook_max_attempts: int = Field(default=12, ge=1, le=100, description="Tries per delivery before it is failed")
-    webhook_first_retry_seconds: float = Field(
-        default=10.0, gt=0, le=3600, description="First retry delay of a delivery; doubles each try, at most 1 h")
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="Receiver answer timeout per try")
+    outgoing_webhook_max_attempts: int = Field(
+        default=12, ge=1, le=100, description="Tries per outgoing webhook delivery before it is failed")
+    outgoing_webhook_first_retry_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="First retry delay of a delivery; doubles each try, at most 1 h apart")
+    outgoing_webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long a subscriber's receiver may take to answer one try")
 
     @field_validator("var_dir")
     @classmethod

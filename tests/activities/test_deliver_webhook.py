@@ -28,7 +28,7 @@ RID = "PR-2026-0077"
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    use_settings(monkeypatch, VAR_DIR=tmp_path / "var", DATABASE_URL=None, WEBHOOK_TIMEOUT_SECONDS="1")
+    use_settings(monkeypatch, VAR_DIR=tmp_path / "var", DATABASE_URL=None, OUTGOING_WEBHOOK_TIMEOUT_SECONDS="1")
     dispose_engines()
     migrate()
     req = PortRequest.model_validate({

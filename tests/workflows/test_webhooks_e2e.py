@@ -34,7 +34,7 @@ from workflows.webhooks import delivery_workflow_id
 @pytest.fixture
 def hooks_env(port_var: Path, task_queue: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     use_settings(monkeypatch, TEMPORAL_TASK_QUEUE=task_queue, VERIFICATION="auto",
-                 WEBHOOK_FIRST_RETRY_SECONDS="0.2", WEBHOOK_MAX_ATTEMPTS="4")
+                 OUTGOING_WEBHOOK_FIRST_RETRY_SECONDS="0.2", OUTGOING_WEBHOOK_MAX_ATTEMPTS="4")
     return port_var
 
 
