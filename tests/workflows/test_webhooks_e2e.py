@@ -5,17 +5,23 @@ verifies every signature."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
+from temporalio import activity, workflow
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
-from activities.audit import record_changes
-from activities.webhook_dispatch import dispatch
+from activities.audit import INTERCEPTORS, record_changes
+from activities.webhook_dispatch import WebhookDispatchInterceptor, dispatch
+from activities.webhooks import deliver_webhook, webhook_failed
+from portflow.runtime import workflow_runner
 from models.status import PortStatus, StatusChange
 from models.webhooks import DeliveryResult, EventType
 from store import requests, webhooks
@@ -28,7 +34,8 @@ from tests.settings_helpers import use_settings
 from tests.webhook_receiver import Receiver, running_receiver
 from tests.workflows.helpers import PM, attach_all, record_histories, sample_request, sign_all, start, wait_for
 from worker import build_worker
-from workflows.webhooks import delivery_workflow_id
+from workflows.audit import AuditTrail
+from workflows.webhooks import WebhookDeliveryWorkflow, delivery_workflow_id
 
 
 @pytest.fixture
@@ -188,3 +195,51 @@ def env_queue() -> str:
     from core.settings import get_settings
 
     return get_settings().temporal_task_queue
+
+
+@activity.defn(name="flaky_after_recording")
+async def flaky_after_recording() -> int:
+    """Fails its first two attempts after the audit interceptor recorded the carried changes."""
+    if activity.info().attempt < 3:
+        raise RuntimeError(f"attempt {activity.info().attempt} fails")
+    return activity.info().attempt
+
+
+@workflow.defn(name="CarriesAChange", sandboxed=False)
+class CarriesAChange:
+    """A workflow that moves once and carries the move with its next activity, as the port
+    workflows do (workflows/audit.py)."""
+
+    def __init__(self) -> None:
+        self.audit_trail = AuditTrail()
+
+    @workflow.run
+    async def run(self, change: StatusChange) -> int:
+        self.audit_trail.add(change)
+        return await workflow.execute_activity(
+            "flaky_after_recording", start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=3))
+
+
+async def test_a_real_activity_retry_records_and_delivers_once(env: WorkflowEnvironment, hooks_env: Path,
+                                                             executor: ThreadPoolExecutor) -> None:
+    """The worker retries an activity that carried a status change: the interceptors record and
+    dispatch on each of its three attempts; the receiver still gets the event once."""
+    rid = _saved_request()
+    queue = env_queue()
+    with running_receiver() as rec:
+        sub = _subscribe(rec, "/retried")
+        async with Worker(env.client, task_queue=queue, workflows=[CarriesAChange, WebhookDeliveryWorkflow],
+                          activities=[flaky_after_recording, deliver_webhook, webhook_failed],
+                          workflow_runner=workflow_runner(), activity_executor=executor,
+                          interceptors=[*INTERCEPTORS, WebhookDispatchInterceptor(env.client, queue)]):
+            change = _change(rid)
+            attempts = await env.client.execute_workflow(CarriesAChange.run, change, id=f"carries-{rid}",
+                                                         task_queue=queue)
+            await env.client.get_workflow_handle(delivery_workflow_id(sub, webhooks.event_id_of(change))).result()
+    assert attempts == 3
+    with session_scope() as s:
+        assert len(s.exec(select(AuditEvent).where(AuditEvent.subject == rid)).all()) == 1
+        assert len(s.exec(select(WebhookEvent)).all()) == 1
+        assert len(s.exec(select(WebhookDelivery)).all()) == 1
+    assert len(rec.on("/retried")) == 1 and rec.on("/retried")[0].verified["status"]["to"] == "documents"
