@@ -90,6 +90,15 @@ def subscribe(*, url: str, events: list[EventType], owner: str, request_id: str 
     return row, secret
 
 
+def secret_of(sub_id: str, *, session: Session | None = None) -> str:
+    """The signing secret of a subscription, from the vault (for the one answer that shows it)."""
+    with _scope(session) as s:
+        row = s.get(WebhookSubscription, sub_id)
+        if row is None:
+            raise UnknownSubscription(sub_id)
+        return reveal(row.secret_ref, session=s)
+
+
 def subscriptions(*, include_disabled: bool = False, session: Session | None = None) -> list[WebhookSubscription]:
     with _scope(session) as s:
         stmt = select(WebhookSubscription).order_by(col(WebhookSubscription.created_at))

@@ -52,6 +52,9 @@ def test_the_secret_is_shown_once_and_kept_only_sealed(engine: Engine) -> None:
         from store.vault import reveal
 
         assert reveal(stored.secret_ref, session=s) == secret
+    assert webhooks.secret_of(row.id) == secret
+    with pytest.raises(webhooks.UnknownSubscription):
+        webhooks.secret_of("whs_nope")
     assert stored.events == ["foc"] and stored.request_id is None and stored.owner == "pm@x.example"
 
 

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import INTERCEPTORS, record_changes
-from activities.webhook_dispatch import WebhookDispatchInterceptor, dispatch
+from activities.webhook_dispatch import WebhookDispatchInterceptor, dispatch, dispatch_left_over
 from activities.webhooks import deliver_webhook, webhook_failed
 from portflow.runtime import workflow_runner
 from models.status import PortStatus, StatusChange
@@ -189,6 +189,22 @@ async def test_an_unreachable_receiver_gives_up_after_max_attempts(env: Workflow
     d = await eventually(lambda: _delivery(row.id), lambda d: d.state != "pending", what="the give-up")
     assert (result.state, d.state, d.attempts) == ("failed", "failed", 4)
     assert "gave up after 4 attempt(s)" in (d.last_error or "") and "reach the receiver" in d.last_error
+
+
+async def test_a_delivery_whose_start_failed_goes_out_at_the_next_worker_start(env: WorkflowEnvironment,
+                                                                               hooks_env: Path) -> None:
+    rid = _saved_request()
+    with running_receiver() as rec:
+        sub = _subscribe(rec, "/late")
+        change = _change(rid)
+        record_changes([change])  # recorded and queued, but no workflow started (the server was away)
+        with session_scope() as s:
+            s.exec(sa.update(WebhookDelivery).values(created_at=datetime.now(UTC) - timedelta(minutes=5)))
+        async with build_worker(env.client) as worker:
+            assert await dispatch_left_over(env.client, worker.task_queue) == 1
+            assert await dispatch_left_over(env.client, worker.task_queue) == 0  # noted as started
+            await env.client.get_workflow_handle(delivery_workflow_id(sub, webhooks.event_id_of(change))).result()
+    assert len(rec.accepted("/late")) == 1 and _delivery(sub).state == "delivered"
 
 
 def env_queue() -> str:
