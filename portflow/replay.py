@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from temporalio.runtime import Runtime
     from temporalio.worker import Replayer
 
-# Every port in flight: the requests and their orders (the daily sweep is short and pinned).
+# Every port in flight: the requests and their orders (the daily sweep is short and pinned),
+# and the outgoing webhook deliveries still backing off (auto-upgrade too: workflows/webhooks.py).
 IN_FLIGHT = ("ExecutionStatus = 'Running' AND "
-             "(WorkflowType = 'PortRequestWorkflow' OR WorkflowType = 'PortOrderWorkflow')")
+             "(WorkflowType = 'PortRequestWorkflow' OR WorkflowType = 'PortOrderWorkflow' "
+             "OR WorkflowType = 'WebhookDeliveryWorkflow')")
 
 
 @dataclass
