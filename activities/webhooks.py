@@ -25,6 +25,7 @@ from core.settings import get_settings
 from core.webhook_signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
 from models.webhooks import DeliveryFailed, DeliveryInput, DeliveryResult, DeliveryState
 from store import webhooks
+from store.vault import UnknownSecret, VaultKeyError
 
 USER_AGENT = "portflow-webhooks/1"
 RETRY_STATUS = frozenset({408, 429})
@@ -42,7 +43,10 @@ def _retry_after(value: str | None) -> timedelta | None:
 @activity.defn(name="deliver_webhook")
 async def deliver_webhook(inp: DeliveryInput) -> DeliveryResult:
     info = activity.info()
-    attempt = await asyncio.to_thread(webhooks.begin_attempt, inp.delivery_id, info.attempt)
+    try:
+        attempt = await asyncio.to_thread(webhooks.begin_attempt, inp.delivery_id, info.attempt)
+    except (UnknownSecret, VaultKeyError) as exc:  # a person must restore the vault key: no retry helps
+        raise ApplicationError(f"cannot sign: {exc}", type="WebhookSecretUnavailable", non_retryable=True) from None
     if attempt.state != DeliveryState.PENDING:
         activity.logger.info("delivery %s is %s: nothing sent", inp.delivery_id, attempt.state)
         return DeliveryResult(delivery_id=inp.delivery_id, state=attempt.state, attempts=attempt.attempts,

@@ -39,8 +39,11 @@ from store.webhook_tables import WebhookDelivery, WebhookEvent, WebhookSubscript
 BODY_VERSION = 1
 MAX_ERROR = 500
 # Digit runs that could be a phone, account or PIN number (4+ digits, separators allowed):
-# a timeline reason is free text, and no number may leave in a webhook.
+# a timeline reason is free text, and no number may leave in a webhook. Dates and times
+# (``2027-01-05 14:00 UTC``, the FOC's) are kept: they are what a PM system wants to read.
 _NUMBERISH = re.compile(r"\+?\d[\d\s().\-/]*\d")
+_DATE = re.compile(r"(?<![\d+])20\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+                   r"(?:[T ][0-2]\d:[0-5]\d(?::[0-5]\d)?(?:Z|[+-][01]\d:?[0-5]\d)?)?(?![\d-])")
 
 
 class UnknownSubscription(LookupError):
@@ -301,9 +304,18 @@ def deliveries(*, subscription_id: str | None = None, limit: int = 100,
 # --- the body --------------------------------------------------------------------------
 
 
-def redact(text: str) -> str:
-    """``text`` with every run of 4+ digits (a phone, account or PIN number) replaced."""
+def _mask(text: str) -> str:
     return _NUMBERISH.sub(lambda m: "[number]" if sum(c.isdigit() for c in m.group()) >= 4 else m.group(), text)
+
+
+def redact(text: str) -> str:
+    """``text`` with every run of 4+ digits (a phone, account or PIN number) replaced, except
+    ISO dates and times."""
+    out, last = [], 0
+    for m in _DATE.finditer(text):
+        out += [_mask(text[last:m.start()]), m.group()]
+        last = m.end()
+    return "".join([*out, _mask(text[last:])])
 
 
 def port_link(request_id: str) -> str:

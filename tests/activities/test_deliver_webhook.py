@@ -116,3 +116,12 @@ async def test_the_give_up_marks_failed_once(store: None) -> None:
     (d, _), = webhooks.deliveries()
     assert (d.state, d.last_error) == ("failed", "gave up")
     assert (await _attempt(inp, 5)).state == DeliveryState.FAILED  # a late attempt sends nothing
+
+
+async def test_a_lost_vault_key_is_not_retried(store: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_receiver() as rec:
+        inp = _queued(rec, "/k")
+        use_settings(monkeypatch, SECRET_KEY="another-key-of-at-least-32-characters-long")
+        with pytest.raises(ApplicationError) as err:
+            await _attempt(inp)
+    assert err.value.non_retryable and "cannot sign" in err.value.message and rec.on("/k") == []

@@ -185,6 +185,19 @@ def test_the_body_has_ids_and_statuses_but_no_numbers(engine: Engine, port: str)
     assert "call 2 ops" in body["reason"]  # short numbers that are not secrets stay
 
 
+@pytest.mark.parametrize("reason, kept, masked", [
+    ("FOC confirmed for 2027-01-05 14:00 UTC (carrier says 2027-01-05T09:00-05:00)",
+     ["2027-01-05 14:00 UTC", "2027-01-05T09:00-05:00"], []),
+    ("numbers +1 212-555-0100 and 2125550101 released", [], ["212", "555-0100", "2125550101"]),
+    ("account 2026-01-31-7788 and PIN 4417", [], ["7788", "4417"]),
+    ("BTN 2026-555-1234", [], ["555-1234"]),
+])
+def test_redaction_keeps_dates_and_masks_numbers(reason: str, kept: list[str], masked: list[str]) -> None:
+    out = webhooks.redact(reason)
+    assert all(k in out for k in kept), out
+    assert not any(m in out for m in masked), out
+
+
 def test_undispatched_and_marking(engine: Engine, port: str) -> None:
     webhooks.subscribe(url="https://a.example/h", events=list(EventType), owner="pm")
     change = _change(RID, S.INTAKE, S.DOCUMENTS)
