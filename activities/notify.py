@@ -15,7 +15,7 @@ from models.status import NumberState
 from models.workflow import NotifyResult
 from providers.notify.base import NotifyError
 from providers.notify.dispatch import dispatch
-from store import inventory
+from store import customer_links, inventory
 from store.db import session_scope
 
 
@@ -56,6 +56,15 @@ def number_lists(request_id: str, lists: dict[str, NumberList]) -> dict[str, lis
     return {key: sorted(set(pick[which]())) for key, which in lists.items()}
 
 
+# Mails that carry the customer's link to the request's self-service page (api/customer.py).
+# The link is made here from the request id, at send time: no workflow carries it in history.
+CUSTOMER_LINK_TEMPLATES = frozenset({"request_received", "documents_missing"})
+
+
+def customer_link(request_id: str) -> str:
+    return customer_links.link(request_id)
+
+
 @activity.defn(name="notify")
 async def notify(note: Notification) -> NotifyResult:
     """Deliver ``note``; a retry after a partial failure sends only what is still missing
@@ -63,6 +72,8 @@ async def notify(note: Notification) -> NotifyResult:
     context = localize(note.context)
     if note.lists:
         context.update(await asyncio.to_thread(number_lists, note.request_id, note.lists))
+    if note.template in CUSTOMER_LINK_TEMPLATES:
+        context["customer_link"] = await asyncio.to_thread(customer_link, note.request_id)
     note = note.model_copy(update={"context": context, "lists": {}})
     try:
         deliveries = await dispatch(note)

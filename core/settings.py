@@ -310,6 +310,25 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    # --- customer self-service page (issue 16): api/customer.py, README "Customer page" -----
+    customer_link_secret: SecretStr = Field(
+        default=SecretStr(""), description="HMAC-SHA256 key that signs customer links (changing it voids every "
+        "link); empty: derived from the vault key (PORTFLOW_SECRET_KEY or <var_dir>/vault.key)",
+    )
+    customer_link_days: int = Field(default=30, ge=1, le=365, description="Days a customer link stays valid")
+    customer_uploads_per_window: int = Field(
+        default=10, ge=1, description="Most uploads through one request's customer links per window (then 429)"
+    )
+    customer_upload_window_minutes: int = Field(default=10, ge=1, description="The upload rate limit's window")
+
+    @property
+    def customer_base_url(self) -> str:
+        """Where customer links point: PORTFLOW_PUBLIC_URL, else this API service's own address."""
+        if self.public_url.strip():
+            return self.public_url.strip().rstrip("/")
+        host = "localhost" if self.api_host in ("127.0.0.1", "0.0.0.0", "::", "") else self.api_host
+        return f"http://{host}:{self.api_port}"
+
     # --- outgoing webhooks (issue 16) ---------------------------------------------------
     outgoing_webhook_max_attempts: int = Field(
         default=12, ge=1, le=100, description="Tries per outgoing webhook delivery before it is failed")

@@ -149,6 +149,7 @@ class Demo:
                              for p in request.order_parts())
         self.say(f"started {rid} for {request.customer.name}, port date {view.port_date}: {carriers}")
         self.say(f"Temporal UI: {view.ui_url}")
+        self.say(f"customer page (what {request.contact.name} gets by mail): {customer_link(rid)}")
         return rid
 
     def report(self, page: Any) -> None:
@@ -214,6 +215,14 @@ class Demo:
                 msg = BytesParser(policy=policy.default).parse(fh, headersonly=True)
             print(f"      {path.name}: to {msg['To']}: {msg['Subject']}")
         print(f"  Temporal UI: {v.ui_url}", flush=True)
+        print(f"  customer page: {customer_link(v.request_id)}", flush=True)
+
+
+def customer_link(request_id: str) -> str:
+    """A fresh link to the request's customer page (api/customer.py), served by the demo's API."""
+    from store.customer_links import link
+
+    return link(request_id)
 
 
 def _nat(tn: str) -> str:

@@ -162,10 +162,16 @@ async def start_port(
     return handle
 
 
-async def attach(client: Client, request_id: str, path: Path, kind: DocumentKind, *, actor: str,
-                 order_id: str | None = None) -> RequestView:
-    doc = documents.put_file(path, kind=kind, file_name=path.name, request_id=request_id, order_id=order_id,
-                             uploaded_by=actor)
+async def attach(client: Client, request_id: str, content: Path | bytes, kind: DocumentKind, *, actor: str,
+                 order_id: str | None = None, file_name: str | None = None) -> RequestView:
+    """Store a document (a file, or the bytes of an upload named ``file_name``) and hand it to
+    the request's workflow, which moves the documents stage on when it was the last one."""
+    if isinstance(content, bytes):
+        doc = documents.put_bytes(content, kind=kind, file_name=file_name or "", request_id=request_id,
+                                  order_id=order_id, uploaded_by=actor)
+    else:
+        doc = documents.put_file(content, kind=kind, file_name=file_name or content.name, request_id=request_id,
+                                 order_id=order_id, uploaded_by=actor)
     handle = client.get_workflow_handle(request_id)
     return await handle.execute_update(PortRequestWorkflow.attach_document, AttachDocument(actor=actor, document=doc))
 

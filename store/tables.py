@@ -216,6 +216,8 @@ class RequestIdCounter(SQLModel, table=True):
     last: int = Field(default=0)
 
 
-# Tables of other store modules, on the same metadata (Alembic's env.py and the migrations
-# test collect it through this module).
-import store.webhook_tables  # noqa: E402, F401 - issue 16's outgoing webhooks
+# Tables of later issues live in modules of their own; importing them here registers them
+# on the metadata that Alembic and the migrations test compare.
+from store import customer_link_tables  # noqa: E402,F401 - issue 16's customer page
+from store import api_keys, idempotency  # noqa: E402, F401 - issue 16's REST API
+from store import webhook_tables  # noqa: E402, F401 - issue 16's outgoing webhooks

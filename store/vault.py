@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import logging
 import os
 import secrets as _random
@@ -56,12 +57,23 @@ class UnsealedSecret(ValueError):
     """A plain secret where only a vault reference may go."""
 
 
-def _fernet() -> Fernet:
+def _key() -> bytes:
     settings = get_settings()
     configured = settings.secret_key.get_secret_value().strip()
     if configured:
-        return Fernet(_key_from_setting(configured))
-    return Fernet(_key_file(settings.var_dir / "vault.key"))
+        return _key_from_setting(configured)
+    return _key_file(settings.var_dir / "vault.key")
+
+
+def _fernet() -> Fernet:
+    return Fernet(_key())
+
+
+def derived_key(purpose: str) -> bytes:
+    """A 32-byte key for ``purpose`` (e.g. signing customer links) derived from the vault key
+    with HMAC-SHA256: every process that opens the vault derives the same one, and it reveals
+    nothing of the vault key."""
+    return hmac.new(_key(), f"portflow:{purpose}".encode(), hashlib.sha256).digest()
 
 
 def _key_from_setting(value: str) -> bytes:

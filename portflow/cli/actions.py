@@ -167,23 +167,26 @@ async def cmd_start(client: Client, request: PortRequest, **kw: Any) -> RequestV
 
 
 # --------------------------------------------------------------------------- documents
-async def cmd_attach(client: Client, target: str, path: Path, kind: DocumentKind, *, actor: str,
-                     order_id: str | None = None) -> RequestView:
+async def cmd_attach(client: Client, target: str, content: Path | bytes, kind: DocumentKind, *, actor: str,
+                     order_id: str | None = None, file_name: str | None = None) -> RequestView:
+    """Attach a document to a request (or one of its orders): ``starter.py attach`` with a file,
+    the customer page (api/customer.py) with the bytes of an upload named ``file_name``."""
     from portflow import ports
 
     request_id, from_target = parse_id(target)
     order_id = order_id or from_target
     if order_id is not None and parse_id(order_id)[0] != request_id:
         raise CliError(f"order {order_id} is not part of {request_id}")
-    if not path.is_file():
-        raise CliError(f"{path} is not a readable file: check the path")
+    if isinstance(content, Path) and not content.is_file():
+        raise CliError(f"{content} is not a readable file: check the path")
     if await running_state(client, request_id) is None:
         raise CliError(f"no port {request_id}: check the id with `starter.py list`")
     from store.documents import DocumentError
 
     try:
         async with about(request_id):
-            return await ports.attach(client, request_id, path, kind, actor=actor, order_id=order_id)
+            return await ports.attach(client, request_id, content, kind, actor=actor, order_id=order_id,
+                                      file_name=file_name)
     except DocumentError as exc:
         raise CliError(str(exc)) from None
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from core.settings import Settings, get_settings
 from models.request import PortRequest
-from portflow.check import CheckReport, Problem, check_request_file
+from portflow.check import CheckReport, Problem, Severity, check_request_data, check_request_file
 from portflow.cli.errors import CliError
 from portflow.check.request_file import load_request_file, read_text
 
@@ -43,20 +45,57 @@ def plan_start(path: Path, *, expedite: str | None = None, today: date | None = 
                settings: Settings | None = None, allow_unknown_fields: bool = False) -> StartPlan:
     """Check ``path`` like ``check`` does; raises :class:`StartRefused` with the report, or
     ``portflow.check.FileProblem`` when the file cannot be read."""
-    s = settings or get_settings()
-    report = check_request_file(path, today=today, settings=s, allow_unknown_fields=allow_unknown_fields)
+    def run(s: Settings) -> CheckReport:
+        return check_request_file(path, today=today, settings=s, allow_unknown_fields=allow_unknown_fields)
+
+    report, waived = _checked(run, expedite, settings or get_settings())
+    has_id = bool(str(load_request_file(path).data.get("id") or "").strip())
+    return StartPlan(request=report.request, report=report, base_dir=path.resolve().parent, has_own_id=has_id,
+                     waived=waived)
+
+
+def plan_start_data(data: dict[str, Any], *, expedite: str | None = None, today: date | None = None,
+                    settings: Settings | None = None, allow_unknown_fields: bool = False,
+                    source: str = "<api>") -> StartPlan:
+    """The same for a request given as data (the REST API's JSON body): the same check, the
+    same waiver. Such a request names no document files (there is no file to be relative
+    to, and a server must not read paths a caller names): documents are uploaded once the
+    port has started, so a ``documents`` entry is refused (``documents_by_upload``)."""
+    def run(s: Settings) -> CheckReport:
+        return check_data(data, today=today, settings=s, allow_unknown_fields=allow_unknown_fields, source=source)
+
+    report, waived = _checked(run, expedite, settings or get_settings())
+    has_id = bool(str(data.get("id") or "").strip())
+    return StartPlan(request=report.request, report=report, base_dir=Path.cwd(), has_own_id=has_id, waived=waived)
+
+
+def check_data(data: dict[str, Any], *, today: date | None = None, settings: Settings | None = None,
+               allow_unknown_fields: bool = False, source: str = "<api>") -> CheckReport:
+    """``check`` of a request given as data, as ``plan_start_data`` checks it (no document paths)."""
+    report = check_request_data(data, today=today, settings=settings or get_settings(), source=source,
+                                allow_unknown_fields=allow_unknown_fields)
+    if data.get("documents") not in (None, []):
+        report.problems.append(Problem(
+            Severity.ERROR, "documents_by_upload", "file", "documents",
+            "documents cannot be named by path here: leave `documents` out and upload each one once the "
+            "port has started (POST /v1/ports/{id}/documents, multipart)"))
+        report.request = None
+    return report
+
+
+def _checked(run: Callable[[Settings], CheckReport], expedite: str | None,
+             s: Settings) -> tuple[CheckReport, list[Problem]]:
+    """The check's report, refusing what it refuses except the lead time an expedite waives."""
+    report = run(s)
     waived = [p for p in report.errors if expedite and p.code in WAIVED_BY_EXPEDITE]
     if len(waived) < len(report.errors):
         raise StartRefused(report)
     if waived:  # the same check with the lead time waived gives the validated request
-        report = check_request_file(path, today=today, settings=s.model_copy(update={"lead_time_days": 0}),
-                                    allow_unknown_fields=allow_unknown_fields)
+        report = run(s.model_copy(update={"lead_time_days": 0}))
         if not report.ok:
             raise StartRefused(report)
     assert report.request is not None
-    has_id = bool(str(load_request_file(path).data.get("id") or "").strip())
-    return StartPlan(request=report.request, report=report, base_dir=path.resolve().parent, has_own_id=has_id,
-                     waived=waived)
+    return report, waived
 
 
 _TN_COLUMNS = ("tn", "number", "phone", "phone_number", "telephone_number")

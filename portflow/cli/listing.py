@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from temporalio.client import Client
 
@@ -64,6 +65,9 @@ def _choice(value: str, allowed: list[str], option: str) -> str:
 def build_query(f: ListFilter) -> str:
     """The visibility query for ``f`` (SQL-like, as the Temporal UI's search box takes it)."""
     kind = "PortOrderWorkflow" if f.orders else "PortRequestWorkflow"
+    for option, value in (("--carrier", f.carrier), ("--customer", f.customer)):
+        if value is not None and len(value.strip()) > 200:
+            raise CliError(f"{option} is {len(value.strip()):,} characters long, more than 200: shorten it")
     parts = [f"WorkflowType = {_quote(kind)}"]
     if f.status:
         parts.append(f"{search.PORT_STATUS.name} = {_quote(_choice(f.status, [s.value for s in PortStatus], '--status'))}")
@@ -94,21 +98,38 @@ async def cmd_list(client: Client, f: ListFilter, *, limit: int = 50) -> list[Po
     rows: list[PortRow] = []
     async with about("list"):
         async for wf in client.list_workflows(build_query(f), limit=limit):
-            sa = wf.typed_search_attributes
-            port_date = sa.get(search.PORT_DATE)
-            rows.append(PortRow(
-                workflow_id=wf.id,
-                kind="order" if wf.workflow_type == "PortOrderWorkflow" else "request",
-                customer=sa.get(search.CUSTOMER_NAME) or "-",
-                status=sa.get(search.PORT_STATUS) or "-",
-                port_date=port_date.date() if port_date else None,
-                carriers=list(sa.get(search.LOSING_CARRIER) or []),
-                waiting_on=sa.get(search.WAITING_ON) or "-",
-                next_deadline=sa.get(search.NEXT_DEADLINE),
-                escalated=bool(sa.get(search.ESCALATED)),
-                execution=wf.status.name.title().replace("_", " ") if wf.status else "-",
-                started=wf.start_time,
-            ))
+            rows.append(port_row(wf))
             if len(rows) >= limit:
                 break
     return rows
+
+
+def port_row(wf: Any) -> PortRow:
+    """One workflow of a visibility listing as a ``list`` line."""
+    sa = wf.typed_search_attributes
+    port_date = sa.get(search.PORT_DATE)
+    return PortRow(
+        workflow_id=wf.id,
+        kind="order" if wf.workflow_type == "PortOrderWorkflow" else "request",
+        customer=sa.get(search.CUSTOMER_NAME) or "-",
+        status=sa.get(search.PORT_STATUS) or "-",
+        port_date=port_date.date() if port_date else None,
+        carriers=list(sa.get(search.LOSING_CARRIER) or []),
+        waiting_on=sa.get(search.WAITING_ON) or "-",
+        next_deadline=sa.get(search.NEXT_DEADLINE),
+        escalated=bool(sa.get(search.ESCALATED)),
+        execution=wf.status.name.title().replace("_", " ") if wf.status else "-",
+        started=wf.start_time,
+    )
+
+
+async def list_page(client: Client, f: ListFilter, *, limit: int = 50,
+                    page_token: bytes | None = None) -> tuple[list[PortRow], bytes | None]:
+    """One page of ``list``'s ports (the REST API pages with it): the rows, newest first,
+    and the token of the next page (None on the last)."""
+    if not 1 <= limit <= 1000:
+        raise CliError("limit must be from 1 to 1000")
+    async with about("list"):
+        pages = client.list_workflows(build_query(f), page_size=limit, next_page_token=page_token or None)
+        await pages.fetch_next_page()
+        return [port_row(wf) for wf in pages.current_page or []], pages.next_page_token or None

@@ -226,3 +226,76 @@ async def cmd_amend(client: Client, amend: AmendOrder) -> OrderView | RequestVie
     return await send_update(client, order_id, PortOrderWorkflow.amend, amend, wait=30)
 
 
+
+
+# --------------------------------------------------------------------------- amend: the rules
+CLI_LABELS = {"reason": "--reason", "btn": "--btn", "new_btn": "--new-btn", "remove_numbers": "--remove",
+              "entity_name": "--entity-name", "port_type": "--port-type", "remaining_numbers": "--remaining",
+              "signer.name": "--signer-name", "signer.title": "--signer-title", "signer.email": "--signer-email",
+              "service_address.street": "--street", "service_address.line2": "--line2",
+              "service_address.city": "--city", "service_address.state": "--state",
+              "service_address.postal_code": "--postal-code"}
+
+
+def build_amend(*, actor: str, order_id: str, reason: str, signer: Any = None, service_address: Any = None,
+                btn: str | None = None, new_btn: str | None = None, account_number: str | None = None,
+                pin: str | None = None, port_date: Any = None, remove_numbers: list[str] | None = None,
+                entity_name: str | None = None, port_type: str | None = None, remaining_numbers: str | None = None,
+                new_loa: bool = False, label: Any = None) -> AmendOrder:
+    """An order's corrections checked as ``amend`` and the API both check them (``label``
+    names a field as the caller's user knows it: ``--entity-name`` or ``entity_name``).
+    The new account number and PIN are sealed into the vault only once all else passed."""
+    from pydantic import ValidationError
+
+    from core.fonts import describe, unprintable
+    from portflow.cli.actions import normalize_tn
+
+    def name(path: str) -> str:
+        return label(path) if label else path
+
+    order_id = order_id_of(order_id)
+    reason = check_text(reason, name("reason"), "BTN corrected from the CSR")
+    fields: dict[str, Any] = {}
+    if signer is not None:
+        fields["signer"] = signer
+    if service_address is not None:
+        fields["service_address"] = service_address
+    if btn:
+        fields["btn"] = normalize_tn(btn)
+    if new_btn:
+        fields["new_btn"] = normalize_tn(new_btn)
+    fields["remove_numbers"] = [normalize_tn(n) for n in remove_numbers or []]
+    if port_date is not None:
+        fields["port_date"] = port_date
+    if entity_name is not None:
+        if len(entity_name.strip()) > 200:
+            raise CliError(f"{name('entity_name')} is {len(entity_name.strip()):,} characters long, more than 200: "
+                           "shorten it")
+        fields["entity_name"] = entity_name.strip()
+    for key, allowed in (("port_type", ("full", "partial")), ("remaining_numbers", ("keep", "disconnect"))):
+        value = {"port_type": port_type, "remaining_numbers": remaining_numbers}[key]
+        if value is not None:
+            if value.strip().lower() not in allowed:
+                raise CliError(f"{name(key)} '{shorten(value, 20)}': give {' or '.join(allowed)}")
+            fields[key] = value.strip().lower()
+    if new_loa:
+        fields["new_loa"] = True
+    printed = {"entity_name": entity_name}
+    for part, obj in (("signer", signer), ("service_address", service_address)):
+        for key, value in (obj.model_dump() if obj is not None else {}).items():
+            printed[f"{part}.{key}"] = value if isinstance(value, str) else None
+    for path, value in printed.items():
+        if value and not (value.isascii() and value.isprintable()) and (chars := unprintable(value)):
+            raise CliError(f"{name(path)}: the LOA cannot print {describe(chars)}: write it in letters its fonts have")
+    try:
+        change = AmendOrder(actor=actor, order_id=order_id, reason=reason, **fields)
+    except ValidationError as exc:
+        raise CliError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
+    secrets = {k: v.strip() for k, v in (("account_number", account_number), ("pin", pin)) if v and v.strip()}
+    if not change.changed_fields() and not secrets:
+        raise CliError("nothing to amend: give at least one field to change (see --help)")
+    if secrets:
+        from store import vault
+
+        change = change.model_copy(update={k: vault.put_secret(v) for k, v in secrets.items()})
+    return change

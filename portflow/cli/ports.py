@@ -289,62 +289,36 @@ def amend(
 ) -> None:
     """Correct an order: signer, BTN, address, account number, PIN, port date, numbers, name, port type."""
     from models.request import Address, Signer
-    from models.workflow import AmendOrder, OrderView
+    from models.workflow import OrderView
     from portflow.cli import order_actions
-    from portflow.cli.actions import normalize_tn
 
     target = _order_arg(order_id)
     reason = _text(reason, "--reason", "BTN corrected from the CSR")
-    fields: dict[str, object] = {}
+    signer_model = address_model = None
     signer = [signer_name, signer_title, signer_email]
     if any(signer):
         if not all(signer):
             missing = [o for o, v in zip(("--signer-name", "--signer-title", "--signer-email"), signer) if not v]
             fail(f"a corrected signer needs name, title and e-mail: add {', '.join(missing)}")
-        fields["signer"] = model(Signer, name=signer_name, title=signer_title, email=signer_email)
+        signer_model = model(Signer, name=signer_name, title=signer_title, email=signer_email)
     address = [street, city, state, postal_code]
     if any(address) or line2:
         if not all(address):
             missing = [o for o, v in zip(("--street", "--city", "--state", "--postal-code"), address) if not v]
             fail(f"a corrected service address needs every line: add {', '.join(missing)}")
-        fields["service_address"] = model(Address, street=street, line2=line2, city=city,
-                                           state=(state or "").upper(), postal_code=postal_code)
-    try:
-        if btn:
-            fields["btn"] = normalize_tn(btn)
-        if new_btn:
-            fields["new_btn"] = normalize_tn(new_btn)
-        fields["remove_numbers"] = [normalize_tn(n) for n in remove or []]
+        address_model = model(Address, street=street, line2=line2, city=city, state=(state or "").upper(),
+                              postal_code=postal_code)
+    new_date = parse_date(port_date, "--port-date")
+    secret_account = _secret("new account number") if account_number else None
+    secret_pin = _secret("new PIN / passcode") if pin else None
+    try:  # the rules the API applies too (portflow.cli.order_actions.build_amend)
+        change = order_actions.build_amend(
+            actor=actor(by), order_id=target, reason=reason, signer=signer_model, service_address=address_model,
+            btn=btn, new_btn=new_btn, account_number=secret_account, pin=secret_pin, port_date=new_date,
+            remove_numbers=remove, entity_name=entity_name, port_type=port_type, remaining_numbers=remaining,
+            new_loa=new_loa, label=lambda path: order_actions.CLI_LABELS.get(path, path))
     except CliError as err:
         fail(err.message)
-    if port_date:
-        fields["port_date"] = parse_date(port_date, "--port-date")
-    if entity_name is not None:
-        fields["entity_name"] = limited(entity_name, "--entity-name", 200)
-    if port_type is not None:
-        if port_type.strip().lower() not in ("full", "partial"):
-            fail(f"--port-type '{shorten(port_type, 20)}': give full or partial")
-        fields["port_type"] = port_type.strip().lower()
-    if remaining is not None:
-        if remaining.strip().lower() not in ("keep", "disconnect"):
-            fail(f"--remaining '{shorten(remaining, 20)}': give keep or disconnect")
-        fields["remaining_numbers"] = remaining.strip().lower()
-    if new_loa:
-        fields["new_loa"] = True
-    if account_number or pin:
-        from store import vault
-
-        if account_number:
-            fields["account_number"] = vault.put_secret(_secret("new account number"))
-        if pin:
-            fields["pin"] = vault.put_secret(_secret("new PIN / passcode"))
-    _printable({"--signer-name": signer_name, "--signer-title": signer_title, "--signer-email": signer_email,
-                "--entity-name": entity_name, "--street": street, "--line2": line2, "--city": city,
-                "--state": state, "--postal-code": postal_code})
-    change = model(AmendOrder, actor=actor(by), order_id=target, reason=reason, **fields)
-    assert isinstance(change, AmendOrder)
-    if not change.changed_fields():
-        fail("nothing to amend: give at least one field to change (see --help)")
     view = run(lambda c: order_actions.cmd_amend(c, change))
     if view is None:
         done(f"{change.order_id}: amendment accepted; it applies when the order's current step ends")
@@ -354,16 +328,6 @@ def amend(
     else:
         done(f"{change.order_id} amended before its order starts ({', '.join(change.changed_fields())}): "
              "the order will start with it")
-
-
-def _printable(options: dict[str, str | None]) -> None:
-    """What the new LOA prints must be in its fonts, as `check` requires of a request."""
-    for option, value in options.items():
-        if value and not (value.isascii() and value.isprintable()):
-            from core.fonts import describe, unprintable
-
-            if chars := unprintable(value):
-                fail(f"{option}: the LOA cannot print {describe(chars)}: write it in letters its fonts have")
 
 
 def _secret(what: str) -> str:

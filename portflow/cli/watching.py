@@ -44,6 +44,13 @@ def status(
         return
     out = render.console()
     out.print(render.status_page(page, width=out.width))
+    if page.request is not None:
+        from portflow.cli.links import customer_link_line
+
+        try:
+            out.print(customer_link_line(page.request.request_id), soft_wrap=True)
+        except Exception as exc:  # noqa: BLE001 - the status stands without the link
+            out.print(f"customer page: no link ({exc})")
 
 
 def list_ports(

@@ -18,6 +18,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "requested_date": "2026-04-15",
         "documents_due": "2026-03-25",
         "missing_documents": ["csr", "bill"],
+        "customer_link": "https://portflow.example/c/PR-2026-0042.1.1767225600." + "A" * 43,
     },
     "documents_missing": {
         "customer_name": "Acme Dental",
@@ -25,6 +26,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "due_date": "2026-03-25",
         "requested_date": "2026-04-15",
         "days_left": 3,
+        "customer_link": None,
     },
     "date_slipped": {
         "customer_name": "Acme Dental",
