@@ -40,7 +40,11 @@ log = logging.getLogger(__name__)
 async def dispatch(client: Client, task_queue: str, changes: list[StatusChange]) -> int:
     """Start the delivery workflows of ``changes`` (and of older undispatched deliveries);
     returns how many were started now."""
-    event_ids = [webhooks.event_id_of(c) for c in changes]
+    return await dispatch_events(client, task_queue, [webhooks.event_id_of(c) for c in changes])
+
+
+async def dispatch_events(client: Client, task_queue: str, event_ids: list[str]) -> int:
+    """Start the workflows of the undispatched deliveries of ``event_ids`` (and older ones)."""
     todo = await asyncio.to_thread(webhooks.undispatched, event_ids)
     if not todo:
         return 0
@@ -53,7 +57,7 @@ async def dispatch(client: Client, task_queue: str, changes: list[StatusChange])
                                 first_retry_seconds=s.outgoing_webhook_first_retry_seconds)
             try:
                 await client.start_workflow(
-                    WebhookDeliveryWorkflow.run, inp, id=delivery_workflow_id(d.subscription_id, d.event_id),
+                    WebhookDeliveryWorkflow.run, inp, id=delivery_workflow_id(d.subscription_id, d.event_id, d.round),
                     task_queue=task_queue, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                     static_summary=f"webhook {d.event_type} {d.event_id} to {d.subscription_id}")
@@ -63,6 +67,13 @@ async def dispatch(client: Client, task_queue: str, changes: list[StatusChange])
     finally:
         await asyncio.to_thread(webhooks.mark_dispatched, started)
     return len(started)
+
+
+async def redeliver(client: Client, task_queue: str, delivery_id: int, *, by: str) -> int:
+    """Send a failed delivery again (``webhooks redeliver``); returns its new round."""
+    row = await asyncio.to_thread(webhooks.reopen, delivery_id, by=by)
+    await dispatch_events(client, task_queue, [row.event_id])
+    return row.round
 
 
 async def dispatch_left_over(client: Client, task_queue: str) -> int:

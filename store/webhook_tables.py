@@ -58,6 +58,7 @@ class WebhookDelivery(SQLModel, table=True):
     event_id: str = Field(sa_type=sa.String(40), foreign_key="webhook_events.id", index=True)
     state: str = Field(sa_type=sa.String(16), index=True)
     attempts: int = Field(default=0)
+    round: int = Field(default=0, description="0 the first delivery; n the n-th redelivery asked for")
     last_status_code: int | None = Field(default=None)
     last_error: str | None = Field(default=None, sa_type=sa.Text())
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

@@ -195,6 +195,7 @@ class ToDispatch:
     subscription_id: str
     event_id: str
     event_type: str
+    round: int = 0
 
 
 def undispatched(event_ids: list[str], *, stale_after: timedelta | None = timedelta(minutes=1),
@@ -210,7 +211,7 @@ def undispatched(event_ids: list[str], *, stale_after: timedelta | None = timede
                 .where(col(WebhookDelivery.state) == DeliveryState.PENDING,
                        col(WebhookDelivery.dispatched_at).is_(None), cond)
                 .order_by(col(WebhookDelivery.id)).limit(limit))
-        return [ToDispatch(int(d.id or 0), d.subscription_id, d.event_id, t) for d, t in s.exec(stmt).all()]
+        return [ToDispatch(int(d.id or 0), d.subscription_id, d.event_id, t, d.round) for d, t in s.exec(stmt).all()]
 
 
 def mark_dispatched(delivery_ids: list[int]) -> None:
@@ -285,6 +286,42 @@ def give_up(delivery_id: int, reason: str) -> str:
             d.last_error = (reason or d.last_error or "gave up")[:MAX_ERROR]
             s.add(d)
         return d.state
+
+
+class CannotRedeliver(ValueError):
+    """A redelivery asked for a delivery that is not failed."""
+
+
+def _redeliverable(s: Session, delivery_id: int, *, lock: bool) -> WebhookDelivery:
+    d = s.get(WebhookDelivery, delivery_id, with_for_update=lock)
+    if d is None:
+        raise CannotRedeliver(f"no webhook delivery {delivery_id}: see python starter.py webhooks deliveries")
+    if d.state != DeliveryState.FAILED:
+        raise CannotRedeliver(f"delivery {delivery_id} is {d.state}: only a failed delivery is sent again")
+    sub = s.get(WebhookSubscription, d.subscription_id)
+    if sub is None or sub.disabled_at is not None:
+        raise CannotRedeliver(f"delivery {delivery_id}'s subscription {d.subscription_id} was removed")
+    return d
+
+
+def check_redeliverable(delivery_id: int) -> None:
+    """:class:`CannotRedeliver` unless ``delivery_id`` is failed and its subscription in place."""
+    with session_scope() as s:
+        _redeliverable(s, delivery_id, lock=False)
+
+
+def reopen(delivery_id: int, *, by: str) -> WebhookDelivery:
+    """A failed delivery back to pending for one more round (after the receiver was fixed):
+    attempts start again, its next workflow is ``...-r<round>``. Only a failed delivery of a
+    subscription still in place may be reopened, so two requests cannot send it twice."""
+    with session_scope() as s:
+        d = _redeliverable(s, delivery_id, lock=True)
+        d.state, d.round, d.attempts, d.dispatched_at = DeliveryState.PENDING, d.round + 1, 0, None
+        d.last_error = f"redelivery asked by {by[:200]} after: {d.last_error or 'failure'}"[:MAX_ERROR]
+        d.updated_at = _now()
+        s.add(d)
+        s.flush()
+        return d
 
 
 def deliveries(*, subscription_id: str | None = None, limit: int = 100,

@@ -26,8 +26,9 @@ MAX_INTERVAL = timedelta(hours=1)
 REFUSED = "WebhookRefused"
 
 
-def delivery_workflow_id(subscription_id: str, event_id: str) -> str:
-    return f"webhook-{subscription_id}-{event_id}"
+def delivery_workflow_id(subscription_id: str, event_id: str, round: int = 0) -> str:  # noqa: A002
+    """One workflow per delivery and round (a redelivery of a failed one is a new round)."""
+    return f"webhook-{subscription_id}-{event_id}" + (f"-r{round}" if round else "")
 
 
 # AUTO_UPGRADE like the port workflows: a delivery may back off for hours, longer than an old

@@ -8,6 +8,8 @@ functions as ``starter.py webhooks`` (``store.webhooks``).
 * ``GET /v1/webhooks`` lists them (never a secret), ``?all=true`` with the removed ones.
 * ``DELETE /v1/webhooks/{id}`` removes one (pending deliveries are skipped).
 * ``GET /v1/webhooks/{id}/deliveries``: its newest deliveries, state, attempts, last error.
+* ``POST /v1/webhooks/{id}/deliveries/{n}/redeliver``: a failed delivery sent again (409 for
+  one that is not failed: a retried call never sends twice).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.v1.auth import PM, Principal, require
+from api.v1.common import get_client
 from api.v1.idempotency import REPLAYED, Attempt, IdempotencyKey, once
 from api.v1.problems import ApiProblem, ProblemItem, errors
 from models.webhooks import MAX_URL, EventType, SubscriptionProblem, check_request_id, check_url, parse_events
@@ -35,6 +38,10 @@ class SubscribeBody(BaseModel):
     events: list[str] | None = Field(default=None, max_length=20, description=(
         "Event types: " + ", ".join(e.value for e in EventType) + ", or all (default: all)"))
     request_id: str | None = Field(default=None, max_length=40, description="Only this port request's events")
+
+
+class RedeliverBody(BaseModel):
+    reason: str | None = Field(default=None, max_length=500, description="Why, e.g. 'receiver fixed'")
 
 
 class Subscription(BaseModel):
@@ -141,6 +148,40 @@ async def deliveries(sub_id: SubId, _: Annotated[Principal, Depends(require(*PM)
         rows = await run_in_threadpool(lambda: webhooks.deliveries(subscription_id=sub_id, limit=limit))
     except webhooks.UnknownSubscription as exc:
         raise ApiProblem(404, str(exc)) from None
-    return [Delivery(id=d.id, event_id=e.id, event_type=e.type, subject=e.subject, to_status=e.to_status,
-                     state=d.state, attempts=d.attempts, last_status_code=d.last_status_code,
-                     last_error=d.last_error, delivered_at=d.delivered_at) for d, e in rows]
+    return [_delivery(d, e) for d, e in rows]
+
+
+@router.post("/webhooks/{sub_id}/deliveries/{delivery_id}/redeliver", response_model=Delivery,
+             responses=errors(503, 504), summary="Send a failed delivery again (starter.py webhooks redeliver)")
+async def redeliver(request: Request, sub_id: SubId, delivery_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                    body: RedeliverBody, who: Annotated[Principal, Depends(require(*PM))],
+                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    from activities.webhook_dispatch import redeliver as send_again
+    from core.settings import get_settings
+    from store import webhooks
+
+    async def work(_: Attempt) -> JSONResponse:
+        try:
+            rows = await run_in_threadpool(lambda: webhooks.deliveries(subscription_id=sub_id, limit=10_000))
+        except webhooks.UnknownSubscription as exc:
+            raise ApiProblem(404, str(exc)) from None
+        if not any(d.id == delivery_id for d, _ in rows):
+            raise ApiProblem(404, f"subscription {sub_id} has no delivery {delivery_id}")
+        try:
+            await run_in_threadpool(webhooks.check_redeliverable, delivery_id)
+            client = await get_client(request)  # only now: a refused redelivery needs no server
+            by = who.owner + (f" ({' '.join(body.reason.split())})" if body.reason else "")
+            await send_again(client, get_settings().temporal_task_queue, delivery_id, by=by)
+        except webhooks.CannotRedeliver as exc:
+            raise ApiProblem(409, str(exc)) from None
+        d, e = next((d, e) for d, e in await run_in_threadpool(
+            lambda: webhooks.deliveries(subscription_id=sub_id, limit=10_000)) if d.id == delivery_id)
+        return JSONResponse(_delivery(d, e).model_dump(mode="json"))
+
+    return await once(request, who, idempotency_key, body.model_dump(mode="json"), work)
+
+
+def _delivery(d, e) -> Delivery:  # noqa: ANN001
+    return Delivery(id=d.id, event_id=e.id, event_type=e.type, subject=e.subject, to_status=e.to_status,
+                    state=d.state, attempts=d.attempts, last_status_code=d.last_status_code,
+                    last_error=d.last_error, delivered_at=d.delivered_at)

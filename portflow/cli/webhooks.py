@@ -5,11 +5,13 @@
     python starter.py webhooks list
     python starter.py webhooks unsubscribe whs_0123456789abcdef
     python starter.py webhooks deliveries [--subscription whs_...]
+    python starter.py webhooks redeliver 42               # a failed delivery, once the receiver is fixed
 
 The secret that signs a subscription's deliveries is printed once, by ``subscribe``; keep it
 in the receiver (README "Outgoing webhooks" shows how to verify a delivery). These commands
-use the database only (no Temporal server). Exit codes: 0 done; 1 refused (a bad URL, an
-unknown event type or subscription); 2 the database cannot be used.
+use the database only (no Temporal server), except ``redeliver``, which starts the delivery's
+workflow. Exit codes: 0 done; 1 refused (a bad URL, an unknown event type or subscription, a
+delivery that is not failed); 2 the database or the server cannot be used.
 
 Light at import (``starter.py --help`` loads it): the store is imported when a command runs.
 """
@@ -24,7 +26,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from portflow.cli.common import By, actor, console, done, fail
+from portflow.cli.common import By, actor, console, done, fail, run
 
 T = TypeVar("T")
 
@@ -151,6 +153,24 @@ def deliveries(
                       Text(d.state, style=style.get(d.state, "")), str(d.attempts),
                       str(d.last_status_code or ""), (d.last_error or "")[:80])
     console().print(table)
+
+
+@app.command("redeliver")
+def redeliver(delivery_id: Annotated[int, typer.Argument(metavar="DELIVERY", help="A delivery number (#)")],
+              by: By = None) -> None:
+    """Send a failed delivery again (after the receiver was fixed): a new round of attempts."""
+    from activities.webhook_dispatch import redeliver as send_again
+    from core.settings import get_settings
+    from store.webhooks import CannotRedeliver, check_redeliverable
+
+    who = actor(by)
+    try:
+        _store(lambda: check_redeliverable(delivery_id))  # refused before the server is needed
+    except CannotRedeliver as exc:
+        fail(str(exc))
+    queue = get_settings().temporal_task_queue
+    round_ = run(lambda client: send_again(client, queue, delivery_id, by=who), refusals=(CannotRedeliver,))
+    done(f"delivery {delivery_id} is being sent again (round {round_}): python starter.py webhooks deliveries")
 
 
 def _sub_json(r) -> dict:  # noqa: ANN001

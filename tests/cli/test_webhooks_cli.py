@@ -68,6 +68,7 @@ def test_subscribe_json_gives_the_secret_once(var: Path) -> None:
     (["subscribe", "https://u:p@pm.example/h"], "password"),
     (["unsubscribe", "whs_0000"], "no webhook subscription"),
     (["deliveries", "--subscription", "whs_0000"], "no webhook subscription"),
+    (["redeliver", "7"], "no webhook delivery 7"),  # refused before any server is needed
 ])
 def test_refusals_exit_1_and_create_nothing(var: Path, args: list[str], says: str) -> None:
     result = cli(*args)

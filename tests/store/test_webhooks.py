@@ -210,3 +210,22 @@ def test_undispatched_and_marking(engine: Engine, port: str) -> None:
     with session_scope() as s:  # a start that failed a while ago is picked up by any dispatch
         s.exec(sa.update(WebhookDelivery).values(dispatched_at=None, created_at=datetime.now(UTC) - timedelta(hours=1)))
     assert [t.delivery_id for t in webhooks.undispatched([])] == [todo[0].delivery_id]
+
+
+def test_only_a_failed_delivery_of_a_live_subscription_is_reopened(engine: Engine, port: str) -> None:
+    sub, _ = webhooks.subscribe(url="https://a.example/h", events=list(EventType), owner="pm")
+    record_changes([_change(RID, S.INTAKE, S.DOCUMENTS)])
+    (d, _), = webhooks.deliveries()
+    with pytest.raises(webhooks.CannotRedeliver, match="is pending"):
+        webhooks.reopen(d.id, by="pm")
+    webhooks.give_up(d.id, "HTTP 410")
+    webhooks.check_redeliverable(d.id)
+    again = webhooks.reopen(d.id, by="pm@x.example")
+    assert (again.state, again.round, again.attempts) == ("pending", 1, 0) and "HTTP 410" in again.last_error
+    assert [t.round for t in webhooks.undispatched([d.event_id])] == [1]
+    webhooks.give_up(d.id, "HTTP 410 again")
+    webhooks.unsubscribe(sub.id)
+    with pytest.raises(webhooks.CannotRedeliver, match="was removed"):
+        webhooks.reopen(d.id, by="pm")
+    with pytest.raises(webhooks.CannotRedeliver, match="no webhook delivery"):
+        webhooks.check_redeliverable(999)

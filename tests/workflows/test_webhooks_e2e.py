@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import INTERCEPTORS, record_changes
-from activities.webhook_dispatch import WebhookDispatchInterceptor, dispatch, dispatch_left_over
+from activities.webhook_dispatch import WebhookDispatchInterceptor, dispatch, dispatch_left_over, redeliver
 from activities.webhooks import deliver_webhook, webhook_failed
 from portflow.runtime import workflow_runner
 from models.status import PortStatus, StatusChange
@@ -259,3 +259,28 @@ async def test_a_real_activity_retry_records_and_delivers_once(env: WorkflowEnvi
         assert len(s.exec(select(WebhookEvent)).all()) == 1
         assert len(s.exec(select(WebhookDelivery)).all()) == 1
     assert len(rec.on("/retried")) == 1 and rec.on("/retried")[0].verified["status"]["to"] == "documents"
+
+
+async def test_a_failed_delivery_is_sent_again_once_asked(env: WorkflowEnvironment, hooks_env: Path) -> None:
+    rid = _saved_request()
+    with running_receiver() as rec:
+        sub = _subscribe(rec, "/fixed-later")
+        rec.script["/fixed-later"] = [410]
+        async with build_worker(env.client) as worker:
+            change = _change(rid)
+            record_changes([change])
+            await dispatch(env.client, worker.task_queue, [change])
+            eid = webhooks.event_id_of(change)
+            await env.client.get_workflow_handle(delivery_workflow_id(sub, eid)).result()
+            failed = _delivery(sub)
+            assert failed.state == "failed"
+            assert await redeliver(env.client, worker.task_queue, failed.id, by=PM) == 1
+            with pytest.raises(webhooks.CannotRedeliver, match="only a failed delivery"):
+                await redeliver(env.client, worker.task_queue, failed.id, by=PM)  # pending now: not twice
+            result = await env.client.get_workflow_handle(delivery_workflow_id(sub, eid, 1),
+                                                          result_type=DeliveryResult).result()
+    assert result.state == "delivered" and [r.answered for r in rec.on("/fixed-later")] == [410, 200]
+    d = _delivery(sub)
+    assert (d.state, d.round, d.attempts) == ("delivered", 1, 1)
+    with pytest.raises(webhooks.CannotRedeliver, match="is delivered"):
+        webhooks.reopen(d.id, by=PM)

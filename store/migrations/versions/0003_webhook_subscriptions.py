@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(40), sa.ForeignKey("webhook_events.id"), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", TS, nullable=False),

@@ -84,3 +84,13 @@ def test_a_retried_subscribe_gives_the_first_answer_and_keeps_no_clear_secret(ap
     with session_scope() as s:
         stored = json.dumps([list(r) for r in s.execute(sa.text("SELECT * FROM api_idempotency")).all()], default=str)
     assert first.json()["id"] in stored and first.json()["secret"] not in stored
+
+
+def test_redeliver_refuses_what_is_not_failed_without_a_server(api: TestClient, keys: dict[str, str]) -> None:
+    pm = bearer(keys["pm"])
+    sub = api.post("/v1/webhooks", json={"url": "https://pm.example/hook"}, headers=pm).json()
+    missing = api.post(f"/v1/webhooks/{sub['id']}/deliveries/5/redeliver", json={}, headers=pm)
+    assert missing.status_code == 404 and "no delivery 5" in missing.json()["detail"]
+    assert api.post("/v1/webhooks/whs_nope/deliveries/5/redeliver", json={}, headers=pm).status_code == 404
+    assert api.post(f"/v1/webhooks/{sub['id']}/deliveries/5/redeliver", json={},
+                    headers=bearer(keys["ops"])).status_code == 403
