@@ -293,7 +293,8 @@ class CannotRedeliver(ValueError):
 
 
 def _redeliverable(s: Session, delivery_id: int, *, lock: bool) -> WebhookDelivery:
-    d = s.get(WebhookDelivery, delivery_id, with_for_update=lock)
+    in_range = 1 <= delivery_id <= 2**31 - 1  # an INTEGER column on PostgreSQL
+    d = s.get(WebhookDelivery, delivery_id, with_for_update=lock) if in_range else None
     if d is None:
         raise CannotRedeliver(f"no webhook delivery {delivery_id}: see python starter.py webhooks deliveries")
     if d.state != DeliveryState.FAILED:

@@ -122,3 +122,17 @@ def test_any_change_to_a_signed_delivery_is_refused(event: dict, secret: str, fl
     if abs(skew) > 300:
         with pytest.raises(SignatureError, match="tolerance"):
             verify(body, header, secret, now=1_764_777_600 + skew)
+
+
+@fuzz(80)
+@given(command=st.sampled_from(["unsubscribe", "redeliver", "deliveries"]),
+       value=st.one_of(st.text(max_size=40), st.integers(min_value=-5, max_value=2**40).map(str)))
+def test_id_arguments(var: Path, command: str, value: str) -> None:
+    if "\x00" in value:
+        return
+    args = ["webhooks", command, *(["--subscription", value] if command == "deliveries" else ["--", value])]
+    result = runner.invoke(app, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    # 0: nothing to show; 1: no such subscription or delivery (before any server); 2: not a number
+    assert result.exit_code in (0, 1, 2), result.output
+    assert "Traceback" not in result.output
