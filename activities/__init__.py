@@ -13,7 +13,7 @@ from typing import Any
 
 def all_activities() -> list[Callable[..., Any]]:
     """Every activity, those with a heartbeat timeout (``core/limits.py``) beating while they run."""
-    from activities import calendar, carrier, esign, intake, inventory, loa, notify, reminders, verify, webhooks
+    from activities import calendar, carrier, esign, intake, inventory, loa, notify, reminders, support, verify, webhooks
     from activities.keepalive import heartbeating
     from core.limits import limits_of
 
@@ -21,6 +21,7 @@ def all_activities() -> list[Callable[..., Any]]:
         intake.record_request,
         intake.record_status,
         calendar.plan_dates,
+        calendar.gate_plan,
         inventory.inventory_update,
         inventory.assign_numbers,
         inventory.split_order,
@@ -41,6 +42,9 @@ def all_activities() -> list[Callable[..., Any]]:
         reminders.plan_reminders,
         reminders.send_reminder,
         verify.verify_routing,
+        support.case_due,
+        support.case_maintenance_check,
+        support.open_support_case,
         webhooks.deliver_webhook,
         webhooks.webhook_failed,
     ]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from temporalio import activity
 
 from core.calendar import PortCalendar, zone
+from models.golive import GatePlan, GatePlanInput
 from models.workflow import PlanDatesInput, PortPlan
 
 
@@ -52,3 +53,22 @@ def plan_dates(inp: PlanDatesInput) -> PortPlan:
         in_maintenance_window=in_window,
         problems=problems,
     )
+
+
+@activity.defn(name="gate_plan")
+def gate_plan(inp: GatePlanInput) -> GatePlan:
+    """When to warn that a port's go-live gate is not ready (09:00 local, N business days
+    before the FOC) and the port date a SUP2 asks for then (M business days after the FOC)."""
+    cal = PortCalendar.from_settings()
+    tz = zone(inp.time_zone)
+    foc_day = inp.foc_at.astimezone(tz).date()
+    warn_day = cal.subtract_business_days(foc_day, inp.warn_business_days)
+    guard_starts = inp.foc_at - timedelta(hours=inp.guard_hours)
+    warn_at = datetime.combine(warn_day, time(9, 0), tz)
+    for _ in range(30):  # a SUP2 must still be allowed when the warning comes: before the FOC guard
+        if inp.guard_hours <= 0 or warn_at < guard_starts:
+            break
+        warn_day = cal.previous_business_day(warn_day, include_today=False)
+        warn_at = datetime.combine(warn_day, time(9, 0), tz)
+    return GatePlan(foc_at=inp.foc_at, warn_at=warn_at.astimezone(UTC),
+                    slip_date=cal.add_business_days(foc_day, inp.slip_business_days))

@@ -182,6 +182,60 @@ class PortCalendar:
             count += self.is_business_day(d)
         return count
 
+    # --- business hours (support targets, seed 003) ------------------------------------
+
+    def add_business_hours(self, start: datetime, hours: timedelta, tz: str,
+                           opens: time = time(8, 0), closes: time = time(17, 0)) -> datetime:
+        """``start`` plus ``hours`` of business time, in UTC: only the hours from ``opens`` to
+        ``closes`` (local wall-clock in ``tz``) of business days count, so nights, weekends and
+        holidays are skipped. A start outside business hours counts from the next opening; a
+        target that ends exactly at closing time is due then, not at the next opening.
+
+        One business day is ``closes - opens`` of business time (9 h by default): a P3 update
+        due "1 business day" after Friday 15:00 is due Monday 15:00 (Tuesday after a Monday holiday).
+        """
+        start = _require_aware(start, "start")
+        if not isinstance(hours, timedelta):
+            raise TypeError(f"hours must be a timedelta, got {type(hours).__name__}")
+        if not opens < closes:
+            raise ValueError(f"business hours must open before they close, got {opens.isoformat()}-{closes.isoformat()}")
+        if hours <= timedelta(0):
+            return start.astimezone(UTC)
+        tzinfo = zone(tz)
+        local = start.astimezone(tzinfo)
+        left = hours
+        while True:
+            day = local.date()
+            if not self.is_business_day(day) or local.time() >= closes:
+                local = datetime.combine(self.next_business_day(day, include_today=False), opens, tzinfo)
+            elif local.time() < opens:
+                local = datetime.combine(day, opens, tzinfo)
+            # same tzinfo: wall-clock arithmetic within the day (DST changes happen at night)
+            end = datetime.combine(local.date(), closes, tzinfo)
+            room = end.replace(tzinfo=None) - local.replace(tzinfo=None)
+            if left <= room:
+                return (local + left).astimezone(UTC)
+            left -= room
+            local = datetime.combine(self.next_business_day(local.date(), include_today=False), opens, tzinfo)
+
+    def business_time_between(self, a: datetime, b: datetime, tz: str,
+                              opens: time = time(8, 0), closes: time = time(17, 0)) -> timedelta:
+        """Business time from ``a`` to ``b`` (zero when ``b`` is not after ``a``): the inverse of
+        :meth:`add_business_hours` for checks and reports."""
+        a, b = _require_aware(a, "a"), _require_aware(b, "b")
+        tzinfo, total = zone(tz), timedelta(0)
+        if b <= a:
+            return total
+        day, last = a.astimezone(tzinfo).date(), b.astimezone(tzinfo).date()
+        while day <= last:
+            if self.is_business_day(day):
+                lo = max(a, datetime.combine(day, opens, tzinfo))
+                hi = min(b, datetime.combine(day, closes, tzinfo))
+                if hi > lo:
+                    total += hi - lo
+            day += timedelta(days=1)
+        return total
+
     # --- lead time -----------------------------------------------------------------------
 
     def earliest_port_date(self, documents_complete_at: datetime | date) -> date:

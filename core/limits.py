@@ -32,7 +32,11 @@ LIMITS: dict[str, Limits] = {
     # one row or a small computation
     "record_status": QUICK,
     "plan_dates": QUICK,
+    "gate_plan": QUICK,
     "explain_exceptions": QUICK,
+    "case_due": QUICK,
+    "case_maintenance_check": QUICK,
+    "open_support_case": QUICK,  # one start (or describe) call on the Temporal server
     "webhook_failed": QUICK,
     # one HTTP request to a webhook receiver (PORTFLOW_WEBHOOK_TIMEOUT_SECONDS, at most 60 s)
     "deliver_webhook": LONG,

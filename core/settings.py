@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,9 +124,25 @@ class Settings(BaseSettings):
         default=time(9, 0), description="Local activation time on the port date when a request gives none"
     )
     foc_guard_hours: int = Field(default=48, ge=0, description="No supplement or cancel this close to the FOC")
+    gate_warn_business_days: int = Field(
+        default=2, ge=1, le=20, description="Warn the PM and ops when a port's go-live gate is not ready this many "
+        "business days before the FOC (a request's go_live.warn_business_days overrides it)")
     review_before_submit: bool = Field(default=False, description="A PM approves each order before carrier submission")
     verification: Literal["pm", "auto"] = Field(
         default="pm", description="After activation: the PM confirms test calls (pm) or the routing check decides (auto)"
+    )
+
+    # --- support cases after go-live (seed 003) ---------------------------------------
+    support_timezone: str = Field(
+        default="America/Denver", description="Where the support day's business hours are counted (P3/P4 targets)"
+    )
+    support_hours_start: time = Field(default=time(8, 0), description="Support business hours open (local)")
+    support_hours_end: time = Field(default=time(17, 0), description="Support business hours close (local)")
+    case_reopen_days: int = Field(
+        default=7, ge=0, le=365, description="Calendar days a resolved case may be reopened before it closes"
+    )
+    case_continue_after_events: int = Field(
+        default=10_000, ge=20, description="A support case's history length that starts a new run (continue-as-new)"
     )
 
     # --- reminders and deadlines (workflow timers) ---------------------------------
@@ -193,6 +209,26 @@ class Settings(BaseSettings):
                 "without an offset: the zone is PORTFLOW_REMINDER_TIME_ZONE"
             )
         return v
+
+    @field_validator("support_hours_end")
+    @classmethod
+    def _support_day(cls, v: time, info: ValidationInfo) -> time:
+        start = info.data.get("support_hours_start")
+        if start is not None and not start < v:
+            raise ValueError(f"PORTFLOW_SUPPORT_HOURS_END {v.isoformat()} must be after PORTFLOW_SUPPORT_HOURS_START "
+                             f"{start.isoformat()} (support hours within one day, e.g. 08:00 to 17:00)")
+        return v
+
+    @field_validator("support_timezone")
+    @classmethod
+    def _support_zone(cls, v: str) -> str:
+        from core.calendar import zone
+
+        try:
+            zone(v.strip())
+        except ValueError as exc:
+            raise ValueError(f"PORTFLOW_SUPPORT_TIMEZONE: {exc}") from None
+        return v.strip()
 
     @field_validator("reminder_time_zone")
     @classmethod

@@ -28,6 +28,7 @@ from pydantic import (
 
 from core.phone import is_toll_free
 from core.text import shorten
+from models.golive import GoLiveSection
 from models.numbers import TN, expand_entry
 from models.secrets import Secret, is_blank
 
@@ -227,6 +228,9 @@ class PortRequest(BaseModel):
     accounts: list[CarrierAccount] = Field(min_length=1, max_length=MAX_ACCOUNTS)
     documents: list[DocumentInput] = Field(default_factory=list, max_length=100)
     pm_email: EmailStr | None = Field(default=None, description="the PM in charge; settings' pm_email when absent")
+    go_live: GoLiveSection | None = Field(default=None, description="the go-live checklist that gates activation")
+    temporary_numbers: Annotated[list[TN], BeforeValidator(_expand_numbers)] = Field(
+        default_factory=list, max_length=50, description="interim DIDs the customer forwards calls to while pending")
 
     @field_validator("id")
     @classmethod
@@ -248,6 +252,13 @@ class PortRequest(BaseModel):
                         f"{n} is listed under both accounts[{seen[n]}] ({first}) and accounts[{i}] ({account.carrier})"
                     )
                 seen[n] = i
+        porting = set(seen)
+        for n in self.temporary_numbers:
+            if n in porting:
+                raise ValueError(f"temporary number {n} is one of the numbers being ported: calls are forwarded "
+                                 "to a different DID while the port is pending")
+        if len(set(self.temporary_numbers)) != len(self.temporary_numbers):
+            raise ValueError("temporary_numbers: a number is listed twice")
         return self
 
     @property

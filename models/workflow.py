@@ -15,6 +15,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from models.carrier import CarrierException, CarrierOrderState
 from models.esign import EnvelopeStatus
+from models.golive import GoLiveChecklist
 from models.request import Address, DocumentKind, DocumentRef, Language, PortRequest, Signer
 from models.secrets import SecretRef
 from models.status import PortStatus, StatusChange
@@ -51,6 +52,7 @@ class PortOptions(BaseModel):
                                       "(0: only when Temporal suggests it)")
     foc_guard_hours: int = 48
     review_before_submit: bool = False
+    gate_warn_business_days: int = 2
     verification: Verification = Verification.PM
     pm_email: str = "pm@portflow.local"
     ops_email: str = "ops@portflow.local"
@@ -89,6 +91,8 @@ class PortOrderInput(BaseModel):
     documents: list[DocumentRef] = Field(default_factory=list)
     options: PortOptions
     expedited: bool = False
+    go_live: GoLiveChecklist | None = Field(default=None, description="the go-live gate its activation waits for")
+    temp_numbers: list[str] = Field(default_factory=list, description="temporary DIDs calls are forwarded to")
     carry: dict[str, Any] | None = Field(
         default=None, description="a run continued as new: the order's state "
         "(workflows.port_order.state.OrderCarry, kept out of models so that models stay below workflows)")
@@ -248,6 +252,8 @@ class OrderView(BaseModel):
     escalated: bool = Field(default=False, description="an escalation is open for the current stage")
     number_states: dict[str, int] = Field(default_factory=dict, description="number state -> how many")
     numbers_unassigned: int = Field(default=0, description="live numbers nobody is assigned to yet")
+    gate_problems: list[str] | None = Field(default=None, description="why the go-live gate holds activation; "
+                                            "None: no gate, []: ready")
 
 
 class MissingDocument(BaseModel):
@@ -276,6 +282,8 @@ class RequestView(BaseModel):
     pm_email: str = ""
     language: str = "en"
     stage_since: datetime | None = Field(default=None, description="when the request entered its current status")
+    go_live: GoLiveChecklist | None = Field(default=None, description="the go-live checklist, when the port has one")
+    temporary_numbers: list[str] = Field(default_factory=list)
 
 
 class PortResult(BaseModel):

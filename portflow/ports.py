@@ -57,6 +57,7 @@ def options_from_settings(s: Settings | None = None, **overrides: object) -> Por
         esign_poll_seconds=max(60, s.docusign_poll_minutes * 60) if s.esign_provider == "docusign" else 900,
         foc_guard_hours=s.foc_guard_hours,
         review_before_submit=s.review_before_submit,
+        gate_warn_business_days=s.gate_warn_business_days,
         verification=Verification(s.verification),
         pm_email=s.pm_email,
         ops_email=s.ops_email,

@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from temporalio.runtime import Runtime
     from temporalio.worker import Replayer
 
-# Every port in flight: the requests and their orders (the daily sweep is short and pinned),
-# and the outgoing webhook deliveries still backing off (auto-upgrade too: workflows/webhooks.py).
+# Every port in flight: the requests and their orders, the open support cases and the
+# outgoing webhook deliveries still backing off, all auto-upgrade (the daily sweep is short
+# and pinned).
 IN_FLIGHT = ("ExecutionStatus = 'Running' AND "
              "(WorkflowType = 'PortRequestWorkflow' OR WorkflowType = 'PortOrderWorkflow' "
-             "OR WorkflowType = 'WebhookDeliveryWorkflow')")
+             "OR WorkflowType = 'SupportCaseWorkflow' OR WorkflowType = 'WebhookDeliveryWorkflow')")
 
 
 @dataclass

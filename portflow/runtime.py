@@ -15,9 +15,11 @@ from portflow.temporal import client_options
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 from workflows.reminders import ReminderSweepWorkflow
+from workflows.support_case import SupportCaseWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 
-WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, WebhookDeliveryWorkflow]
+WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, SupportCaseWorkflow,
+             WebhookDeliveryWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

@@ -24,6 +24,10 @@ REQUEST_ID = SearchAttributeKey.for_keyword("PortRequestId")
 STAGE_SINCE = SearchAttributeKey.for_datetime("StageSince")
 # how many of an order's numbers still have nobody assigned (a count, never the numbers)
 NUMBERS_UNASSIGNED = SearchAttributeKey.for_int("NumbersUnassigned")
+# Support cases (SupportCaseWorkflow): priority and state; its next target is NextDeadline and
+# an overdue one is Escalated, as for ports. Never customer data here.
+CASE_PRIORITY = SearchAttributeKey.for_keyword("PortflowCasePriority")
+CASE_STATE = SearchAttributeKey.for_keyword("PortflowCaseState")
 
 # name -> type, as the dev server's --search-attribute flag and the operator API want them.
 SEARCH_ATTRIBUTES: Mapping[str, str] = MappingProxyType({
@@ -37,4 +41,7 @@ SEARCH_ATTRIBUTES: Mapping[str, str] = MappingProxyType({
     "PortRequestId": "Keyword",
     "StageSince": "Datetime",
     "NumbersUnassigned": "Int",
+    "PortflowCasePriority": "Keyword",
+    "PortflowCaseState": "Keyword",
 })
+

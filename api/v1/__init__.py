@@ -8,10 +8,10 @@ from fastapi import FastAPI
 
 
 def mount(app: FastAPI) -> None:
-    from api.v1 import checks, limits, port_actions, ports, problems, schema, start, webhooks
+    from api.v1 import cases, checks, gate, limits, port_actions, ports, problems, schema, start, webhooks
 
     problems.install(app)
     app.add_middleware(limits.V1BodyLimits)
-    for module in (ports, start, port_actions, checks, webhooks):
+    for module in (ports, start, port_actions, checks, gate, cases, webhooks):
         app.include_router(module.router)
     schema.install(app)

@@ -36,6 +36,7 @@ from core.text import shorten
 from models.numbers import NumberProblem, parse_tn
 from models.request import PortRequest
 from portflow.check.dates import DateRules
+from portflow.check.golive import check_go_live
 from portflow.check.model import model_problems, typed_secrets, unknown_fields
 from portflow.check.printable import unprintable_fields
 from portflow.check.request_file import FileProblem, LoadedFile, csv_hint, load_request_file
@@ -305,6 +306,8 @@ class _Checker:
         ):
             setattr(self.report, name, getattr(facts, name))
         self._check_documents()
+        check_go_live(self, self.data, facts.activation_at,
+                      [n for a in self.report.accounts for n in a.numbers])
         for where, message in unprintable_fields(self.data):
             self.error("unprintable_characters", where, message)
         for where, message in unknown_fields(self.data):

@@ -79,6 +79,17 @@ PREAMBLE_KEYS: dict[str, tuple[str, ...]] = {
     "time_zone": ("time_zone",),
     "notes": ("notes",),
     "pm_email": ("pm_email",),
+    "temporary_numbers": ("temporary_numbers",),
+    "go_live_on_not_ready": ("go_live", "on_not_ready"),
+    "go_live_optional": ("go_live", "optional"),
+    "go_live_required": ("go_live", "required"),
+    "go_live_warn_business_days": ("go_live", "warn_business_days"),
+    "go_live_slip_business_days": ("go_live", "slip_business_days"),
+    "go_live_rollback_plan": ("go_live", "rollback_plan"),
+    "go_live_change_window_start": ("go_live", "change_window", "start"),
+    "go_live_change_window_end": ("go_live", "change_window", "end"),
+    "go_live_change_window_tz": ("go_live", "change_window", "tz"),
+    "go_live_change_window_approved_by": ("go_live", "change_window", "approved_by"),
 }
 _PREAMBLE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_ ]*?)\s*:\s*(.*?)\s*$")
 

@@ -183,6 +183,10 @@ def request_page(page: StatusPage, now: datetime | None = None, width: int = 120
         parts.insert(1, Text(f"STOPPED: {page.broken[v.request_id]}", style="bold red"))
     for o in v.orders:
         parts += [Text(""), order_block(page.orders.get(o.order_id, o), now, page.broken.get(o.order_id))]
+    if v.go_live is not None or v.temporary_numbers:
+        from portflow.cli.gate_render import gate_block
+
+        parts += [Text(""), gate_block(v, page.orders)]
     escalations = v.escalations + [e for o in v.orders for e in page.orders.get(o.order_id, o).escalations]
     if escalations:
         parts.append(Text("escalations: " + "; ".join(escalations), style="bold red"))

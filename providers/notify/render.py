@@ -51,6 +51,10 @@ CUSTOMER_TEMPLATES = frozenset(
         "port_day",
         "port_complete",
         "cancelled",
+        "case_opened",
+        "case_update",
+        # to the PM and ops, in the port's language (issue 17: go-live gate)
+        "gate_not_ready",
     }
 )
 # Templates only PMs and ops read (internal links and details): English only.
@@ -64,6 +68,7 @@ STAFF_TEMPLATES = frozenset(
         "inventory_late",
         "digest",
         "escalation",
+        "case_escalation",
     }
 )
 TEMPLATE_NAMES = CUSTOMER_TEMPLATES | STAFF_TEMPLATES
@@ -75,7 +80,7 @@ INJECTED = frozenset(
     {"request_id", "order_id", "priority", "language", "recipient_names", "ui_url"}
 )
 PRIORITIES = ("P1", "P2", "P3", "P4")
-PRIORITY_REQUIRED = frozenset({"escalation"})
+PRIORITY_REQUIRED = frozenset({"escalation", "case_escalation"})
 
 _SECRET_WORDS = frozenset(
     {"pin", "pins", "passcode", "passcodes", "password", "passwd", "secret", "token"}

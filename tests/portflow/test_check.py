@@ -57,6 +57,7 @@ EXPECTED: dict[str, tuple[int, set[str]]] = {
     "bad-maintenance-window.yaml": (1, {"maintenance_window"}),
     "bad-missing-fields.yaml": (1, {"missing_field", "invalid_field"}),
     "bad-unknown-field.yaml": (1, {"unknown_field"}),
+    "bad-change-window.yaml": (1, {"change_window_misses_activation"}),
     "bad-unreadable.yaml": (2, set()),
     "bad-encoding.csv": (2, set()),
     "bad-utf16.csv": (2, set()),

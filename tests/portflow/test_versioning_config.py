@@ -19,6 +19,7 @@ CHOSEN = {
     "PortRequestWorkflow": VersioningBehavior.AUTO_UPGRADE,
     "PortOrderWorkflow": VersioningBehavior.AUTO_UPGRADE,
     "ReminderSweepWorkflow": VersioningBehavior.PINNED,
+    "SupportCaseWorkflow": VersioningBehavior.AUTO_UPGRADE,
     "WebhookDeliveryWorkflow": VersioningBehavior.AUTO_UPGRADE,
 }
 

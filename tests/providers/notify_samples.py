@@ -110,7 +110,21 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "numbers": NUMBERS[:2],
         "not_ported": NUMBERS[2:],
         "kept_numbers": ["+14155550188"],
+        "temporary_numbers": ["+14155550177"],
         "first_invoice_date": "2026-05-01",
+    },
+    "gate_not_ready": {
+        "customer_name": "Acme Dental",
+        "foc_date": "2026-04-15",
+        "foc_time": "09:00",
+        "time_zone": "America/Denver",
+        "business_days": 2,
+        "open_items": ["users_trained", "ops_signoff"],
+        "other_problems": ["the change window 2026-04-15 07:00-08:00 America/Denver ends before activation at 09:00; "
+                           "ask the change board for a window that contains 2026-04-15 09:00 America/Denver"],
+        "action": "sup2",
+        "new_port_date": "2026-04-22",
+        "fix": "python starter.py gate show PR-2026-0042",
     },
     "loa_voided": {
         "customer_name": "Acme Dental",
@@ -199,6 +213,39 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "waiting_on": "carrier",
         "next_deadline": "2026-03-24 17:00 UTC",
     },
+    "case_opened": {
+        "customer_name": "Acme Dental",
+        "case_id": "case-PR-2026-0042-1-activation-failed",
+        "summary": "ported numbers not routing (activation-failed): activation failed at Verizon",
+        "case_priority": "P1",
+        "first_response_date": "2026-04-15",
+        "first_response_time": "09:15",
+        "time_zone": "America/Denver",
+    },
+    "case_update": {
+        "customer_name": "Acme Dental",
+        "case_id": "case-2026-0007",
+        "summary": "message waiting light off for one user",
+        "case_priority": "P4",
+        "case_state": "resolved",
+        "note": "The voicemail box was re-provisioned; the light works again.",
+        "next_update_date": None,
+        "next_update_time": None,
+        "reopen_until_date": "2026-04-22",
+        "reopen_until_time": "09:00",
+        "time_zone": "America/Denver",
+    },
+    "case_escalation": {
+        "customer_name": "Acme Dental",
+        "case_id": "case-PR-2026-0042-1-activation-failed",
+        "summary": "ported numbers not routing (activation-failed)",
+        "reason": "update overdue (due 2026-04-15 10:00 UTC, round 1)",
+        "case_state": "in_progress",
+        "target": "first response within 15 minutes, updates every hour",
+        "port_order": "PR-2026-0042-1",
+        "contact_email": "lee@acme-dental.example",
+        "overdue": 1,
+    },
 }
 
 STAFF = [Recipient(audience=Audience.PM, address="pm@portflow.local", name="Pat PM")]
@@ -220,7 +267,7 @@ def sample_note(
         "language": language,
         "request_id": "PR-2026-0042",
         "order_id": "PR-2026-0042-1",
-        "priority": "P2" if template == "escalation" else None,
+        "priority": "P2" if template in ("escalation", "case_escalation") else None,
         "context": dict(CONTEXTS[template]),
     }
     fields.update(overrides)

@@ -241,8 +241,10 @@ async def test_failed_verification_snaps_back_with_a_p1(env: WorkflowEnvironment
                                                           notes="inbound calls to the main line hit a fast busy"))
         assert after.status == S.SNAPBACK
         [p1] = await wait_mail(port_var, "activation_failed", oid)
+        [case_mail] = await wait_mail(port_var, "case_opened", f"case-{oid}-verification-failed")  # the P1 case
         after = await ph.order_status(env.client, oid)
         sa = await ch.search_attributes(env.client, oid)
+        await record_histories(env.client, "case_verification_failed", [oid, f"case-{oid}-verification-failed"])
         await ph.terminate_running(env.client, [req.id, oid])
 
     moved = next(c for c in after.timeline if c.to_status == S.SNAPBACK)
@@ -251,6 +253,8 @@ async def test_failed_verification_snaps_back_with_a_p1(env: WorkflowEnvironment
     assert set(p1.to) == {ch.PM_MAIL, ch.OPS_MAIL} and p1.subject.startswith("P1: activation failed")
     assert "inbound calls to the main line hit a fast busy" in p1.body and before.carrier_order_id in p1.body
     assert after.escalated and sa["Escalated"] is True
+    assert "(P1)" in case_mail.subject and any(f"P1 support case case-{oid}-verification-failed opened" in c.reason
+                                               for c in after.timeline)
 
 
 async def test_expired_foc_is_an_exception_fixed_with_a_new_date(

@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from models.status import AWAITING_CARRIER, WITH_CARRIER, PortStatus
     from models.workflow import WaitingOn
     from workflows.common import fmt
-    from workflows.port_order import carrier, numbers
+    from workflows.port_order import carrier, gate, numbers
     from workflows.port_order.waits import CarrierWait
 
 if TYPE_CHECKING:
@@ -54,16 +54,22 @@ async def stage(o: Order) -> None:
             window = on_demand_window(o)
             if o.status == S.FOC_CONFIRMED:
                 st.window_noted = _note_window(o, window, st.window_noted)
-                if await _port_day_starts(o, window, floor):
+                if gate.active(o):
+                    await gate.before_port_day(o, floor)  # may move the date (SUP2)
+                if o.status == S.FOC_CONFIRMED and await _port_day_starts(o, window, floor):
                     return
             # once the FOC is in, the poll only watches for the carrier moving it
             wait.interval = foc_poll_every if o.status == S.FOC_CONFIRMED else poll_every
             wait.watch(o.st.carrier)
             wakes = _plan_next(o, window, st.silence_at, st.reminded)
+            if o.status == S.FOC_CONFIRMED and gate.active(o):
+                wakes = gate.plan_next(o, wakes)
             await o.publish()
             wake = min(wakes, default=None)
             got = await o.wait(lambda: wait.has_event() or wait.polled() or bool(o.st.amends)
-                               or o.st.activate_req is not None, wake, f"{o.next.what} (until {fmt(wake)})")
+                               or o.st.activate_req is not None or o.st.gate_dirty, wake,
+                               f"{o.next.what} (until {fmt(wake)})")
+            st.gate_dirty = False
             floor = wake if not got else None
             while (event := wait.take_event()) is not None:
                 await carrier.apply_carrier(o, *event)
@@ -101,6 +107,11 @@ async def _port_day_starts(o: Order, window: tuple[datetime, datetime, datetime]
     """FOC_CONFIRMED: move to ACTIVATION when the PM activates on demand, the on-demand window
     is about to close, or the FOC has come (``floor``: a fired timer's deadline); True when it did."""
     now, foc = max(workflow.now(), floor or workflow.now()), o.foc()
+    due = o.st.activate_req is not None or (window is not None and now >= window[2]) or (
+        window is None and foc is not None and now >= foc)
+    if due and gate.active(o) and not gate.ready(o):
+        await gate.hold(o, foc)  # the go-live gate is not ready: no activation
+        return False
     if o.st.activate_req is not None:
         r = o.st.activate_req
         await o.move(S.ACTIVATION, r.actor, f"on-demand activation inside the carrier's window: {r.reason}")

@@ -107,6 +107,9 @@ def details(o: Order) -> str:
         lines.append(f"Carrier: {st.carrier.carrier_order_id} raw status '{st.carrier.raw_status}'")
     if st.remediation:
         lines.append("Open exceptions: " + "; ".join(f"{r.code}: {r.message}" for r in st.remediation))
+    if st.gate is not None and o.status not in TERMINAL:
+        why = _gate_problems(o) or []
+        lines.append(f"Go-live gate: {st.gate.summary()}" + (f"; holds activation: {'; '.join(why)}" if why else "; ready"))
     if escalated(o):
         lines.append("**Escalated**: " + st.escalations[-1])
     elif st.escalations:
@@ -132,4 +135,13 @@ def view(o: Order, brief: bool = False) -> OrderView:
         numbers_unassigned=len(o.unassigned()) if o.status not in TERMINAL else 0,
         timeline=[] if brief else list(o.timeline), escalations=list(st.escalations),
         request_id=o.inp.request_id, stage_since=o.stage_since, escalated=escalated(o),
+        gate_problems=_gate_problems(o),
     )
+
+
+def _gate_problems(o: Order) -> list[str] | None:
+    if o.st.gate is None:
+        return None
+    foc = c.foc_at if (c := o.st.carrier) else None
+    at = foc or (o.st.plan.activation_at if o.st.plan else None)
+    return o.st.gate.problems(at, o.st.temp_numbers)

@@ -25,7 +25,8 @@ class Order(Lifecycle):
     def __init__(self, inp: PortOrderInput) -> None:
         super().__init__(inp.order_id, PortStatus.INTAKE, TRANSITIONS, inp.options.pm_email)
         self.inp = inp
-        self.st = OrderState(numbers={tn: NumberView(tn=tn) for tn in inp.account.numbers})
+        self.st = OrderState(numbers={tn: NumberView(tn=tn) for tn in inp.account.numbers},
+                             gate=inp.go_live, temp_numbers=list(inp.temp_numbers))
         self.sent_parent: str | None = None  # the last view signalled to the request (ops.send_parent)
         self.parent_dirty = False  # published since the last signal to the request
         self.background: list[asyncio.Task[None]] = []  # the SLA watch, the inventory job

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         WaitingOn,
     )
     from workflows.common import LOCAL, act, fmt
-    from workflows.port_order import carrier
+    from workflows.port_order import carrier, gate, support
     from workflows.port_order.waits import CarrierWait
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ ACTIVATION_ESCALATION = timedelta(hours=2)  # ops are told when the carrier has 
 
 async def activation(o: Order) -> None:
     """ACTIVATION: port-day mail (and a P3 for unassigned numbers), then the carrier activates."""
+    await gate.at_activation(o)
     unassigned, foc = o.unassigned(), o.foc() or workflow.now()
     await o.notify("port_day", "port_day", [o.contact(), o.pm()], foc_utc=foc.isoformat(), numbers=o.live_numbers())
     if unassigned:
@@ -102,6 +103,7 @@ async def _activated(o: Order, state: CarrierOrderState, foc) -> None:
     await o.escalate("P1", "activation failed: ported numbers not routing", "activation_failed",
                      numbers=o.live_numbers(), error=state.raw_status, foc_utc=foc.isoformat(),
                      carrier_order_id=state.carrier_order_id)
+    await support.open_p1(o, support.ACTIVATION_FAILED, f"activation failed at {o.carrier_name} ({state.raw_status})")
 
 
 def ported_not_routing(o: Order) -> bool:
@@ -155,6 +157,7 @@ async def verification(o: Order) -> None:
     await o.escalate("P1", f"ported numbers not routing: {v.notes}", "activation_failed", numbers=o.live_numbers(),
                      error=v.notes, foc_utc=(o.foc() or workflow.now()).isoformat(),
                      carrier_order_id=c.carrier_order_id if c else "")
+    await support.open_p1(o, support.VERIFICATION_FAILED, f"test calls failed: {v.notes}")
 
 
 async def complete(o: Order) -> None:

@@ -16,6 +16,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from models.carrier import CarrierOrderState
     from models.esign import EnvelopeEvent, EnvelopeInfo, SignedDocuments
+    from models.golive import GatePlan, GoLiveChecklist
     from models.status import PortStatus, StatusChange
     from models.workflow import (
         ActivateNow,
@@ -67,6 +68,14 @@ class OrderState:
     silence_at: datetime | None = None
     reminded: set[datetime] = field(default_factory=set)
     window_noted: bool = False
+    # the go-live gate (gate.py): the checklist as the request last sent it, the temporary
+    # numbers, the warn time of the current FOC, and the FOCs already warned about or held at
+    gate: GoLiveChecklist | None = None
+    temp_numbers: list[str] = field(default_factory=list)
+    gate_plan: GatePlan | None = None
+    gate_warned: list[str] = field(default_factory=list)
+    gate_held: list[str] = field(default_factory=list)
+    gate_dirty: bool = False
 
 
 class OrderCarry(BaseModel):

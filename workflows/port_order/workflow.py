@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from models.carrier import CarrierEvent
     from models.esign import EnvelopeEvent
     from models.events import EventAck
+    from models.golive import GateSignal
     from models.status import CANCELLABLE, TERMINAL, NumberState, PortStatus, cancel_problem
     from models.workflow import (
         ActivateNow,
@@ -36,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import fmt
     from workflows.audit import AuditTrail
     from workflows.lifecycle import CancelNow
-    from workflows.port_order import carrier, carrier_wait, changes, loa, ops, port_day
+    from workflows.port_order import carrier, carrier_wait, changes, gate, loa, ops, port_day
     from workflows.port_order.carry import SLA_TASK, restore
     from workflows.port_order.order import Order
     from workflows.port_order.state import OrderCarry
@@ -205,6 +206,9 @@ class PortOrderWorkflow:
             raise ValueError(f"{o.st.carrier.provider} did not make order {a.order_id} eligible for on-demand "
                              f"activation: it activates at the FOC ({fmt(o.foc())})")
         start, end, _ = window
+        if gate.problems(o):
+            raise ValueError(f"the go-live gate is not ready: {'; '.join(gate.problems(o) or [])} "
+                             f"(starter.py gate show {o.inp.request_id})")
         now = workflow.now()
         if not start <= now <= end:
             raise ValueError(f"outside the carrier's activation window {fmt(start)} to {fmt(end)}: "
@@ -254,6 +258,14 @@ class PortOrderWorkflow:
         if o.status == S.FOC_CONFIRMED and not o.unassigned() and o.next.waiting_on == WaitingOn.CUSTOMER:
             o.next = o.next.model_copy(update={"waiting_on": WaitingOn.NOBODY, "what": o.next.what.split(";")[0]})
         await o.publish()
+
+    @workflow.signal
+    async def gate_changed(self, sig: GateSignal) -> None:
+        """From the request: the go-live checklist or the temporary numbers changed."""
+        if self.o.status in TERMINAL:
+            return
+        gate.apply_signal(self.o, sig)
+        await self.o.publish()
 
     @workflow.query
     def status(self) -> OrderView:

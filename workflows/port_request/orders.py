@@ -80,6 +80,7 @@ async def _start(r: Request, oid: str, base: str, spec: AccountSpec, signer: Sig
         language=req.customer.language, contact_name=req.contact.name, contact_email=str(req.contact.email),
         signer=signer, account=spec, port_date=port_date, activation_time=req.activation_time,
         time_zone=req.time_zone, documents=docs, options=r.inp.options, expedited=r.expedite is not None,
+        go_live=r.gate, temp_numbers=list(r.temp_numbers),
     )
     r.orders[oid] = OrderView(order_id=oid, carrier=spec.carrier, status=S.VALIDATED, port_date=port_date,
                               toll_free=spec.toll_free)
@@ -149,6 +150,7 @@ async def finish(r: Request) -> None:
         await r.notify("complete", "port_complete", [r.contact(), r.pm()],
                        lists={"numbers": NumberList.ACTIVE, "not_ported": NumberList.NOT_ACTIVE},
                        kept_numbers=[a.new_btn for a in r.inp.request.accounts if a.new_btn],
+                       temporary_numbers=list(r.temp_numbers),
                        completed_at=fmt(workflow.now()),
                        first_invoice_date=(workflow.now() + timedelta(days=30)).date().replace(day=1).isoformat(),
                        losing_carrier=", ".join(sorted({o.carrier for o in r.orders.values()})))

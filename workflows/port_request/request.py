@@ -65,6 +65,11 @@ class Request(Lifecycle):
         self.parts = req.order_parts()
         self.part_numbers = {p.order_id: set(p.numbers) for p in self.parts}
         self.doc_base: dict[str, str] = {}  # order id -> the account order whose documents it uses
+        # the go-live checklist that gates activation (gate.py), and the temporary numbers
+        self.gate = req.go_live.checklist(
+            toll_free=any(a.toll_free for a in req.accounts), warn_default=inp.options.gate_warn_business_days,
+            by=inp.started_by, at=workflow.now()) if req.go_live is not None else None
+        self.temp_numbers: list[str] = list(req.temporary_numbers)
 
     # ------------------------------------------------------------------ documents
     def missing_docs(self) -> list[MissingDocument]:
@@ -129,6 +134,10 @@ class Request(Lifecycle):
                          + (f" (carrier: {o.carrier_raw_status})" if o.carrier_raw_status else "")
                          + (f" · FOC {fmt(o.foc_at)}" if o.foc_at else ""))
             lines.extend(f"  - exception {r}" for r in o.remediation)
+        if self.gate is not None and self.status not in TERMINAL:
+            held = {oid: o.gate_problems for oid, o in self.orders.items() if o.gate_problems}
+            lines.append(f"Go-live gate: {self.gate.summary()} · on not ready: {self.gate.on_not_ready.value}"
+                         + "".join(f"\n  - {oid} held: {'; '.join(p)}" for oid, p in held.items()))
         esc = self.escalations + [e for o in self.orders.values() for e in o.escalations]
         if esc:
             lines.append("Escalations: " + "; ".join(esc))
@@ -145,6 +154,7 @@ class Request(Lifecycle):
             ui_url=f"{self.inp.options.ui_url}/namespaces/{workflow.info().namespace}/workflows/{req.id}",
             contact_name=req.contact.name, contact_email=str(req.contact.email), pm_email=self.inp.options.pm_email,
             language=req.customer.language.value, stage_since=self.stage[1] if self.stage else None,
+            go_live=self.gate, temporary_numbers=list(self.temp_numbers),
         )
 
     def result(self) -> PortResult:

@@ -33,7 +33,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import LOCAL, act
     from workflows.audit import AuditTrail
     from workflows.lifecycle import CancelNow
-    from workflows.port_request import documents, orders
+    from models.golive import GateDone, GateRollback, GateWindow, TempNumbers
+    from workflows.port_request import documents, gate, orders
     from workflows.port_request.request import Request, at_midnight
 
 S = PortStatus
@@ -195,6 +196,43 @@ class PortRequestWorkflow:
             problem = cancel_problem(o.status, o.foc_at, workflow.now(), r.inp.options.foc_guard_hours, o.order_id)
             if problem:
                 raise ValueError(problem if problem.startswith("order ") else f"order {o.order_id}: {problem}")
+
+    # ------------------------------------------------------------------ go-live gate, temporary numbers
+    @workflow.update
+    async def gate_done(self, d: GateDone) -> RequestView:
+        await gate.done(self.r, d)
+        return self.r.view()
+
+    @gate_done.validator
+    def _v_gate_done(self, d: GateDone) -> None:
+        gate.v_done(self.r, d)
+
+    @workflow.update
+    async def gate_change_window(self, w: GateWindow) -> RequestView:
+        await gate.window(self.r, w)
+        return self.r.view()
+
+    @gate_change_window.validator
+    def _v_gate_window(self, w: GateWindow) -> None:
+        gate.v_window(self.r, w)
+
+    @workflow.update
+    async def gate_rollback(self, rb: GateRollback) -> RequestView:
+        await gate.rollback(self.r, rb)
+        return self.r.view()
+
+    @gate_rollback.validator
+    def _v_gate_rollback(self, rb: GateRollback) -> None:
+        gate.v_rollback(self.r, rb)
+
+    @workflow.update
+    async def add_temp_numbers(self, t: TempNumbers) -> RequestView:
+        await gate.temp_numbers(self.r, t, gate.v_temp_numbers(self.r, t))
+        return self.r.view()
+
+    @add_temp_numbers.validator
+    def _v_temp_numbers(self, t: TempNumbers) -> None:
+        gate.v_temp_numbers(self.r, t)
 
     # ------------------------------------------------------------------ from the orders
     @workflow.signal

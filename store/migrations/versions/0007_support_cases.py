@@ -1,17 +1,16 @@
-"""issue 17, support cases.
+"""issue 17, support cases: the case id counter (store/cases.py).
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-03
-
-Reserved in the chain so that the branches building these features never fork Alembic's
-head; the branch that owns this slot fills upgrade() and downgrade(). An empty slot is a
-no-op and is removed before release.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -20,8 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "case_id_counters",
+        sa.Column("year", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("case_id_counters")
