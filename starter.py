@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import typer
 
-from portflow.cli import apikeys, cases, check, deploy, gate, links, ports, projects, schedules, setup
+from portflow.cli import apikeys, cases, check, deploy, gate, links, ports, projects, schedules, setup, webhooks
 
 app = typer.Typer(help="portflow: number-porting workflows on Temporal", no_args_is_help=True, add_completion=False)
 
 # Command modules register themselves on `app` with `register(app)`.
-for _module in (check, ports, schedules, deploy, setup, links, apikeys, gate, cases, projects):
+for _module in (check, ports, schedules, deploy, setup, links, apikeys, gate, cases, projects, webhooks):
     _module.register(app)
 
 

@@ -21,6 +21,7 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities import all_activities
 from activities.audit import INTERCEPTORS
+from activities.webhook_dispatch import WebhookDispatchInterceptor, dispatch_left_over
 from core.queues import CARRIER_API_ACTIVITIES, carrier_queue_of
 from core.settings import get_settings
 from portflow.deploy import this_version, version_warning
@@ -85,7 +86,8 @@ def build_worker(client: Client, *, task_queue: str | None = None, executor: Thr
     s = get_settings()
     queue = task_queue or s.temporal_task_queue
     executor = executor or ThreadPoolExecutor(max_workers=16)
-    common = dict(activity_executor=executor, interceptors=INTERCEPTORS,  # status changes ride with activities
+    # status changes ride with activities; then their webhook deliveries start (activities/webhook_dispatch.py)
+    common = dict(activity_executor=executor, interceptors=[*INTERCEPTORS, WebhookDispatchInterceptor(client, queue)],
                   graceful_shutdown_timeout=timedelta(seconds=s.worker_shutdown_seconds),
                   # a dead worker's sticky queue holds its workflows' next task this long before any
                   # worker may take it (SDK default 10 s): a killed worker's ports stall less
@@ -116,6 +118,7 @@ async def main(client: Client | None = None) -> None:
             log.info("SDK metrics on http://%s:%d/metrics", settings.probe_host, settings.metrics_port)
     await sync_at_worker_start(client)  # the daily reminder sweep's schedule; a warning if it cannot be
     worker = build_worker(client)
+    await dispatch_left_over(client, worker.task_queue)  # webhook deliveries whose start failed earlier
     stop = asyncio.Event()
     health = await serve_health(client, settings, running=lambda: not stop.is_set())
     loop = asyncio.get_running_loop()

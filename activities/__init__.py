@@ -13,7 +13,7 @@ from typing import Any
 
 def all_activities() -> list[Callable[..., Any]]:
     """Every activity, those with a heartbeat timeout (``core/limits.py``) beating while they run."""
-    from activities import calendar, carrier, esign, intake, inventory, loa, notify, project, reminders, support, verify
+    from activities import calendar, carrier, esign, intake, inventory, loa, notify, project, reminders, support, verify, webhooks
     from activities.keepalive import heartbeating
     from core.limits import limits_of
 
@@ -46,6 +46,8 @@ def all_activities() -> list[Callable[..., Any]]:
         support.case_due,
         support.case_maintenance_check,
         support.open_support_case,
+        webhooks.deliver_webhook,
+        webhooks.webhook_failed,
     ]
     return [heartbeating(fn) if limits_of(_name(fn)).heartbeat else fn for fn in defined]
 

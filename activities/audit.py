@@ -21,7 +21,7 @@ from temporalio.worker import (
 
 from models.status import StatusChange
 from models.workflow import AuditInput
-from store import requests
+from store import requests, webhooks
 from store.db import session_scope
 from workflows import audit
 
@@ -32,11 +32,15 @@ Recorder = Callable[[list[StatusChange]], None]
 
 def record_changes(changes: list[StatusChange]) -> None:
     """Append status changes to the database timeline, in order, in one transaction; a change
-    already there is kept once. The workflow is the truth: a stale row is logged, not fatal."""
+    already there is kept once. The workflow is the truth: a stale row is logged, not fatal.
+    The outgoing webhooks' deliveries of the changes are queued in the same transaction
+    (``store.webhooks.enqueue``, once per subscription and change)."""
     with session_scope() as s:
+        recorded: list[StatusChange] = []
         for change in changes:
             try:
                 requests.set_status(session=s, subject=change.subject, change=change)
+                recorded.append(change)
             except requests.StatusConflict as exc:
                 log.warning("timeline conflict for %s: %s", change.subject, exc)
             except requests.UnknownSubject:
@@ -44,6 +48,7 @@ def record_changes(changes: list[StatusChange]) -> None:
                 # FAILED end lives in the workflow's history only
                 log.warning("no saved request or order %s: status %s kept in the workflow only",
                             change.subject, change.to_status)
+        webhooks.enqueue(session=s, changes=recorded)
 
 
 class _Activity(ActivityInboundInterceptor):

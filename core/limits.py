@@ -38,6 +38,9 @@ LIMITS: dict[str, Limits] = {
     "case_due": QUICK,
     "case_maintenance_check": QUICK,
     "open_support_case": QUICK,  # one start (or describe) call on the Temporal server
+    "webhook_failed": QUICK,
+    # one HTTP request to a webhook receiver (PORTFLOW_WEBHOOK_TIMEOUT_SECONDS, at most 60 s)
+    "deliver_webhook": LONG,
     # grows with the number count (10,000 numbers: several seconds on a busy machine)
     "record_request": LONG,
     "inventory_update": LONG,

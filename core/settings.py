@@ -365,6 +365,14 @@ class Settings(BaseSettings):
         host = "localhost" if self.api_host in ("127.0.0.1", "0.0.0.0", "::", "") else self.api_host
         return f"http://{host}:{self.api_port}"
 
+    # --- outgoing webhooks (issue 16) ---------------------------------------------------
+    outgoing_webhook_max_attempts: int = Field(
+        default=12, ge=1, le=100, description="Tries per outgoing webhook delivery before it is failed")
+    outgoing_webhook_first_retry_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="First retry delay of a delivery; doubles each try, at most 1 h apart")
+    outgoing_webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long a subscriber's receiver may take to answer one try")
+
     @field_validator("var_dir")
     @classmethod
     def _absolute(cls, v: Path) -> Path:

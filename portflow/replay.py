@@ -19,11 +19,13 @@ if TYPE_CHECKING:
     from temporalio.runtime import Runtime
     from temporalio.worker import Replayer
 
-# Every port in flight: the requests and their orders, the open support cases and the
-# implementation projects, all auto-upgrade (the daily sweep is short and pinned).
+# Every port in flight: the requests and their orders, the open support cases, the
+# implementation projects and the outgoing webhook deliveries still backing off, all auto-upgrade
+# (the daily sweep is short and pinned).
 IN_FLIGHT = ("ExecutionStatus = 'Running' AND "
              "(WorkflowType = 'PortRequestWorkflow' OR WorkflowType = 'PortOrderWorkflow' "
-             "OR WorkflowType = 'SupportCaseWorkflow' OR WorkflowType = 'ImplementationWorkflow')")
+             "OR WorkflowType = 'SupportCaseWorkflow' OR WorkflowType = 'ImplementationWorkflow' "
+             "OR WorkflowType = 'WebhookDeliveryWorkflow')")
 
 
 @dataclass

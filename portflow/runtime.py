@@ -17,8 +17,10 @@ from workflows.port_request import PortRequestWorkflow
 from workflows.project import ImplementationWorkflow
 from workflows.reminders import ReminderSweepWorkflow
 from workflows.support_case import SupportCaseWorkflow
+from workflows.webhooks import WebhookDeliveryWorkflow
 
-WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, SupportCaseWorkflow, ImplementationWorkflow]
+WORKFLOWS = [PortRequestWorkflow, PortOrderWorkflow, ReminderSweepWorkflow, SupportCaseWorkflow,
+             ImplementationWorkflow, WebhookDeliveryWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

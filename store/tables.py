@@ -221,3 +221,4 @@ class RequestIdCounter(SQLModel, table=True):
 from store import customer_link_tables  # noqa: E402,F401 - issue 16's customer page
 from store import cases  # noqa: E402,F401 - issue 17's support case ids
 from store import api_keys, idempotency  # noqa: E402, F401 - issue 16's REST API
+from store import webhook_tables  # noqa: E402, F401 - issue 16's outgoing webhooks

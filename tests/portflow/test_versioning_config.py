@@ -21,6 +21,7 @@ CHOSEN = {
     "ReminderSweepWorkflow": VersioningBehavior.PINNED,
     "SupportCaseWorkflow": VersioningBehavior.AUTO_UPGRADE,
     "ImplementationWorkflow": VersioningBehavior.AUTO_UPGRADE,
+    "WebhookDeliveryWorkflow": VersioningBehavior.AUTO_UPGRADE,
 }
 
 
