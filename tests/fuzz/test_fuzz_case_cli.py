@@ -5,95 +5,21 @@ real client would send it."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import typer
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel
-from temporalio.contrib.pydantic import pydantic_data_converter
-from typer.testing import CliRunner
 
-from portflow.cli.errors import CliError
-from starter import app
 from tests.fuzz import fuzz
-
-
-class _Reached(Exception):
-    pass
-
-
-def _serialize(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    for arg in (*args, *kwargs.values()):
-        if isinstance(arg, BaseModel):
-            pydantic_data_converter.payload_converter.to_payloads([arg])
-
-
-class _Handle:
-    async def execute_update(self, *args: Any, **kwargs: Any) -> Any:
-        _serialize(args, kwargs)
-        raise _Reached
-
-    async def query(self, *args: Any, **kwargs: Any) -> Any:
-        raise _Reached
-
-
-class _Client:
-    def get_workflow_handle(self, workflow_id: str, **_: Any) -> _Handle:
-        assert workflow_id.startswith("case-")
-        return _Handle()
-
-    async def start_workflow(self, *args: Any, **kwargs: Any) -> Any:
-        _serialize(args, kwargs)
-        raise _Reached
-
-    def list_workflows(self, query: str, **_: Any) -> Any:
-        assert query.startswith("WorkflowType = 'SupportCaseWorkflow'")
-
-        class _Rows:
-            def __aiter__(self) -> _Rows:
-                return self
-
-            async def __anext__(self) -> Any:
-                raise _Reached
-
-        return _Rows()
-
-
-def _run(work: Callable[[Any], Awaitable[Any]], refusals: tuple[type[Exception], ...] = ()) -> Any:
-    """``portflow.cli.common.run`` with the stand-in server."""
-    from portflow.cli.common import fail
-
-    try:
-        return asyncio.run(work(_Client()))
-    except _Reached:
-        raise typer.Exit(0) from None
-    except refusals as problem:
-        fail(str(problem))
-    except CliError as err:
-        fail(err.message, err.code)
+from tests.fuzz.cli_standin import StandinClient, cli_invoker
 
 
 @pytest.fixture(scope="module")
-def invoke(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
-    mp = pytest.MonkeyPatch()
-    mp.setattr("portflow.cli.cases.run", _run)
-    mp.setenv("PORTFLOW_VAR_DIR", str(tmp_path_factory.mktemp("var")))
-    runner = CliRunner()
-
-    def call(args: list[str]) -> Any:
-        result = runner.invoke(app, args, env={"COLUMNS": "200"})
-        assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"{args}: {result.exception!r}") from result.exception
-        assert "Traceback" not in result.output, result.output
-        return result
-
-    yield call
-    mp.undo()
+def invoke(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    client = StandinClient(id_prefix="case-", query_prefix="WorkflowType = 'SupportCaseWorkflow'")
+    yield from cli_invoker(tmp_path_factory, ("portflow.cli.cases",), client)
 
 
 ids = st.one_of(st.sampled_from(["case-2026-0001", "2026-0001", "CASE-x", "case-", "case-PR-2026-0042-1-activation-failed",

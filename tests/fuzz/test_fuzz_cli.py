@@ -4,99 +4,22 @@ call (after the update's argument is built and serialized as the real client wou
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel
-from temporalio.contrib.pydantic import pydantic_data_converter
-from typer.testing import CliRunner
 
 from portflow.cli.errors import CliError
 from portflow.cli.files import read_assignments
-from starter import app
 from tests.fuzz import fuzz
-
-REACHED = 0  # exit code of a command that got as far as the server
-
-
-class _Reached(Exception):
-    pass
-
-
-class _Handle:
-    def __init__(self, workflow_id: str) -> None:
-        self.id = workflow_id
-
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            for arg in args:  # what the real client sends: the update's argument, serialized
-                if isinstance(arg, BaseModel):
-                    pydantic_data_converter.payload_converter.to_payloads([arg])
-            raise _Reached
-
-        return call
-
-
-class _Client:
-    def get_workflow_handle(self, workflow_id: str, **_: Any) -> _Handle:
-        return _Handle(workflow_id)
-
-    def list_workflows(self, query: str, **_: Any) -> Any:
-        assert isinstance(query, str)
-
-        class _Rows:
-            def __aiter__(self) -> _Rows:
-                return self
-
-            async def __anext__(self) -> Any:
-                raise _Reached
-
-        return _Rows()
-
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            raise _Reached
-
-        return call
-
-
-def _run(work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """``portflow.cli.common.run`` with the stand-in server: a CliError ends the command as
-    the real one does; reaching the server ends it with exit 0."""
-    from portflow.cli.common import fail
-
-    try:
-        return asyncio.run(work(_Client()))
-    except _Reached:
-        raise typer.Exit(REACHED) from None
-    except CliError as err:
-        fail(err.message, err.code)
-
+from tests.fuzz.cli_standin import REACHED, cli_invoker
 
 @pytest.fixture(scope="module")
-def invoke(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
-    mp = pytest.MonkeyPatch()
-    for module in ("portflow.cli.ports", "portflow.cli.watching", "portflow.cli.schedules"):
-        mp.setattr(f"{module}.run", _run)
-    mp.setenv("PORTFLOW_VAR_DIR", str(tmp_path_factory.mktemp("var")))
-    runner = CliRunner()
-
-    def call(args: list[str]) -> Any:
-        result = runner.invoke(app, args, env={"COLUMNS": "200"})
-        assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"{args}: {result.exception!r}") from result.exception
-        assert "Traceback" not in result.output, result.output
-        return result
-
-    yield call
-    mp.undo()
+def invoke(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    yield from cli_invoker(tmp_path_factory, ("portflow.cli.ports", "portflow.cli.watching", "portflow.cli.schedules"))
 
 
 ids = st.one_of(

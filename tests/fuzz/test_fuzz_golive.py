@@ -9,21 +9,21 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from models.golive import ITEM_IDS, ChangeWindow
 from portflow.check import check_request_data
 from portflow.cli import gate_actions as ga
 from portflow.cli.errors import CliError
-from starter import app
 from tests.fuzz import fuzz
+from tests.fuzz.cli_standin import REACHED, cli_invoker
 from tests.fuzz.paths import paths
-from tests.fuzz.test_fuzz_cli import REACHED, _run, ids, numbers, words
+from tests.fuzz.test_fuzz_cli import ids, numbers, words
 from tests.fuzz.test_fuzz_request_files import GOOD, TODAY, _assert_report, _check_file, _dump, values
 
 GO_LIVE = {
@@ -124,22 +124,8 @@ def test_temp_number_parser(raw: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def invoke(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    mp = pytest.MonkeyPatch()
-    mp.setattr("portflow.cli.gate.run", _run)
-    mp.setenv("PORTFLOW_VAR_DIR", str(tmp_path_factory.mktemp("var")))
-    runner = CliRunner()
-
-    def call(args: list[str]) -> Any:
-        result = runner.invoke(app, args, env={"COLUMNS": "200"})
-        assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"{args}: {result.exception!r}") from result.exception
-        assert "Traceback" not in result.output, result.output
-        return result
-
-    yield call
-    mp.undo()
+def invoke(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    yield from cli_invoker(tmp_path_factory, ("portflow.cli.gate",))
 
 
 commands = st.one_of(

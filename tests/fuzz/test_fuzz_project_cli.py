@@ -4,52 +4,21 @@ exit 0, 1 or 2 with a message, never a traceback. The server is the port command
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import typer
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from portflow.cli.errors import CliError
-from starter import app
 from tests.fuzz import fuzz
-from tests.fuzz.test_fuzz_cli import REACHED, _Client, _Reached, words
-
-
-def _run(work: Callable[[Any], Awaitable[Any]], refusals: tuple[type[Exception], ...] = ()) -> Any:
-    from portflow.cli.common import fail
-
-    try:
-        return asyncio.run(work(_Client()))
-    except _Reached:
-        raise typer.Exit(REACHED) from None
-    except refusals as problem:
-        fail(str(problem))
-    except CliError as err:
-        fail(err.message, err.code)
+from tests.fuzz.cli_standin import REACHED, cli_invoker
+from tests.fuzz.test_fuzz_cli import words
 
 
 @pytest.fixture(scope="module")
-def invoke(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
-    mp = pytest.MonkeyPatch()
-    mp.setattr("portflow.cli.projects.run", _run)
-    mp.setenv("PORTFLOW_VAR_DIR", str(tmp_path_factory.mktemp("var")))
-    runner = CliRunner()
-
-    def call(args: list[str]) -> Any:
-        result = runner.invoke(app, args, env={"COLUMNS": "200"})
-        assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"{args}: {result.exception!r}") from result.exception
-        assert "Traceback" not in result.output, result.output
-        return result
-
-    yield call
-    mp.undo()
+def invoke(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    yield from cli_invoker(tmp_path_factory, ("portflow.cli.projects",))
 
 
 project_ids = st.one_of(st.sampled_from(["ACME-2027", "project-ACME-2027", "acme.2027_b", "", "-x", "A" * 41]),
