@@ -21,10 +21,9 @@ from pathlib import PurePosixPath, PureWindowsPath
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
-from temporalio.client import Client
 
 from api import customer_render as render
-from api.deps import read_body
+from api.deps import app_client, read_body
 from core.settings import get_settings
 from core.sniff import sniff
 from models.request import DocumentKind
@@ -36,26 +35,10 @@ from store.customer_links import BadLink, LinkProblem
 log = logging.getLogger("portflow.api.customer")
 
 router = APIRouter(include_in_schema=False)  # pages for people, not part of the JSON API
-_lock = asyncio.Lock()
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small fields beside the file
 _EXTENSIONS = {"pdf": {".pdf"}, "png": {".png"}, "jpg": {".jpg", ".jpeg", ".jpe"}, "gif": {".gif"},
                "tif": {".tif", ".tiff"}, "webp": {".webp"}}
 
-
-async def client_of(request: Request) -> Client:
-    """The app's Temporal client: given to create_app, the webhook sink's, or connected once."""
-    state = request.app.state
-    if getattr(state, "client", None) is None:
-        async with _lock:
-            if getattr(state, "client", None) is None:
-                sink_client = getattr(state.sink, "client", None)
-                if isinstance(sink_client, Client):
-                    state.client = sink_client
-                else:
-                    from portflow.temporal import connect
-
-                    state.client = await connect()
-    return state.client
 
 
 def _upload_path(token: str) -> str:
@@ -98,7 +81,7 @@ async def customer_page_view(request: Request, token: str, uploaded: str | None 
     if isinstance(verified, Response):
         return verified
     try:
-        client = await client_of(request)
+        client = await app_client(request)
     except Exception as exc:  # noqa: BLE001 - the stored facts still show
         log.warning("customer page: no Temporal client: %s", exc)
         client = None
@@ -181,7 +164,7 @@ async def _attach_upload(request: Request, token: str, view: CustomerView, form:
     from portflow.cli.errors import CliError
 
     try:
-        await cmd_attach(await client_of(request), request_id, data, DocumentKind(kind),
+        await cmd_attach(await app_client(request), request_id, data, DocumentKind(kind),
                          actor=f"{view.contact_email} (customer page)", order_id=order or None,
                          file_name=_file_name(upload.filename, kind, found[1]))
     except CliError as err:

@@ -7,6 +7,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from temporalio.client import Client
 
 from api.events import EventSink, TemporalEventSink
 
@@ -27,6 +28,27 @@ async def get_sink(request: Request) -> EventSink:
 
 
 SinkDep = Annotated[EventSink, Depends(get_sink)]
+
+_client_lock = asyncio.Lock()
+CONNECT_TIMEOUT_S = 15
+
+
+async def app_client(request: Request) -> Client:
+    """The app's one Temporal client, shared by /v1 and the customer page: the one given to
+    ``create_app(client=...)``, else the event sink's, else connected once on first use per
+    ``PORTFLOW_TEMPORAL_*`` (giving up after 15 s). Raises what the connection raised."""
+    state = request.app.state
+    if getattr(state, "client", None) is None:
+        async with _client_lock:
+            if getattr(state, "client", None) is None:
+                sink_client = getattr(state.sink, "client", None)
+                if isinstance(sink_client, Client):
+                    state.client = sink_client
+                else:
+                    from portflow.temporal import connect
+
+                    state.client = await asyncio.wait_for(connect(), timeout=CONNECT_TIMEOUT_S)
+    return state.client
 
 
 # --- reading what a webhook sent ---------------------------------------------------------

@@ -3,41 +3,29 @@ shared actions' refusals (``portflow.cli.errors.CliError``) into problems."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from temporalio.client import Client
 
+from api.deps import app_client
 from api.v1.problems import ApiProblem, ProblemItem
 from portflow.cli.errors import EXIT_UNREACHABLE, CliError, parse_id
 
-_lock = asyncio.Lock()
 MAX_JSON = 2 * 1024 * 1024  # a request of 10,000 numbers is about 600 KB of JSON
 MAX_DEPTH = 64
 
 
 async def get_client(request: Request) -> Client:
-    """The app's Temporal client (``create_app(client=...)``, shared with the customer page),
-    else the event sink's, else one connected on first use per ``PORTFLOW_TEMPORAL_*``."""
-    state = request.app.state
-    if getattr(state, "client", None) is None:
-        async with _lock:
-            if getattr(state, "client", None) is None:
-                sink_client = getattr(state.sink, "client", None)
-                if isinstance(sink_client, Client):
-                    state.client = sink_client
-                else:
-                    from portflow.temporal import connect
+    """The app's Temporal client (``api.deps.app_client``); 503 with what to check when
+    Temporal cannot be reached."""
+    try:
+        return await app_client(request)
+    except Exception as err:  # noqa: BLE001 - any failure to connect is a 503
+        from portflow.cli.errors import unreachable_message
 
-                    try:
-                        state.client = await asyncio.wait_for(connect(), timeout=15)
-                    except Exception as err:  # noqa: BLE001 - any failure to connect is a 503
-                        from portflow.cli.errors import unreachable_message
-
-                        raise ApiProblem(503, unreachable_message(str(err)), headers={"Retry-After": "10"}) from None
-    return state.client
+        raise ApiProblem(503, unreachable_message(str(err)), headers={"Retry-After": "10"}) from None
 
 
 ClientDep = Annotated[Client, Depends(get_client)]
