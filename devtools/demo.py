@@ -227,6 +227,23 @@ def customer_link(request_id: str) -> str:
     return link(request_id)
 
 
+async def show_api(request_id: str, api_port: int) -> None:
+    """The same port through the REST API (README "The REST API"): a read-only key for this
+    demo, one GET with it, and the curl command that repeats it."""
+    import httpx
+
+    from store.api_keys import create_key
+
+    info, token = create_key("make demo", "read")
+    url = f"http://127.0.0.1:{api_port}/v1/ports/{request_id}"
+    async with httpx.AsyncClient(timeout=10) as http:
+        got = await http.get(url, headers={"Authorization": f"Bearer {token}"})
+    status = got.json().get("status", "?") if got.headers.get("content-type", "").endswith("json") else "?"
+    print(f"  REST API: GET /v1/ports/{request_id} -> {got.status_code} ({status}) with read-only key "
+          f"{info.id} made for this demo (`python starter.py apikey revoke {info.id}` drops it):\n"
+          f"      curl -H 'Authorization: Bearer {token}' {url}", flush=True)
+
+
 def _nat(tn: str) -> str:
     from portflow.cli.render import national
 
@@ -334,6 +351,8 @@ async def run(args: argparse.Namespace, scenario: Any = None) -> int:
             rid = await demo.start(request_file)
             page = await demo.follow(rid, timeout=args.timeout)
         demo.summary(page, settings.outbox_dir)
+        if api is not None:
+            await show_api(rid, args.api_port)
         if not page.finished:
             print(f"\n{rid} did not finish within {args.timeout:.0f} s: see {page.request.ui_url}", flush=True)
             return 1

@@ -92,13 +92,15 @@ async def project_running(client: Client, project_id: str) -> bool | None:
     from temporalio.client import WorkflowExecutionStatus
     from temporalio.service import RPCError, RPCStatusCode
 
+    from portflow.temporal import execution_status
+
     try:
-        desc = await client.get_workflow_handle(workflow_id(project_id)).describe(rpc_timeout=TIMEOUT)
+        status = await execution_status(client, workflow_id(project_id), TIMEOUT)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
-    return desc.status == WorkflowExecutionStatus.RUNNING
+    return status == WorkflowExecutionStatus.RUNNING
 
 
 async def require_running(client: Client, project_id: str) -> None:

@@ -10,9 +10,10 @@ Nothing else creates a Temporal client (tests/test_one_converter.py).
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from temporalio.client import Client, TLSConfig
+from temporalio.client import Client, TLSConfig, WorkflowExecutionStatus
 from temporalio.common import HeaderCodecBehavior
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
@@ -116,3 +117,18 @@ async def query_failure_message(client: Client, err: Exception) -> str:
             except Exception:  # noqa: BLE001 - undecodable here too: keep the server's words
                 break
     return str(err)
+
+
+async def execution_status(client: Client, workflow_id: str, timeout: timedelta) -> WorkflowExecutionStatus:
+    """The status of ``workflow_id``'s latest run, read without decoding the run's search
+    attributes (``describe()`` decodes them all, and the time-skipping test server hands
+    Datetime ones back in a form the SDK cannot parse, which failed uploads at random).
+    Raises the RPCError of the call (NOT_FOUND for no such workflow)."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
+    resp = await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(namespace=client.namespace,
+                                         execution=WorkflowExecution(workflow_id=workflow_id)),
+        retry=True, timeout=timeout)
+    return WorkflowExecutionStatus(resp.workflow_execution_info.status)

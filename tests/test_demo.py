@@ -60,6 +60,9 @@ def test_make_demo_runs_a_port_to_completion_and_stops_everything(tmp_path: Path
     assert f"Temporal UI: http://localhost:{ui_port}/namespaces/default/workflows/{request_id}" in out
     # issue 16: the customer's link to the port's self-service page, served by the demo's API
     assert f"customer page: http://localhost:{api_port}/c/{request_id}." in out
+    # and the same port read back through the REST API with a key made for the demo
+    assert f"REST API: GET /v1/ports/{request_id} -> 200 (completed)" in out, out[-3000:]
+    assert f"curl -H 'Authorization: Bearer pf_" in out
     for order in (f"{request_id}-1", f"{request_id}-2"):
         assert any(order in line and "loa_sent -> loa_signed" in line for line in lines), order
         assert any(order in line and "foc_confirmed" in line for line in lines), order

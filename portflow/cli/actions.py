@@ -36,6 +36,7 @@ from models.workflow import (
     RequestView,
 )
 from portflow.cli.errors import CliError, about, deepest_message, parse_id
+from portflow.temporal import execution_status
 from workflows.port_order import PortOrderWorkflow
 from workflows.port_request import PortRequestWorkflow
 
@@ -117,13 +118,13 @@ async def send_update(client: Client, target: str, update: Any, arg: Any, *, wai
 async def running_state(client: Client, workflow_id: str) -> bool | None:
     """True running, False closed, None no such workflow."""
     try:
-        desc = await client.get_workflow_handle(workflow_id).describe(rpc_timeout=QUERY_TIMEOUT)
+        status = await execution_status(client, workflow_id, QUERY_TIMEOUT)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
         async with about(workflow_id):
             raise
-    return desc.status == WorkflowExecutionStatus.RUNNING
+    return status == WorkflowExecutionStatus.RUNNING
 
 
 def normalize_tn(text: str) -> str:
@@ -269,13 +270,13 @@ async def workflow_problem(client: Client, workflow_id: str) -> str | None:
     None while it runs or when it completed."""
     handle = client.get_workflow_handle(workflow_id)
     try:
-        desc = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
+        status = await execution_status(client, workflow_id, QUERY_TIMEOUT)
     except RPCError:
         return None
-    if desc.status in (None, WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED,
-                       WorkflowExecutionStatus.CONTINUED_AS_NEW):
+    if status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED,
+                  WorkflowExecutionStatus.CONTINUED_AS_NEW):
         return None
-    what = desc.status.name.lower().replace("_", " ")
+    what = status.name.lower().replace("_", " ")
     try:
         await handle.result(follow_runs=False, rpc_timeout=QUERY_TIMEOUT)
     except WorkflowFailureError as err:

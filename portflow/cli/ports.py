@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from core.text import shorten
 from portflow.cli.common import By, actor, done, fail, limited, model, parse_date, run
 from portflow.cli.errors import CliError, order_id_of, parse_id
 
