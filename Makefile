@@ -30,8 +30,11 @@ check: $(STAMP)
 replay: $(STAMP)
 	$(PY) starter.py replay $(if $(QUERY),--query "$(QUERY)")
 
+# Two test processes, each taking whole files (module fixtures and servers are not shared
+# across files anyway); TEST_WORKERS=0 runs them in this process, one after another.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 bench: $(STAMP)
 	$(PY) -m bench
