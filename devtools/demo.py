@@ -227,21 +227,24 @@ def customer_link(request_id: str) -> str:
     return link(request_id)
 
 
-async def show_api(request_id: str, api_port: int) -> None:
+async def show_api(request_id: str, api_port: int) -> str:
     """The same port through the REST API (README "The REST API"): a read-only key for this
-    demo, one GET with it, and the curl command that repeats it."""
+    demo, one GET with it, and the curl command that repeats it, as lines to print."""
     import httpx
 
     from store.api_keys import create_key
 
     info, token = create_key("make demo", "read")
     url = f"http://127.0.0.1:{api_port}/v1/ports/{request_id}"
-    async with httpx.AsyncClient(timeout=10) as http:
-        got = await http.get(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            got = await http.get(url, headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as err:
+        return f"  REST API: GET {url} failed: {err!r}"
     status = got.json().get("status", "?") if got.headers.get("content-type", "").endswith("json") else "?"
-    print(f"  REST API: GET /v1/ports/{request_id} -> {got.status_code} ({status}) with read-only key "
-          f"{info.id} made for this demo (`python starter.py apikey revoke {info.id}` drops it):\n"
-          f"      curl -H 'Authorization: Bearer {token}' {url}", flush=True)
+    return (f"  REST API: GET /v1/ports/{request_id} -> {got.status_code} ({status}) with read-only key "
+            f"{info.id} made for this demo (`python starter.py apikey revoke {info.id}` drops it):\n"
+            f"      curl -H 'Authorization: Bearer {token}' {url}")
 
 
 def _nat(tn: str) -> str:
@@ -350,9 +353,11 @@ async def run(args: argparse.Namespace, scenario: Any = None) -> int:
                 return await scenario(demo, settings, request_file, args)
             rid = await demo.start(request_file)
             page = await demo.follow(rid, timeout=args.timeout)
+            # while the worker runs: the API's status page queries the port's workflows
+            api_line = await show_api(rid, args.api_port) if api is not None else ""
         demo.summary(page, settings.outbox_dir)
-        if api is not None:
-            await show_api(rid, args.api_port)
+        if api_line:
+            print(api_line, flush=True)
         if not page.finished:
             print(f"\n{rid} did not finish within {args.timeout:.0f} s: see {page.request.ui_url}", flush=True)
             return 1

@@ -49,3 +49,15 @@ def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def settings():
     return get_settings()
+
+
+# The files that take a minute or more (whole demos, the fault run, the data-at-rest scans,
+# the scale-out run): collected first, so that `make test`'s two processes (pytest-xdist,
+# whole files each) start on them and finish together, instead of one process running a
+# two-minute demo alone at the end. Order changes nothing else: every test sets up its own world.
+SLOW_FIRST = ("tests/test_demo.py", "tests/test_demo_project.py", "tests/test_faults.py",
+              "tests/test_data_at_rest.py", "tests/deploy/test_scale_out.py", "tests/ui/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # stable: order kept within each part

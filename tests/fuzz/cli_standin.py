@@ -44,6 +44,11 @@ class _Handle:
         return _reach
 
 
+class _Service:
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        return _reach
+
+
 class _Rows:
     def __aiter__(self) -> _Rows:
         return self
@@ -56,8 +61,11 @@ class StandinClient:
     """A Temporal client whose every call ends the command. ``id_prefix`` and ``query_prefix``,
     when given, are what the command group's workflow ids and list queries must start with."""
 
+    namespace = "default"
+
     def __init__(self, id_prefix: str = "", query_prefix: str = "") -> None:
         self.id_prefix, self.query_prefix = id_prefix, query_prefix
+        self.workflow_service = _Service()  # raw calls such as describe_workflow_execution
 
     def get_workflow_handle(self, workflow_id: str, **_: Any) -> _Handle:
         assert workflow_id.startswith(self.id_prefix), workflow_id

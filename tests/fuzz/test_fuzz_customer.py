@@ -45,8 +45,18 @@ class NoWorkflows:
     """A Temporal client whose workflows are all gone: an upload that passes every check is
     refused by cmd_attach (409), as for a port that ended."""
 
+    namespace = "default"
+
+    def __init__(self) -> None:
+        self.workflow_service = _GoneService()
+
     def get_workflow_handle(self, workflow_id: str) -> _Handle:
         return _Handle()
+
+
+class _GoneService:
+    async def describe_workflow_execution(self, *_: Any, **__: Any) -> Any:
+        raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
 
 
 tokens = st.one_of(
