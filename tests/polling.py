@@ -43,7 +43,7 @@ def _truthy(value: Any) -> bool:
 
 
 async def eventually(probe: Callable[[], Awaitable[T] | T], check: Callable[[T], bool] = _truthy, *,
-                     what: str, timeout: float = 20.0, interval: float = 0.2,
+                     what: str, timeout: float = 60.0, interval: float = 0.2,
                      show: Callable[[Any], str] = repr) -> T:
     """Call ``probe`` (async or not) every ``interval`` seconds until ``check(value)``; return the value."""
     deadline = _Deadline(what, timeout, interval, show)
@@ -59,7 +59,7 @@ async def eventually(probe: Callable[[], Awaitable[T] | T], check: Callable[[T],
 
 
 def eventually_sync(probe: Callable[[], T], check: Callable[[T], bool] = _truthy, *,
-                    what: str, timeout: float = 20.0, interval: float = 0.2,
+                    what: str, timeout: float = 60.0, interval: float = 0.2,
                     show: Callable[[Any], str] = repr) -> T:
     """:func:`eventually` for code without an event loop: ``time.sleep`` between probes."""
     deadline = _Deadline(what, timeout, interval, show)

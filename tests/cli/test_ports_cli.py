@@ -40,7 +40,7 @@ async def start(cli: Harness, *, check_waiving: str | None = None, **kw: object)
     return rid
 
 
-async def page_when(cli: Harness, rid: str, check, what: str, timeout: float = 20.0) -> actions.StatusPage:
+async def page_when(cli: Harness, rid: str, check, what: str, timeout: float = 90.0) -> actions.StatusPage:
     return await eventually(lambda: actions.cmd_status(cli.client, rid), check, what=what, timeout=timeout)
 
 
